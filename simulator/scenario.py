@@ -1,0 +1,409 @@
+"""Scenario files: the schema (declarative tables), loading, and the frozen records built from them.
+
+The loader is one pipeline: read -> ``tomllib.loads`` -> validate against ``SCHEMA`` (which converts
+durations, times and names) -> cross-checks -> frozen dataclasses. Every problem is a
+``ScenarioError`` naming the file, the key path and what is allowed. Scenario files never run code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from simulator import metrics
+from simulator._schema import (
+    Bool,
+    Choice,
+    Ctx,
+    DateTime,
+    Duration,
+    Field,
+    Int,
+    ListOf,
+    Num,
+    Str,
+    Table,
+    TimeZone,
+    did_you_mean,
+)
+from simulator.errors import ScenarioError
+from simulator.events import Loss
+from simulator.sessions.registry import available_definitions
+
+__all__ = [
+    "SCHEMA",
+    "Expectation",
+    "Journey",
+    "Scenario",
+    "Step",
+    "load_scenario",
+    "loads_scenario",
+]
+
+#: Step actions and the keys each one accepts (besides ``do``, ``at``, ``after``, ``note``).
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "impression": ("campaign", "cost", "invalid", "device"),
+    "click": (
+        "campaign",
+        "cost",
+        "invalid",
+        "tab",
+        "lands",
+        "load",
+        "tag",
+        "loss",
+        "page",
+        "device",
+    ),
+    "view": ("page", "tag", "loss", "device"),
+    "reload": ("tag", "loss", "device"),
+    "tab": ("page", "tag", "loss", "device"),
+    "leave": (),
+    "bookmark": (),
+    "return": ("via", "page", "tag", "loss", "device"),
+    "convert": ("value", "units", "tag", "loss", "device"),
+    "clear_cookies": ("device",),
+}
+RETURN_VIA = ("bookmark", "direct", "organic", "referral", "email")
+LOSSES = tuple(loss.label for loss in Loss if loss is not Loss.NONE)
+
+_AT_HELP = "a date-time like 2024-05-01T10:00:00, or a time of day like 10:30:00"
+
+
+class At:
+    """A step time: a TOML date-time, a time of day (on the journey's start date) or an ISO string."""
+
+    def __call__(self, value: Any, ctx: Ctx) -> dt.datetime | dt.time:
+        if isinstance(value, dt.datetime | dt.time):
+            return value
+        if isinstance(value, str):
+            for parse in (dt.datetime.fromisoformat, dt.time.fromisoformat):
+                try:
+                    return parse(value)
+                except ValueError:
+                    continue
+        ctx.fail(f"expected {_AT_HELP}, got {value!r}")
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "string", "description": _AT_HELP}
+
+
+STEP = Table(
+    {
+        "do": Field(Choice(tuple(ACTIONS), "an action"), "what happens", required=True),
+        "at": Field(At(), "when, absolute (property time zone unless an offset is given)"),
+        "after": Field(Duration(), "when, relative to the previous step"),
+        "campaign": Field(Str(what="a campaign name"), "ad campaign of an impression or click"),
+        "cost": Field(Num(0, what="a cost"), "what the ad platform charges for this click"),
+        "invalid": Field(Bool(), "an invalid click or impression: not counted, not charged"),
+        "tab": Field(Bool(), "the ad was opened in a new tab"),
+        "lands": Field(Bool(), "the click reached the site (default true)"),
+        "load": Field(Duration(), "page-load time from click to landing page view (default 0s)"),
+        "tag": Field(Bool(), "the analytics tag fired for this hit (default true)"),
+        "loss": Field(Choice(LOSSES, "a loss reason"), "why the tag did not fire"),
+        "page": Field(Str(what="a page name"), "the page viewed"),
+        "via": Field(Choice(RETURN_VIA, "a way back"), "how the visitor returns"),
+        "value": Field(Num(0, what="a conversion value"), "revenue of the conversion"),
+        "units": Field(Int(0, what="a number of units"), "units ordered in the conversion"),
+        "device": Field(Str(what="a device name"), "device (each has its own cookie)"),
+        "note": Field(Str(), "free text, ignored"),
+    },
+    doc="One step of a scripted journey.",
+)
+
+JOURNEY = Table(
+    {
+        "name": Field(Str(what="a journey name"), "shown in errors and reports", required=True),
+        "person": Field(Str(), "journeys with the same person are the same human"),
+        "count": Field(Int(1, what="a number of visitors"), "identical visitors", default=1),
+        "start": Field(DateTime(), "when the journey starts (default: the scenario start)"),
+        "tracking": Field(
+            Choice(("ok", *LOSSES), "a tracking state"),
+            "applies to every hit: ok, blocked, no_consent, ...",
+            default="ok",
+        ),
+        "steps": Field(ListOf(STEP, min_len=1), "the timeline", required=True),
+        "note": Field(Str(), "free text, ignored"),
+    },
+    doc="A scripted visitor with an exact timeline.",
+)
+
+EXPECT = Table(
+    {
+        "name": Field(Str(), "shown in check output (default: metric and definition)"),
+        "metric": Field(Choice(metrics.metric_names, "a metric"), "what to check", required=True),
+        "definition": Field(Str(what="a definition name"), "session definition of the metric"),
+        "equals": Field(Num(what="a number"), "the exact expected value", required=True),
+        "journeys": Field(
+            ListOf(Str(what="a journey name"), min_len=1),
+            "count only the people of these journeys (default: everyone)",
+        ),
+        "note": Field(Str(), "free text, ignored"),
+    },
+    doc="An assertion on the result.",
+)
+
+SCHEMA = Table(
+    {
+        "scenario": Field(
+            Table(
+                {
+                    "name": Field(Str(), "scenario name", required=True),
+                    "description": Field(Str(), "what the scenario shows", default=""),
+                    "seed": Field(Int(0, what="a seed"), "random seed", default=0),
+                    "start": Field(DateTime(), "when the simulation starts"),
+                    "timezone": Field(TimeZone(), "the analytics property's time zone"),
+                    "ad_timezone": Field(TimeZone(), "the ad account's time zone"),
+                }
+            ),
+            required=True,
+        ),
+        "journey": Field(ListOf(JOURNEY), "scripted visitors", default=[]),
+        "sessions": Field(
+            Table(
+                {
+                    "definitions": Field(
+                        ListOf(Choice(available_definitions, "a session definition"), min_len=1),
+                        "definitions to compare",
+                        default=["ga4"],
+                    )
+                }
+            ),
+            default={"definitions": ["ga4"]},
+        ),
+        "expect": Field(ListOf(EXPECT), "assertions", default=[]),
+    },
+    doc="A sessionlab scenario file.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One resolved step of a journey: ``t_ms`` is when it happens (epoch ms, UTC)."""
+
+    index: int
+    do: str
+    t_ms: int
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Journey:
+    index: int
+    name: str
+    person: str
+    count: int
+    start_ms: int
+    tracking: str
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    index: int
+    name: str
+    metric: str
+    definition: str | None
+    equals: float
+    journeys: tuple[int, ...] = ()  # indices of the journeys counted; empty = everyone
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A validated scenario. Times are epoch milliseconds (UTC)."""
+
+    path: str
+    name: str
+    description: str
+    seed: int
+    start_ms: int
+    timezone: str
+    ad_timezone: str
+    journeys: tuple[Journey, ...]
+    definitions: tuple[str, ...]
+    expectations: tuple[Expectation, ...]
+
+
+def _epoch_ms(when: dt.datetime, zone: ZoneInfo) -> int:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=zone)
+    return int(when.timestamp() * 1000)
+
+
+def _step_time(step: dict[str, Any], start: dt.datetime, zone: ZoneInfo, last_ms: int, ctx: Ctx) -> int:
+    """When a step happens: its ``at`` (a time of day is on the journey's start date) or ``after``."""
+    if "at" in step and "after" in step:
+        ctx.fail("give either 'at' or 'after', not both")
+    if "at" not in step:
+        return last_ms + step.get("after", 0)
+    at = step["at"]
+    if isinstance(at, dt.time):
+        at = dt.datetime.combine(start.date(), at, tzinfo=at.tzinfo)
+    at_ms = _epoch_ms(at, zone)
+    if at_ms < last_ms:
+        with ctx.at("at"):
+            ctx.fail(f"goes back in time: {at.isoformat()} is before the previous step")
+    return at_ms
+
+
+def _check_step(step: dict[str, Any], bookmarked: bool, visiting: bool, ctx: Ctx) -> None:
+    """Cross-key rules of one step: keys that apply to its action, and what it needs first."""
+    action = step["do"]
+    extra = set(step) - {"do", "at", "after", "note", *ACTIONS[action]}
+    if extra:
+        allowed = ", ".join(ACTIONS[action]) or "none"
+        with ctx.at(sorted(extra)[0]):
+            ctx.fail(f"does not apply to do = {action!r}; keys it takes: {allowed}")
+    if action in ("impression", "click") and "campaign" not in step:
+        ctx.fail(f"do = {action!r} needs a 'campaign'")
+    if action == "return" and "via" not in step:
+        ctx.fail(f"do = 'return' needs 'via' (one of {', '.join(RETURN_VIA)})")
+    if action == "return" and step["via"] == "bookmark" and not bookmarked:
+        with ctx.at("via"):
+            ctx.fail("returns via a bookmark, but no earlier step does 'bookmark'")
+    if action in ("view", "reload", "tab", "convert", "bookmark") and not visiting:
+        ctx.fail(
+            f"do = {action!r} needs an open visit: start one with a click or a return "
+            "(a 'leave' step ends the visit)"
+        )
+    if "loss" in step and step.get("tag", True):
+        with ctx.at("loss"):
+            ctx.fail("a loss reason needs tag = false")
+
+
+def _build_steps(raw: list[dict], start: dt.datetime, zone: ZoneInfo, ctx: Ctx) -> list[Step]:
+    steps, last_ms = [], _epoch_ms(start, zone)
+    bookmarked = visiting = False
+    for i, step in enumerate(raw):
+        with ctx.at(i):
+            action = step["do"]
+            _check_step(step, bookmarked, visiting, ctx)
+            last_ms = _step_time(step, start, zone, last_ms, ctx)
+            bookmarked |= action == "bookmark"
+            if action == "return" or (action == "click" and step.get("lands", True)):
+                visiting = True
+            elif action == "leave":
+                visiting = False
+            params = {k: v for k, v in step.items() if k not in ("do", "at", "after", "note")}
+            steps.append(Step(i, action, last_ms, params))
+    return steps
+
+
+def _build(doc: dict[str, Any], path: str) -> Scenario:
+    ctx = Ctx(path)
+    head = doc["scenario"]
+    tz = head.get("timezone", "UTC")
+    zone = ZoneInfo(tz)
+    start = head.get("start", dt.datetime(2024, 1, 1))
+    definitions = tuple(doc["sessions"]["definitions"])
+    journeys = []
+    with ctx.at("journey"):
+        for i, raw in enumerate(doc["journey"]):
+            with ctx.at(i):
+                jstart = raw.get("start", start)
+                with ctx.at("steps"):
+                    steps = _build_steps(raw["steps"], jstart, zone, ctx)
+                journeys.append(
+                    Journey(
+                        i,
+                        raw["name"],
+                        raw.get("person", raw["name"]),
+                        raw["count"],
+                        _epoch_ms(jstart, zone),
+                        raw["tracking"],
+                        tuple(steps),
+                    )
+                )
+    if not journeys:
+        ctx.fail("nothing to simulate: add at least one [[journey]] table")
+    expectations = []
+    with ctx.at("expect"):
+        for i, raw in enumerate(doc["expect"]):
+            with ctx.at(i):
+                expectations.append(_build_expectation(i, raw, definitions, journeys, ctx))
+    return Scenario(
+        path=path,
+        name=head["name"],
+        description=head["description"],
+        seed=head["seed"],
+        start_ms=_epoch_ms(start, zone),
+        timezone=tz,
+        ad_timezone=head.get("ad_timezone", tz),
+        journeys=tuple(journeys),
+        definitions=definitions,
+        expectations=tuple(expectations),
+    )
+
+
+def _journey_indices(names: list[str], journeys: list[Journey], ctx: Ctx) -> tuple[int, ...]:
+    known = {j.name: j.index for j in journeys}
+    with ctx.at("journeys"):
+        for k, name in enumerate(names):
+            if name not in known:
+                with ctx.at(k):
+                    ctx.fail(f"no [[journey]] is named {name!r}", did_you_mean(name, tuple(known)))
+    return tuple(sorted({known[n] for n in names}))
+
+
+def _build_expectation(
+    i: int, raw: dict[str, Any], definitions: tuple[str, ...], journeys: list[Journey], ctx: Ctx
+) -> Expectation:
+    metric, definition = raw["metric"], raw.get("definition")
+    if metrics.needs_definition(metric):
+        if definition is None:
+            if len(definitions) != 1:
+                ctx.fail(
+                    f"metric {metric!r} depends on the session definition: add "
+                    f"definition = one of {', '.join(repr(d) for d in definitions)}"
+                )
+            definition = definitions[0]
+        elif definition not in definitions:
+            with ctx.at("definition"):
+                ctx.fail(
+                    f"{definition!r} is not compared in [sessions] definitions "
+                    f"({', '.join(repr(d) for d in definitions)})",
+                    did_you_mean(definition, definitions),
+                )
+    elif definition is not None:
+        with ctx.at("definition"):
+            ctx.fail(f"metric {metric!r} is an ad-platform number; it takes no definition")
+    name = raw.get("name") or (f"{definition}.{metric}" if definition else metric)
+    picked = _journey_indices(raw["journeys"], journeys, ctx) if "journeys" in raw else ()
+    return Expectation(i, name, metric, definition, raw["equals"], picked)
+
+
+def loads_scenario(text: str, path: str = "<string>") -> Scenario:
+    """Validate scenario TOML text and build a :class:`Scenario`.
+
+    Raises
+    ------
+    ScenarioError
+        With the file, the key path and what is allowed, for any problem in the text.
+    """
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(path, "", f"not valid TOML: {err}") from None
+    return _build(SCHEMA(doc, Ctx(path)), path)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, validate and build a scenario file.
+
+    Raises
+    ------
+    ScenarioError
+        When the file cannot be read or does not follow the schema.
+    """
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise ScenarioError(name, "", f"cannot read file: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(name, "", "cannot read file: not UTF-8 text") from None
+    return loads_scenario(text, name)
