@@ -71,6 +71,40 @@ def _cmd_check(args: argparse.Namespace) -> ExitCode:
     return ExitCode.EXPECTATIONS_FAILED if failed else ExitCode.OK
 
 
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="simulate a scenario and print its report",
+        description="Simulate a scenario; print ad-platform and analytics numbers per session "
+        "definition, and the bridge from clicks to sessions.",
+    )
+    p.add_argument("file", help="scenario file (TOML)")
+    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.set_defaults(func=_cmd_run)
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check",
+        help="evaluate the [[expect]] tables of scenario files",
+        description="Run each scenario and evaluate its [[expect]] tables. Directories are "
+        "searched for *.toml files that contain [[expect]]. Exit 0 when all hold, 1 when any "
+        "fails, 2 on a bad file.",
+    )
+    p.add_argument("targets", nargs="+", metavar="FILE|DIR", help="scenario files or directories")
+    p.add_argument("--seed", type=int, help="override every scenario's seed")
+    p.add_argument("-v", "--verbose", action="store_true", help="list passing expectations too")
+    p.set_defaults(func=_cmd_check)
+
+
+#: Each adds one subcommand (its parser and its ``func``); order is the order of ``--help``.
+_COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    _add_run,
+    _add_check,
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sessionlab",
@@ -83,29 +117,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sessionlab {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for every error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    p = sub.add_parser(
-        "run",
-        help="simulate a scenario and print its report",
-        description="Simulate a scenario; print ad-platform and analytics numbers per session "
-        "definition, and the bridge from clicks to sessions.",
-    )
-    p.add_argument("file", help="scenario file (TOML)")
-    p.add_argument("--seed", type=int, help="override the scenario's seed")
-    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    p.set_defaults(func=_cmd_run)
-
-    p = sub.add_parser(
-        "check",
-        help="evaluate the [[expect]] tables of scenario files",
-        description="Run each scenario and evaluate its [[expect]] tables. Directories are "
-        "searched for *.toml files that contain [[expect]]. Exit 0 when all hold, 1 when any "
-        "fails, 2 on a bad file.",
-    )
-    p.add_argument("targets", nargs="+", metavar="FILE|DIR", help="scenario files or directories")
-    p.add_argument("--seed", type=int, help="override every scenario's seed")
-    p.add_argument("-v", "--verbose", action="store_true", help="list passing expectations too")
-    p.set_defaults(func=_cmd_check)
+    for add in _COMMANDS:
+        add(sub)
     return parser
 
 
