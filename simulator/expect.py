@@ -83,10 +83,8 @@ class Outcome:
     def report(self, lines: tuple[int, int] | None = None, path: str = "", text: str = "") -> str:
         """The failure report: expected vs actual, what was counted, the bridges, the scenario lines."""
         exp = self.expectation
-        out = [f"expectation {exp.name!r} {'held' if self.passed else 'failed'}"]
         target = "" if exp.comparison is not None else f"{exp.refs[0]} "
-        out.append(f"  expected  {target}{self._expected()}")
-        out.append(f"  actual    {self._actual()}")
+        out = [self.describe(), f"  expected  {target}{self._expected()}", f"  actual    {self._actual()}"]
         if self.interval is not None:
             out.append("  rule      fails only when the whole interval lies outside what is expected")
         scope = _scope(exp)

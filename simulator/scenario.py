@@ -494,14 +494,14 @@ def _metrics_of(metric: str | None, comparison: Comparison | None) -> tuple[str 
 
 
 def _default_name(target: str, raw: dict[str, Any]) -> str:
-    """``ga4.sessions``, narrowed by what it counts: ``ga4.sessions [distracted] @2024-05-02``."""
+    """``ga4.sessions``, narrowed by what it counts: ``ga4.sessions of distracted on 2024-05-02``."""
     name = target
     if "journeys" in raw:
-        name += f" [{', '.join(raw['journeys'])}]"
+        name += f" of {', '.join(raw['journeys'])}"
     if "campaign" in raw:
-        name += f" campaign={raw['campaign']}"
+        name += f" in campaign {raw['campaign']}"
     if "day" in raw:
-        name += f" @{raw['day'].isoformat()}"
+        name += f" on {raw['day'].isoformat()}"
     return name
 
 
