@@ -22,7 +22,7 @@ from simulator.junit import SuiteResult, junit_xml, write_atomically
 from simulator.report import render_json, render_text
 from simulator.result import run
 from simulator.scenario import json_schema, load_scenario
-from simulator.stats import render_replications, replicate
+from simulator.stats import compare_observed, render_observed, render_replications, replicate
 
 __all__ = ["ExitCode", "main"]
 
@@ -101,6 +101,27 @@ def _cmd_check(args: argparse.Namespace) -> ExitCode:
     return ExitCode.EXPECTATIONS_FAILED if failed else ExitCode.OK
 
 
+def _cmd_compare(args: argparse.Namespace) -> ExitCode:
+    scenario = load_scenario(args.file)
+    if not scenario.observed:
+        raise ScenarioError(args.file, "observed", "nothing to compare: add an [observed] table")
+    n = args.replications or max(scenario.replications, 2)
+    reps = replicate(scenario, n, seed=args.seed)
+    observed = [(str(ref), value) for ref, value in scenario.observed]
+    checks = compare_observed(reps, observed, args.confidence)
+    if args.json:
+        doc = {"scenario": scenario.name, "replications": n, "confidence": args.confidence}
+        doc["observed"] = [c.to_dict() for c in checks]
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_observed(checks, reps, args.confidence))
+    return (
+        ExitCode.OK
+        if all(c.verdict.startswith("consistent") for c in checks)
+        else ExitCode.EXPECTATIONS_FAILED
+    )
+
+
 def _cmd_schema(args: argparse.Namespace) -> ExitCode:
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
     return ExitCode.OK
@@ -163,6 +184,27 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_check)
 
 
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="compare the [observed] numbers of real reports with the simulated distribution",
+        description="Replicate the scenario and report, for each number in [observed], the simulated "
+        "mean and central range, the observation's percentile, a two-sided p-value and a verdict. Exit 0 "
+        "when every number is consistent, 1 otherwise.",
+    )
+    p.add_argument("file", help="scenario file (TOML) with an [observed] table")
+    p.add_argument(
+        "--replications",
+        type=_replications,
+        metavar="R",
+        help="number of seeds (default: [scenario] replications, at least 2)",
+    )
+    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--confidence", type=_confidence, default=0.95, help="1 - significance level (0.95)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_cmd_compare)
+
+
 def _add_schema(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "schema",
@@ -178,6 +220,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_run,
     _add_check,
     _add_schema,
+    _add_compare,
 )
 
 

@@ -33,7 +33,7 @@ from simulator._schema import (
 )
 from simulator.errors import ScenarioError
 from simulator.events import Loss
-from simulator.forms import FORMS, Comparison, Form, MetricRef, parse_comparison
+from simulator.forms import FORMS, Comparison, Form, MetricRef, parse_comparison, parse_ref
 from simulator.sessions.registry import available_definitions
 
 __all__ = [
@@ -135,6 +135,43 @@ JOURNEY = Table(
     doc="A scripted visitor with an exact timeline.",
 )
 
+
+class Observed:
+    """``[observed]``: numbers from real reports, as dotted keys (``ads.clicks = 10412``,
+    ``ga4.sessions = 7380``, ``ga4.bridge.bookmark = 12``), flattened to ``{"ga4.sessions": 7380}``."""
+
+    _NUMBER = Num(what="a number from a report")
+
+    def __call__(self, value: Any, ctx: Ctx) -> dict[str, float]:
+        if not isinstance(value, dict):
+            ctx.fail(f"expected a table of numbers like ads.clicks = 10412, got {value!r}")
+        out: dict[str, float] = {}
+        self._walk(value, (), out, ctx)
+        return out
+
+    def _walk(self, table: dict[str, Any], prefix: tuple[str, ...], out: dict[str, float], ctx: Ctx) -> None:
+        for key, value in table.items():
+            with ctx.at(key):
+                if isinstance(value, dict) and len(prefix) < 2:  # noqa: PLR2004 - system.bridge.cause
+                    self._walk(value, (*prefix, key), out, ctx)
+                    continue
+                if not prefix:
+                    ctx.fail(f"expected a system with its metrics, like ads.{key} = ... or ga4.{key} = ...")
+                out[".".join((*prefix, key))] = float(self._NUMBER(value, ctx))
+
+    def json_schema(self) -> dict[str, Any]:
+        number = {"type": "number"}
+        return {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": {
+                    "anyOf": [number, {"type": "object", "additionalProperties": number}]
+                },
+            },
+        }
+
+
 _STATISTIC_RE = r"mean|p(?:100|[0-9]{1,2}(?:\.[0-9]+)?)"
 
 EXPECT = Table(
@@ -223,6 +260,11 @@ SCHEMA = Table(
             default={"definitions": ["ga4"]},
         ),
         "expect": Field(ListOf(EXPECT), "assertions", default=[]),
+        "observed": Field(
+            Observed(),
+            "numbers from real reports (ads.clicks = 10412, ga4.sessions = 7380), for `sessionlab compare`",
+            default={},
+        ),
     },
     doc="A sessionlab scenario file.",
 )
@@ -306,6 +348,7 @@ class Scenario:
     definitions: tuple[str, ...]
     expectations: tuple[Expectation, ...]
     replications: int = 1
+    observed: tuple[tuple[MetricRef, float], ...] = ()  # numbers from real reports
 
 
 def _epoch_ms(when: dt.datetime, zone: ZoneInfo) -> int:
@@ -429,6 +472,7 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
         definitions=definitions,
         expectations=tuple(expectations),
         replications=head["replications"],
+        observed=_build_observed(doc["observed"], definitions, ctx),
     )
 
 
@@ -487,6 +531,33 @@ def _build_form(raw: dict[str, Any], ctx: Ctx) -> Form:
         return Form.approx(raw["approx"], raw.get("rel", 0.0), raw.get("abs", 0.0))
     kind = next(k for k in ("equals", "at_least", "at_most") if k in raw)
     return getattr(Form, kind)(raw[kind])
+
+
+def _build_observed(
+    observed: dict[str, float], definitions: tuple[str, ...], ctx: Ctx
+) -> tuple[tuple[MetricRef, float], ...]:
+    out = []
+    with ctx.at("observed"):
+        for key, value in observed.items():
+            with ctx.at(key):
+                try:
+                    ref = parse_ref(key, lambda m: not metrics.needs_definition(m))
+                except ValueError as err:
+                    ctx.fail(str(err))
+                system, _, metric = key.partition(".")
+                if system == "ads" and metrics.needs_definition(metric):
+                    ctx.fail(
+                        f"{metric!r} is an analytics number: write <definition>.{metric}, e.g. "
+                        f"{definitions[0]}.{metric}"
+                    )
+                if system not in ("ads", *definitions):
+                    ctx.fail(
+                        f"expected ads.<metric> or <definition>.<metric> with a definition of [sessions] "
+                        f"({', '.join(definitions)})",
+                        did_you_mean(system, ("ads", *definitions)),
+                    )
+                out.append((_check_ref(ref, definitions, ctx), value))
+    return tuple(out)
 
 
 def _metrics_of(metric: str | None, comparison: Comparison | None) -> tuple[str | None, ...]:

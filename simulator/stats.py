@@ -29,12 +29,16 @@ from simulator.report import format_table
 from simulator.result import run
 
 __all__ = [
+    "ObservedCheck",
     "Replications",
     "Summary",
+    "check_observed",
+    "compare_observed",
     "estimate",
     "flatten",
     "mean_interval",
     "quantile_interval",
+    "render_observed",
     "render_replications",
     "replicate",
     "replication_seeds",
@@ -222,3 +226,87 @@ def render_replications(reps: Replications, confidence: float = 0.95) -> str:
         f"(seeds spawned from the scenario seed)  t intervals at {confidence:.0%}"
     )
     return f"{head}\n\n{format_table(header, rows)}\n"
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedCheck:
+    """Where one number from a real report falls in the simulated distribution.
+
+    ``percentile`` is the mid-rank percentile of the observation among the simulated values;
+    ``p_value`` is two-sided, ``min(1, 2 · min(P(sim <= obs), P(sim >= obs)))`` with the
+    ``(k + 1) / (n + 1)`` Monte-Carlo correction, so it is never 0 from finitely many runs — except
+    when every replication gives the same value (a deterministic setup): then p is 1 if the
+    observation equals it and 0 otherwise.
+    """
+
+    key: str
+    observed: float
+    n: int
+    mean: float | None
+    low: float | None  # the central ``confidence`` range of the simulated values
+    high: float | None
+    percentile: float | None
+    p_value: float | None
+    verdict: str
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            k: getattr(self, k)
+            for k in ("key", "observed", "n", "mean", "low", "high", "percentile", "p_value", "verdict")
+        }
+        return {k: round(v, 9) if isinstance(v, float) else v for k, v in out.items()}
+
+
+def check_observed(values: np.ndarray, observed: float, key: str, confidence: float = 0.95) -> ObservedCheck:
+    """Compare one observed number with its simulated values (NaN = no value in that replication)."""
+    sim = values[~np.isnan(values)]
+    n = len(sim)
+    if n == 0:
+        return ObservedCheck(key, observed, 0, None, None, None, None, None, "no simulated value")
+    below, equal = int(np.sum(sim < observed)), int(np.sum(sim == observed))
+    percentile = 100 * (below + 0.5 * equal) / n
+    p_le = (below + equal + 1) / (n + 1)
+    p_ge = (n - below + 1) / (n + 1)
+    p_value = min(1.0, 2 * min(p_le, p_ge))
+    if np.all(sim == sim[0]):  # a deterministic setup: the number is produced exactly or not at all
+        p_value = 1.0 if math.isclose(observed, sim[0], rel_tol=1e-9, abs_tol=1e-12) else 0.0
+    tail = (1 - confidence) / 2
+    low, high = (float(q) for q in np.quantile(sim, [tail, 1 - tail]))
+    if p_value >= 1 - confidence and (below == n or below + equal == 0):
+        verdict = f"inconclusive: outside all {n} simulated values; run more replications"
+    elif p_value >= 1 - confidence:
+        verdict = "consistent: the simulated setup explains this number"
+    else:
+        side = "below" if p_le < p_ge else "above"
+        verdict = f"not explained: the report is {side} what the setup produces (p < {1 - confidence:g})"
+    return ObservedCheck(key, observed, n, float(sim.mean()), low, high, percentile, p_value, verdict)
+
+
+def compare_observed(
+    reps: Replications, observed: Iterable[tuple[str, float]], confidence: float = 0.95
+) -> list[ObservedCheck]:
+    """One :class:`ObservedCheck` per observed number, against the replications' values of its key."""
+    out = []
+    for key, value in observed:
+        values = reps.values.get(key, np.array([], dtype=np.float64))
+        out.append(check_observed(values, value, key, confidence))
+    return out
+
+
+def render_observed(checks: list[ObservedCheck], reps: Replications, confidence: float = 0.95) -> str:
+    """A terminal table of observed vs simulated numbers, with percentile, p-value and verdict."""
+    rows = [
+        [
+            c.key,
+            _num(c.observed),
+            _num(c.mean),
+            f"[{_num(c.low)}, {_num(c.high)}]",
+            "-" if c.percentile is None else f"{c.percentile:.1f}",
+            "-" if c.p_value is None else f"{c.p_value:.3g}",
+            c.verdict,
+        ]
+        for c in checks
+    ]
+    header = ["metric", "observed", "simulated mean", f"central {confidence:.0%}", "pct", "p", "verdict"]
+    head = f"scenario {reps.scenario!r}  {len(reps.seeds)} replications  observed vs simulated"
+    return f"{head}\n\n{format_table(header, rows, 'lrrrrrl')}\n"

@@ -101,3 +101,43 @@ def test_schema_prints_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     expect = schema["properties"]["expect"]["items"]
     assert {"required": ["compare"]} in expect["oneOf"]
     assert expect["dependentRequired"] == {"rel": ["approx"], "abs": ["approx"]}
+
+
+def _with_observed(tmp_path: Path, observed: str) -> str:
+    path = tmp_path / "observed.toml"
+    path.write_text(Path(AMAZON).read_text(encoding="utf-8") + "\n[observed]\n" + observed, encoding="utf-8")
+    return str(path)
+
+
+def test_compare_reports_each_observed_number(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """compare gives percentile, p-value and verdict per number; exit 1 when one is not explained."""
+    path = _with_observed(tmp_path, "ads.clicks = 9\nga4.sessions = 7\n")
+    assert main(["compare", path, "--replications", "3", "--json"]) == ExitCode.EXPECTATIONS_FAILED
+    doc = json.loads(capsys.readouterr().out)
+    clicks, sessions = doc["observed"]
+    assert (clicks["key"], clicks["p_value"], clicks["percentile"]) == ("ads.clicks", 1.0, 50.0)
+    assert (sessions["mean"], sessions["p_value"]) == (6.0, 0.0)
+    assert sessions["verdict"].startswith("not explained: the report is above")
+    ok = _with_observed(tmp_path, "ads.clicks = 9\n")
+    assert main(["compare", ok, "--replications", "2"]) == ExitCode.OK
+    assert "consistent" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("observed", "message"),
+    [
+        ("ga4.clicks = 3\n", "write 'ads.clicks'"),
+        ("ads.sessions = 3\n", "write <definition>.sessions"),
+        ("ua.sessions = 3\n", "observed.ua.sessions: expected ads.<metric>"),
+        ("clicks = 3\n", "observed.clicks: expected a system"),
+        ("ga4.sesions = 3\n", "did you mean 'sessions'"),
+    ],
+)
+def test_bad_observed_numbers_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], observed: str, message: str
+) -> None:
+    """Mistakes in [observed] name the key path and exit 2."""
+    assert main(["compare", _with_observed(tmp_path, observed)]) == ExitCode.SCENARIO_ERROR
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1

@@ -65,6 +65,8 @@ steps = [{ at = 2024-05-01T10:00:00, do = "click", campaign = "c" }]
         '[[expect]]\nmetric = "clicks"\nequals = 1\ncolour = "red"\n',
         '[sessions]\ndefinitions = ["nope"]\n',
         "[scenario.extra]\n",
+        "[observed]\nads = 3\n",
+        '[observed]\nads.clicks = "many"\n',
     ],
 )
 def test_invalid_documents_are_rejected_by_both(tail: str) -> None:
@@ -82,6 +84,7 @@ def test_valid_forms_are_accepted_by_both() -> None:
         '[[expect]]\nmetric = "clicks"\napprox = 1\nrel = 0.1\nday = 2024-05-01\n'
         '[[expect]]\ncompare = "ads.clicks >= ga4.sessions"\nreplications = 3\nstatistic = "p95"\n'
         '[[expect]]\nmetric = "cost"\nbetween = [0, 1]\ncampaign = "c"\n'
+        "[observed]\nads.clicks = 10412\nga4.sessions = 7380\nga4.bridge.bookmark = 12\n"
     )
     loads_scenario(text)
     assert list(_validator().iter_errors(_as_json(tomllib.loads(text)))) == []

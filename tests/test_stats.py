@@ -14,6 +14,8 @@ from scipy import stats as sps
 from simulator.result import run
 from simulator.scenario import load_scenario
 from simulator.stats import (
+    check_observed,
+    compare_observed,
     estimate,
     flatten,
     mean_interval,
@@ -156,3 +158,41 @@ def test_scripted_scenarios_replicate_with_zero_spread() -> None:
     table = render_replications(reps)
     assert "3 replications" in table
     assert table.splitlines()[4].split()[:3] == ["ads.impressions", "0", "0"]
+
+
+def test_check_observed_percentile_and_two_sided_p_value() -> None:
+    """Observation 7 among 1..10: mid-rank percentile 65, p = 2 * min(8, 5) / 11."""
+    sim = np.arange(1.0, 11.0)
+    check = check_observed(sim, 7.0, "ga4.sessions", 0.95)
+    assert check.percentile == pytest.approx(65.0)
+    assert check.p_value == pytest.approx(2 * 5 / 11)
+    assert check.verdict.startswith("consistent")
+    assert check.mean == 5.5
+
+
+def test_check_observed_far_outside_is_not_explained() -> None:
+    """An observation above all 99 simulated values has p = 2/100 and is flagged at 95 %."""
+    sim = np.random.default_rng(2).normal(100, 5, 99)
+    check = check_observed(sim, 1000.0, "ads.clicks")
+    assert check.p_value == pytest.approx(2 / 100)
+    assert check.percentile == 100.0
+    assert check.verdict.startswith("not explained: the report is above")
+    few = check_observed(sim[:9], 1000.0, "ads.clicks")
+    assert few.verdict.startswith("inconclusive: outside all 9 simulated values")
+
+
+def test_check_observed_on_a_deterministic_setup_is_exact() -> None:
+    """Zero spread: p is 1 when the report matches exactly, 0 otherwise."""
+    sim = np.full(4, 6.0)
+    assert check_observed(sim, 6.0, "k").p_value == 1.0
+    assert check_observed(sim, 7.0, "k").p_value == 0.0
+    assert check_observed(np.array([np.nan]), 1.0, "k").verdict == "no simulated value"
+
+
+def test_compare_observed_reads_replication_keys() -> None:
+    """compare_observed looks each observed key up in the replications."""
+    scenario = load_scenario("scenarios/amazon_clicks_vs_sessions.toml")
+    reps = replicate(scenario, 2)
+    checks = compare_observed(reps, [("ads.clicks", 9.0), ("ga4.sessions", 7.0)])
+    assert [c.p_value for c in checks] == [1.0, 0.0]
+    assert checks[1].to_dict()["key"] == "ga4.sessions"
