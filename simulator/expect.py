@@ -84,6 +84,8 @@ class Outcome:
         """The failure report: expected vs actual, what was counted, the bridges, the scenario lines."""
         exp = self.expectation
         target = "" if exp.comparison is not None else f"{exp.refs[0]} "
+        if exp.form is not None and exp.form.kind == "equals":
+            target += "== "
         out = [self.describe(), f"  expected  {target}{self._expected()}", f"  actual    {self._actual()}"]
         if self.interval is not None:
             out.append("  rule      fails only when the whole interval lies outside what is expected")

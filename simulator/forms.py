@@ -124,7 +124,7 @@ class Form:
 
     def __str__(self) -> str:
         if self.kind == "equals":
-            return f"== {self.lo:g}"
+            return f"{self.lo:g}"
         if self.kind == "approx":
             return f"approx {self.target:g} (allowed [{self.lo:g}, {self.hi:g}])"
         if self.kind == "at_least":

@@ -601,10 +601,13 @@ def _build_expectation(
     else:
         if metric is None:
             ctx.fail("missing required key 'metric' (what to check; or use 'compare')")
-        with ctx.at("definition") if definition is not None else ctx.at("metric"):
+        if definition is None:
             definition = _resolve_definition(metric, definition, definitions, ctx)
+        else:
+            with ctx.at("definition"):
+                definition = _resolve_definition(metric, definition, definitions, ctx)
         form = _build_form(raw, ctx)
-        target = str(MetricRef(metric, definition))
+        target = f"{definition}.{metric}" if definition else metric  # names kept from the skeleton
     sliced = [k for k in ("day", "campaign") if k in raw]
     if sliced and any(m and m.startswith("bridge.") for m in _metrics_of(metric, comparison)):
         with ctx.at(sliced[0]):

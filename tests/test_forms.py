@@ -120,7 +120,7 @@ def test_parse_ref_wants_ads_prefix_for_ad_metrics() -> None:
 
 def test_form_text_names_the_bounds() -> None:
     """Forms render as readable expectations."""
-    assert str(Form.equals(3)) == "== 3"
+    assert str(Form.equals(3)) == "3"
     assert str(Form.between(1, 2)) == "in [1, 2]"
     assert str(Form.at_least(4)) == ">= 4"
     assert str(Form.at_most(4)) == "<= 4"
