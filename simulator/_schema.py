@@ -27,6 +27,7 @@ __all__ = [
     "Bool",
     "Choice",
     "Ctx",
+    "Date",
     "DateTime",
     "Duration",
     "Field",
@@ -270,14 +271,33 @@ class DateTime:
         return {"type": "string", "format": "date-time"}
 
 
+class Date:
+    """A TOML date (``2024-05-02``) or an ISO date string."""
+
+    def __call__(self, value: Any, ctx: Ctx) -> dt.date:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        ctx.fail(f"expected a date like 2024-05-02, got {_got(value)}")
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "string", "format": "date"}
+
+
 class ListOf:
-    def __init__(self, item: Check, *, min_len: int = 0) -> None:
-        self.item, self.min_len = item, min_len
+    def __init__(self, item: Check, *, min_len: int = 0, max_len: int | None = None, what: str = "") -> None:
+        self.item, self.min_len, self.max_len, self.what = item, min_len, max_len, what
 
     def __call__(self, value: Any, ctx: Ctx) -> list[Any]:
         if not isinstance(value, list):
-            ctx.fail(f"expected a list, got {_got(value)}")
-        if len(value) < self.min_len:
+            ctx.fail(f"expected {self.what or 'a list'}, got {_got(value)}")
+        if len(value) < self.min_len or (self.max_len is not None and len(value) > self.max_len):
+            if self.what:
+                ctx.fail(f"expected {self.what}, got {len(value)} item(s)")
             ctx.fail(f"expected at least {self.min_len} item(s), got {len(value)}")
         out = []
         for i, item in enumerate(value):
@@ -286,7 +306,10 @@ class ListOf:
         return out
 
     def json_schema(self) -> dict[str, Any]:
-        return {"type": "array", "items": self.item.json_schema(), "minItems": self.min_len}
+        out = {"type": "array", "items": self.item.json_schema(), "minItems": self.min_len}
+        if self.max_len is not None:
+            out["maxItems"] = self.max_len
+        return out
 
 
 class OneOf:
@@ -318,9 +341,31 @@ class Field:
 class Table:
     """A TOML table with a fixed set of keys; unknown keys are errors that list the allowed ones."""
 
-    def __init__(self, fields: Mapping[str, Field], doc: str = "") -> None:
+    def __init__(
+        self,
+        fields: Mapping[str, Field],
+        doc: str = "",
+        *,
+        exactly_one: tuple[str, ...] = (),
+        requires: Mapping[str, str] | None = None,
+    ) -> None:
         self.fields = dict(fields)
         self.doc = doc
+        #: keys of which exactly one must be present (e.g. the forms of an expectation)
+        self.exactly_one = exactly_one
+        #: key -> the key it only makes sense with (e.g. ``rel`` -> ``approx``)
+        self.requires = dict(requires or {})
+
+    def _check_combinations(self, value: dict[str, Any], ctx: Ctx) -> None:
+        if self.exactly_one:
+            present = [k for k in self.exactly_one if k in value]
+            if len(present) != 1:
+                found = " and ".join(repr(k) for k in present) if present else "none"
+                ctx.fail(f"expected exactly one of {', '.join(self.exactly_one)}; found {found}")
+        for key, needed in self.requires.items():
+            if key in value and needed not in value:
+                with ctx.at(key):
+                    ctx.fail(f"only applies together with {needed!r}")
 
     def __call__(self, value: Any, ctx: Ctx) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -333,6 +378,7 @@ class Table:
                         f"unknown key; allowed keys here: {', '.join(allowed)}",
                         did_you_mean(key, allowed),
                     )
+        self._check_combinations(value, ctx)
         out: dict[str, Any] = {}
         for key, spec in self.fields.items():
             if key in value:
@@ -361,7 +407,11 @@ class Table:
             out["required"] = required
         if self.doc:
             out["description"] = self.doc
+        if self.exactly_one:
+            out["oneOf"] = [{"required": [k]} for k in self.exactly_one]
+        if self.requires:
+            out["dependentRequired"] = {k: [v] for k, v in self.requires.items()}
         return out
 
 
-Check = Str | Bool | Num | Int | Choice | Duration | TimeZone | DateTime | ListOf | OneOf | Table
+Check = Str | Bool | Num | Int | Choice | Duration | TimeZone | Date | DateTime | ListOf | OneOf | Table

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import json
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -16,10 +17,12 @@ from pathlib import Path
 
 from simulator import __version__
 from simulator.errors import ScenarioError, SessionlabError
-from simulator.expect import evaluate
+from simulator.expect import evaluate_scenario, expect_blocks, has_expectations
+from simulator.junit import SuiteResult, junit_xml, write_atomically
 from simulator.report import render_json, render_text
 from simulator.result import run
-from simulator.scenario import load_scenario
+from simulator.scenario import json_schema, load_scenario
+from simulator.stats import compare_observed, render_observed, render_replications, replicate
 
 __all__ = ["ExitCode", "main"]
 
@@ -35,7 +38,16 @@ class ExitCode(enum.IntEnum):
 def _cmd_run(args: argparse.Namespace) -> ExitCode:
     scenario = load_scenario(args.file)
     result = run(scenario, seed=args.seed)
-    sys.stdout.write(render_json(result) if args.json else render_text(result))
+    if not args.replications:
+        sys.stdout.write(render_json(result) if args.json else render_text(result))
+        return ExitCode.OK
+    reps = replicate(scenario, args.replications, seed=args.seed)
+    if args.json:
+        doc = json.loads(render_json(result))
+        doc["replications"] = reps.to_dict(args.confidence)
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_replications(reps, args.confidence))
     return ExitCode.OK
 
 
@@ -43,7 +55,9 @@ def _scenario_files(targets: Sequence[str]) -> Iterator[Path]:
     for target in targets:
         path = Path(target)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*.toml") if b"[[expect]]" in p.read_bytes())
+            found = sorted(
+                p for p in path.rglob("*.toml") if has_expectations(p.read_text("utf-8", errors="replace"))
+            )
             if not found:
                 raise ScenarioError(target, "", "no scenario files with [[expect]] in this directory")
             yield from found
@@ -53,22 +67,84 @@ def _scenario_files(targets: Sequence[str]) -> Iterator[Path]:
             raise ScenarioError(target, "", "no such file or directory")
 
 
-def _cmd_check(args: argparse.Namespace) -> ExitCode:
-    failed = total = 0
-    for path in _scenario_files(args.targets):
-        scenario = load_scenario(path)
-        if not scenario.expectations:
-            print(f"{path}: no [[expect]] tables; nothing to check")
-            continue
-        outcomes = evaluate(run(scenario, seed=args.seed), scenario.expectations)
-        bad = [o for o in outcomes if not o.passed]
-        total, failed = total + len(outcomes), failed + len(bad)
-        status = "ok" if not bad else f"{len(bad)} failed"
-        print(f"{path}: {len(outcomes)} expectations, {status}")
-        for outcome in outcomes if args.verbose else bad:
+def _check_file(path: Path, seed: int | None, verbose: bool) -> SuiteResult:
+    scenario = load_scenario(path)
+    text = path.read_text(encoding="utf-8")
+    if not scenario.expectations:
+        print(f"{path}: no [[expect]] tables; nothing to check")
+        return SuiteResult(str(path), scenario.name, ())
+    outcomes = evaluate_scenario(scenario, seed=seed)
+    blocks = expect_blocks(text)
+    bad = [o for o in outcomes if not o.passed]
+    print(f"{path}: {len(outcomes)} expectations, {'ok' if not bad else f'{len(bad)} failed'}")
+    for k, outcome in enumerate(outcomes):
+        if not outcome.passed:
+            lines = blocks[k] if k < len(blocks) else None
+            print("  " + outcome.report(lines, str(path), text).replace("\n", "\n  "))
+        elif verbose:
             print(f"  {outcome.describe()}")
+    return SuiteResult(str(path), scenario.name, outcomes, blocks, text)
+
+
+def _cmd_check(args: argparse.Namespace) -> ExitCode:
+    suites = [_check_file(path, args.seed, args.verbose) for path in _scenario_files(args.targets)]
+    total = sum(len(s.outcomes) for s in suites)
+    failed = sum(not o.passed for s in suites for o in s.outcomes)
     print(f"{total - failed} of {total} expectations hold")
+    if args.junit_xml:
+        try:
+            write_atomically(args.junit_xml, junit_xml(suites))
+        except OSError as err:
+            raise ScenarioError(
+                args.junit_xml, "", f"cannot write JUnit XML: {err.strerror or err}"
+            ) from None
     return ExitCode.EXPECTATIONS_FAILED if failed else ExitCode.OK
+
+
+def _cmd_compare(args: argparse.Namespace) -> ExitCode:
+    scenario = load_scenario(args.file)
+    if not scenario.observed:
+        raise ScenarioError(args.file, "observed", "nothing to compare: add an [observed] table")
+    n = args.replications or max(scenario.replications, 2)
+    reps = replicate(scenario, n, seed=args.seed)
+    observed = [(str(ref), value) for ref, value in scenario.observed]
+    checks = compare_observed(reps, observed, args.confidence)
+    if args.json:
+        doc = {"scenario": scenario.name, "replications": n, "confidence": args.confidence}
+        doc["observed"] = [c.to_dict() for c in checks]
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_observed(checks, reps, args.confidence))
+    return (
+        ExitCode.OK
+        if all(c.verdict.startswith("consistent") for c in checks)
+        else ExitCode.EXPECTATIONS_FAILED
+    )
+
+
+def _cmd_schema(args: argparse.Namespace) -> ExitCode:
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+    return ExitCode.OK
+
+
+def _confidence(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1) like 0.95, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1) like 0.95, got {text!r}")
+    return value
+
+
+def _replications(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 2:  # noqa: PLR2004 - an interval needs two runs
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 2, got {text!r}")
+    return value
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
@@ -81,6 +157,15 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="scenario file (TOML)")
     p.add_argument("--seed", type=int, help="override the scenario's seed")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument(
+        "--replications",
+        type=_replications,
+        metavar="R",
+        help="run R seeds spawned from the scenario seed; report mean, std and a t interval per metric",
+    )
+    p.add_argument(
+        "--confidence", type=_confidence, default=0.95, help="confidence level of the intervals (0.95)"
+    )
     p.set_defaults(func=_cmd_run)
 
 
@@ -95,13 +180,47 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     p.add_argument("targets", nargs="+", metavar="FILE|DIR", help="scenario files or directories")
     p.add_argument("--seed", type=int, help="override every scenario's seed")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing expectations too")
+    p.add_argument("--junit-xml", metavar="FILE", help="also write the results as JUnit XML (for CI)")
     p.set_defaults(func=_cmd_check)
+
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="compare the [observed] numbers of real reports with the simulated distribution",
+        description="Replicate the scenario and report, for each number in [observed], the simulated "
+        "mean and central range, the observation's percentile, a two-sided p-value and a verdict. Exit 0 "
+        "when every number is consistent, 1 otherwise.",
+    )
+    p.add_argument("file", help="scenario file (TOML) with an [observed] table")
+    p.add_argument(
+        "--replications",
+        type=_replications,
+        metavar="R",
+        help="number of seeds (default: [scenario] replications, at least 2)",
+    )
+    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--confidence", type=_confidence, default=0.95, help="1 - significance level (0.95)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_cmd_compare)
+
+
+def _add_schema(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of scenario files",
+        description="Print a JSON Schema (draft 2020-12) for scenario files, generated from the same "
+        "tables as the validator, for editors that complete and check TOML through JSON Schema.",
+    )
+    p.set_defaults(func=_cmd_schema)
 
 
 #: Each adds one subcommand (its parser and its ``func``); order is the order of ``--help``.
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_run,
     _add_check,
+    _add_schema,
+    _add_compare,
 )
 
 

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# pytester runs the sessionlab pytest plugin end to end (tests/test_pytest_plugin.py).
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
 from simulator.cli import ExitCode, main
+from simulator.expect import expect_blocks
 
 from .conftest import SCENARIOS
 
@@ -61,7 +64,7 @@ def test_bad_file_exits_2_with_one_line(write_scenario, capsys):
     err = capsys.readouterr().err.strip()
     assert err == (
         f"sessionlab: error: {path}: scenario.seeed: unknown key; allowed keys here: "
-        "name, description, seed, start, timezone, ad_timezone; did you mean 'seed'?"
+        "name, description, seed, start, timezone, ad_timezone, replications; did you mean 'seed'?"
     )
 
 
@@ -103,3 +106,135 @@ def test_console_entry_point_runs_as_module():
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["ads"]["impressions"] == 1000
+
+
+REPO = Path(__file__).resolve().parents[1]
+AMAZON = str(REPO / "scenarios" / "amazon_clicks_vs_sessions.toml")
+
+
+def _failing_copy(tmp_path: Path) -> Path:
+    text = Path(AMAZON).read_text(encoding="utf-8").replace("equals = 9\n", "equals = 10\n", 1)
+    path = tmp_path / "amazon_wrong.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_check_writes_junit_xml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One testsuite per file, one testcase per expectation, failures with the report."""
+    bad = _failing_copy(tmp_path)
+    out = tmp_path / "report.xml"
+    code = main(["check", AMAZON, str(bad), "--junit-xml", str(out)])
+    assert code == ExitCode.EXPECTATIONS_FAILED
+    printed = capsys.readouterr().out
+    assert "FAIL clicks: expected 10, actual 9" in printed
+    assert "35 of 36 expectations hold" in printed
+    root = ET.fromstring(out.read_bytes())
+    assert (root.tag, root.get("tests"), root.get("failures")) == ("testsuites", "36", "1")
+    suites = root.findall("testsuite")
+    assert [s.get("failures") for s in suites] == ["0", "1"]
+    (failed,) = suites[1].iter("failure")
+    case = next(c for c in suites[1] if c.find("failure") is not None)
+    assert case.get("name") == "clicks"
+    assert case.get("line") == str(expect_blocks(bad.read_text(encoding="utf-8"))[10][0])
+    assert failed.get("message") == "FAIL clicks: expected 10, actual 9"
+    assert failed.text.endswith("| equals = 10")
+    assert not list(tmp_path.glob(".report.xml.*"))  # the temporary file was renamed
+
+
+def test_check_junit_xml_to_a_missing_directory_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unwritable report path exits 2 with one line."""
+    code = main(["check", AMAZON, "--junit-xml", str(tmp_path / "no" / "such" / "r.xml")])
+    err = capsys.readouterr().err
+    assert code == ExitCode.SCENARIO_ERROR
+    assert err.count("\n") == 1
+    assert "cannot write JUnit XML" in err
+
+
+def test_run_replications_json_adds_a_block(capsys: pytest.CaptureFixture[str]) -> None:
+    """--replications R --json keeps the single-run keys and adds 'replications'."""
+    assert main(["run", AMAZON, "--replications", "3", "--json"]) == ExitCode.OK
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["definitions"]["ga4"]["sessions"] == 6
+    reps = doc["replications"]
+    assert (reps["n"], reps["confidence"], len(reps["seeds"])) == (3, 0.95, 3)
+    assert reps["metrics"]["ga4.sessions"] == {"n": 3, "mean": 6.0, "std": 0.0, "low": 6.0, "high": 6.0}
+    assert reps["metrics"]["ga4.bridge.inactivity"]["mean"] == 1.0
+
+
+def test_run_replications_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
+    """The same scenario and seed give the same bytes."""
+    main(["run", AMAZON, "--replications", "2", "--json", "--seed", "5"])
+    first = capsys.readouterr().out
+    main(["run", AMAZON, "--replications", "2", "--json", "--seed", "5"])
+    assert capsys.readouterr().out == first
+
+
+def test_run_replications_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """The text output is one row per metric with mean, std and interval."""
+    assert main(["run", AMAZON, "--replications", "2", "--confidence", "0.9"]) == ExitCode.OK
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("ga4.sessions "))
+    assert row.split() == ["ga4.sessions", "6", "0", "6", "6"]
+    assert "90% high" in out
+
+
+@pytest.mark.parametrize("value", ["1", "x", "0"])
+def test_run_rejects_fewer_than_two_replications(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """An interval needs two runs; argparse reports the value and exits 2."""
+    with pytest.raises(SystemExit) as info:
+        main(["run", AMAZON, "--replications", value])
+    assert info.value.code == 2
+    assert f"got {value!r}" in capsys.readouterr().err
+
+
+def test_schema_prints_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    """`sessionlab schema` prints the draft 2020-12 schema of scenario files."""
+    assert main(["schema"]) == ExitCode.OK
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["required"] == ["scenario"]
+    expect = schema["properties"]["expect"]["items"]
+    assert {"required": ["compare"]} in expect["oneOf"]
+    assert expect["dependentRequired"] == {"rel": ["approx"], "abs": ["approx"]}
+
+
+def _with_observed(tmp_path: Path, observed: str) -> str:
+    path = tmp_path / "observed.toml"
+    path.write_text(Path(AMAZON).read_text(encoding="utf-8") + "\n[observed]\n" + observed, encoding="utf-8")
+    return str(path)
+
+
+def test_compare_reports_each_observed_number(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """compare gives percentile, p-value and verdict per number; exit 1 when one is not explained."""
+    path = _with_observed(tmp_path, "ads.clicks = 9\nga4.sessions = 7\n")
+    assert main(["compare", path, "--replications", "3", "--json"]) == ExitCode.EXPECTATIONS_FAILED
+    doc = json.loads(capsys.readouterr().out)
+    clicks, sessions = doc["observed"]
+    assert (clicks["key"], clicks["p_value"], clicks["percentile"]) == ("ads.clicks", 1.0, 50.0)
+    assert (sessions["mean"], sessions["p_value"]) == (6.0, 0.0)
+    assert sessions["verdict"].startswith("not explained: the report is above")
+    ok = _with_observed(tmp_path, "ads.clicks = 9\n")
+    assert main(["compare", ok, "--replications", "2"]) == ExitCode.OK
+    assert "consistent" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("observed", "message"),
+    [
+        ("ga4.clicks = 3\n", "write 'ads.clicks'"),
+        ("ads.sessions = 3\n", "write <definition>.sessions"),
+        ("ua.sessions = 3\n", "observed.ua.sessions: expected ads.<metric>"),
+        ("clicks = 3\n", "observed.clicks: expected a system"),
+        ("ga4.sesions = 3\n", "did you mean 'sessions'"),
+    ],
+)
+def test_bad_observed_numbers_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], observed: str, message: str
+) -> None:
+    """Mistakes in [observed] name the key path and exit 2."""
+    assert main(["compare", _with_observed(tmp_path, observed)]) == ExitCode.SCENARIO_ERROR
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
