@@ -17,7 +17,7 @@ from pathlib import Path
 from simulator import __version__
 from simulator.errors import ScenarioError, SessionlabError
 from simulator.expect import evaluate
-from simulator.report import render_json, render_text
+from simulator.report import render_json, render_text, write_report
 from simulator.result import run
 from simulator.scenario import load_scenario
 
@@ -35,7 +35,11 @@ class ExitCode(enum.IntEnum):
 def _cmd_run(args: argparse.Namespace) -> ExitCode:
     scenario = load_scenario(args.file)
     result = run(scenario, seed=args.seed)
-    sys.stdout.write(render_json(result) if args.json else render_text(result))
+    if args.report:
+        written = write_report(result, args.report, scenario.description)
+        print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
+    charset = "unicode" if (sys.stdout.encoding or "").lower().replace("-", "") == "utf8" else "ascii"
+    sys.stdout.write(render_json(result) if args.json else render_text(result, charset))
     return ExitCode.OK
 
 
@@ -81,6 +85,11 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="scenario file (TOML)")
     p.add_argument("--seed", type=int, help="override the scenario's seed")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="also write report.md, result.json, sessions.csv and PNG charts (with the 'plots' extra) to DIR",
+    )
     p.set_defaults(func=_cmd_run)
 
 

@@ -64,19 +64,19 @@ DAY_VOCABULARY: dict[str, str] = {
 }
 
 
-def compare_vocabulary() -> dict[str, str]:
-    """Cause -> meaning for definition comparisons, for every :class:`SplitCause` known now."""
+def compare_vocabulary(a: str = "A", b: str = "B") -> dict[str, str]:
+    """Cause -> meaning for comparisons of definition ``a`` with ``b``, for every :class:`SplitCause`."""
     out: dict[str, str] = {}
     for label in split_labels().values():
         if label == "continues":
             continue
         phrase = _RULE_PHRASES.get(label, f"its {label} rule")
-        out[f"split_{label}"] = f"sessions B starts at {phrase} where A continues the session"
+        out[f"split_{label}"] = f"sessions {b} starts at {phrase} where {a} continues the session"
     for label in split_labels().values():
         if label == "continues":
             continue
         phrase = _RULE_PHRASES.get(label, f"its {label} rule")
-        out[f"merged_{label}"] = f"sessions A starts at {phrase} that B keeps inside another session"
+        out[f"merged_{label}"] = f"sessions {a} starts at {phrase} that {b} keeps inside another session"
     return out
 
 

@@ -39,6 +39,8 @@ from simulator.sessions.rules import SplitCause
 
 __all__ = [
     "AD_VOCABULARY",
+    "GROUPS",
+    "LANDED_LATER",
     "VIEW_VOCABULARY",
     "VOCABULARY",
     "AdBridge",
@@ -48,7 +50,9 @@ __all__ = [
     "Term",
     "click_ledger",
     "clicks_to_sessions",
+    "group_of",
     "impressions_to_clicks",
+    "make_bridge",
     "split_labels",
     "split_table",
     "views_to_sessions",
@@ -108,6 +112,31 @@ AD_VOCABULARY: dict[str, str] = {
     "click_without_impression": "clicks beyond their campaign's impressions in the log",
     "invalid_click": "clicks the ad platform filtered as invalid (not counted, not charged)",
 }
+
+#: The four kinds of clicks -> sessions term (DESIGN.md's identity), for grouped tables and stories.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "not tracked": ("left_before_tag", "blocked", "no_consent", "not_reached", "tag_missing"),
+    "joined a session": ("repeat_click", "new_tab_click", "second_ad", "click_in_open_session"),
+    "no counted click": ("invalid_click", "bookmark", "direct", "organic", "referral", "email"),
+    "split off a visit": (
+        "inactivity",
+        "midnight",
+        "campaign_change",
+        "max_duration",
+        "max_events",
+        "fixed_window",
+        "new_user_mid_visit",
+    ),
+}
+
+
+def group_of(cause: str) -> str:
+    """The :data:`GROUPS` key of a clicks -> sessions cause (``"other"`` for causes added later)."""
+    for group, causes in GROUPS.items():
+        if cause in causes:
+            return group
+    return "other"
+
 
 _JOINED = {
     Cause.REPEAT_CLICK: "repeat_click",
