@@ -267,7 +267,7 @@ def check_split_table(log, hits, block):
     assert table["session"].tolist() == (np.cumsum(block.split != 0) - 1).tolist()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario())
 def test_every_bridge_is_exact_and_each_term_is_a_count_from_the_log(drawn):
     """For every registered definition and two ad-hoc ones: all bridges add up, term by term."""
