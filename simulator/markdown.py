@@ -106,7 +106,7 @@ def story(result: Result, limit: int = 4) -> str:
     out = [
         f"Your ad platform counted **{clicks:,} {'click' if clicks == 1 else 'clicks'}**; analytics "
         f"({names[0]}) counted **{sessions:,} {'session' if sessions == 1 else 'sessions'}**, {direction}. "
-        "The two count different things: the ad platform counts every click on an ad, analytics counts "
+        "The two count different things: the ad platform counts every valid click on an ad, analytics counts "
         "visits its tag recorded, however they started."
     ]
     down = [t for t in b.biggest(len(b.terms)) if t.delta < 0][:limit]
