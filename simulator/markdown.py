@@ -111,6 +111,10 @@ def story(result: Result, limit: int = 4) -> str:
     ]
     down = [t for t in b.biggest(len(b.terms)) if t.delta < 0][:limit]
     up = [t for t in b.biggest(len(b.terms)) if t.delta > 0][:limit]
+    if not b.terms:
+        out.append(
+            "In this traffic every click became exactly one session, and every session began with one."
+        )
     if down:
         out.append(f"Of the {clicks:,} clicks, " + _join([_click_phrase(t, names[0]) for t in down]) + ".")
     if up:

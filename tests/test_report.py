@@ -203,3 +203,11 @@ def test_cli_run_report_writes_the_directory(tmp_path, capsys, monkeypatch):
     assert "clicks -> sessions (ga4)" in out
     assert "report.md" in err
     assert (tmp_path / "rep" / "report.md").exists()
+
+
+def test_story_when_every_click_is_one_session():
+    """No bridge terms: the story says every click became exactly one session."""
+    text = story(run(load_scenario(SCENARIOS / "impressions_ctr.toml")))
+    assert "counted **10 clicks**" in text
+    assert "the same number" in text
+    assert "every click became exactly one session" in text
