@@ -36,7 +36,10 @@ def _cmd_run(args: argparse.Namespace) -> ExitCode:
     scenario = load_scenario(args.file)
     result = run(scenario, seed=args.seed)
     if args.report:
-        written = write_report(result, args.report, scenario.description)
+        try:
+            written = write_report(result, args.report, scenario.description)
+        except OSError as err:
+            raise ScenarioError(args.report, "", f"cannot write the report: {err.strerror or err}") from None
         print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
     charset = "unicode" if (sys.stdout.encoding or "").lower().replace("-", "") == "utf8" else "ascii"
     sys.stdout.write(render_json(result) if args.json else render_text(result, charset))

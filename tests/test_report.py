@@ -211,3 +211,14 @@ def test_story_when_every_click_is_one_session():
     assert "counted **10 clicks**" in text
     assert "the same number" in text
     assert "every click became exactly one session" in text
+
+
+def test_cli_report_into_an_unwritable_place_is_one_line_exit_2(tmp_path, capsys):
+    """--report DIR where DIR is a file: one error line naming it, exit code 2."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code = main(["run", str(AMAZON), "--report", str(blocker / "rep")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert f"{blocker / 'rep'}: cannot write the report" in err
