@@ -19,7 +19,7 @@ from simulator import __version__
 from simulator.errors import ScenarioError, SessionlabError
 from simulator.expect import evaluate_scenario, expect_blocks, has_expectations
 from simulator.junit import SuiteResult, junit_xml, write_atomically
-from simulator.report import render_json, render_text
+from simulator.report import render_json, render_text, write_report
 from simulator.result import run
 from simulator.scenario import json_schema, load_scenario
 from simulator.stats import compare_observed, render_observed, render_replications, replicate
@@ -38,8 +38,15 @@ class ExitCode(enum.IntEnum):
 def _cmd_run(args: argparse.Namespace) -> ExitCode:
     scenario = load_scenario(args.file)
     result = run(scenario, seed=args.seed)
+    if args.report:
+        try:
+            written = write_report(result, args.report, scenario.description)
+        except OSError as err:
+            raise ScenarioError(args.report, "", f"cannot write the report: {err.strerror or err}") from None
+        print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
     if not args.replications:
-        sys.stdout.write(render_json(result) if args.json else render_text(result))
+        charset = "unicode" if (sys.stdout.encoding or "").lower().replace("-", "") == "utf8" else "ascii"
+        sys.stdout.write(render_json(result) if args.json else render_text(result, charset))
         return ExitCode.OK
     reps = replicate(scenario, args.replications, seed=args.seed)
     if args.json:
@@ -165,6 +172,11 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--confidence", type=_confidence, default=0.95, help="confidence level of the intervals (0.95)"
+    )
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="also write report.md, result.json, sessions.csv and PNG charts (with the 'plots' extra) to DIR",
     )
     p.set_defaults(func=_cmd_run)
 

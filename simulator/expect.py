@@ -164,7 +164,9 @@ class _Views:
         if journeys not in self._restricted:
             r = self.result
             log = r.log.select(np.isin(r.log.journey, journeys))
-            self._restricted[journeys] = run_log(log, tuple(r.definitions), r.scenario, r.seed)
+            self._restricted[journeys] = run_log(
+                log, tuple(r.definitions), r.scenario, r.seed, timezone=r.timezone, ad_timezone=r.ad_timezone
+            )
         return self._restricted[journeys]
 
     def read(self, exp: Expectation) -> tuple[float | None, ...]:

@@ -7,12 +7,13 @@ from typing import Any
 
 import numpy as np
 
+from simulator.compare import Comparison, DayBridge, compare_definitions, daily_bridges
 from simulator.engine import simulate
 from simulator.events import EventLog
-from simulator.explain import Bridge, clicks_to_sessions
+from simulator.explain import AdBridge, Bridge, clicks_to_sessions, impressions_to_clicks, views_to_sessions
 from simulator.metrics import AD_METRICS, AdCounts, AnalyticsCounts, ad_counts, analytics_counts
 from simulator.scenario import Scenario
-from simulator.sessions import Columns, get_definition, sessionize_sorted
+from simulator.sessions import Columns, Definition, get_definition, sessionize_sorted
 
 __all__ = ["SCHEMA_VERSION", "DefinitionResult", "Result", "run", "run_log"]
 
@@ -29,9 +30,17 @@ class DefinitionResult:
     ratios: dict[str, float | None]
     bridge: Bridge
     split: np.ndarray  # SplitCause per tracked hit, aligned with ``Result.hits``
+    views_bridge: Bridge  # tracked page views -> sessions
+    days: tuple[DayBridge, ...]  # ad account's clicks per its day -> property's sessions per its day
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self.counts), **self.ratios, "bridge": self.bridge.to_dict()}
+        return {
+            **asdict(self.counts),
+            **self.ratios,
+            "bridge": self.bridge.to_dict(),
+            "views_bridge": self.views_bridge.to_dict(),
+            "days": [d.to_dict() for d in self.days],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +53,10 @@ class Result:
     hits: np.ndarray
     ads: AdCounts
     definitions: dict[str, DefinitionResult]
+    ad_bridge: AdBridge  # impressions -> clicks, with the per-campaign table
+    comparisons: tuple[Comparison, ...]  # the first definition -> each other definition
+    timezone: str = "UTC"  # the analytics property's
+    ad_timezone: str = "UTC"  # the ad account's
 
     def metric(self, name: str, definition: str | None = None) -> float | int | None:
         """The value of a metric (see :data:`simulator.metrics.metric_names`)."""
@@ -68,22 +81,70 @@ class Result:
             "ads": self.ads.to_dict(),
             "truth": {k: self.log.meta.get(k) for k in ("people", "visits")},
             "definitions": {name: d.to_dict() for name, d in self.definitions.items()},
+            "timezones": {"property": self.timezone, "ad_account": self.ad_timezone},
+            "impressions_bridge": self.ad_bridge.to_dict(),
+            "comparisons": [c.to_dict() for c in self.comparisons],
         }
 
 
-def run_log(log: EventLog, definitions: tuple[str, ...], scenario: str = "", seed: int = 0) -> Result:
-    """Sessionize an event log under each definition and count everything."""
+def run_log(
+    log: EventLog,
+    definitions: tuple[str | Definition, ...],
+    scenario: str = "",
+    seed: int = 0,
+    *,
+    timezone: str = "UTC",
+    ad_timezone: str | None = None,
+) -> Result:
+    """Sessionize an event log under each definition, count everything and build every bridge.
+
+    Parameters
+    ----------
+    log
+        The event log.
+    definitions
+        Registered definition names or ad-hoc :class:`~simulator.sessions.Definition` records.
+    scenario, seed
+        Recorded in the result.
+    timezone, ad_timezone
+        The analytics property's and the ad account's time zones (report days of the day-by-day
+        bridges); ``ad_timezone`` defaults to ``timezone``.
+    """
+    ad_timezone = ad_timezone or timezone
     hits = log.hits
     cols = Columns(log.user[hits], log.ts[hits], log.campaign[hits])
     ads = ad_counts(log)
     blocks = {}
-    for name in definitions:
-        split = sessionize_sorted(cols, get_definition(name))
+    for definition in definitions:
+        resolved = definition if isinstance(definition, Definition) else get_definition(definition)
+        split = sessionize_sorted(cols, resolved)
         ids = np.cumsum(split != 0) - 1
         counts = analytics_counts(log, hits, ids)
-        bridge = clicks_to_sessions(log, hits, split)
-        blocks[name] = DefinitionResult(name, counts, counts.ratios(ads), bridge, split)
-    return Result(scenario, seed, log, hits, ads, blocks)
+        blocks[resolved.name] = DefinitionResult(
+            resolved.name,
+            counts,
+            counts.ratios(ads),
+            clicks_to_sessions(log, hits, split),
+            split,
+            views_to_sessions(log, hits, split),
+            daily_bridges(log, hits, split, timezone, ad_timezone),
+        )
+    names = list(blocks)
+    comparisons = tuple(
+        compare_definitions(blocks[names[0]].split, blocks[b].split, names[0], b) for b in names[1:]
+    )
+    return Result(
+        scenario,
+        seed,
+        log,
+        hits,
+        ads,
+        blocks,
+        impressions_to_clicks(log),
+        comparisons,
+        timezone,
+        ad_timezone,
+    )
 
 
 def run(scenario: Scenario, seed: int | None = None) -> Result:
@@ -98,4 +159,11 @@ def run(scenario: Scenario, seed: int | None = None) -> Result:
     """
     seed = scenario.seed if seed is None else seed
     log = simulate(scenario, seed)
-    return run_log(log, scenario.definitions, scenario.name, seed)
+    return run_log(
+        log,
+        scenario.definitions,
+        scenario.name,
+        seed,
+        timezone=scenario.timezone,
+        ad_timezone=scenario.ad_timezone,
+    )

@@ -1,10 +1,13 @@
-"""Shared fixtures: the repository root and a helper to write scenario text to a file."""
+"""Shared fixtures: the repository root, scenario text helpers, and running scenarios."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
+from simulator import loads_scenario, run
+from simulator.result import Result
 
 # pytester runs the sessionlab pytest plugin end to end (tests/test_pytest_plugin.py).
 pytest_plugins = ["pytester"]
@@ -23,3 +26,29 @@ def write_scenario(tmp_path: Path):
         return path
 
     return write
+
+
+def scenario_text(
+    journeys: str,
+    definitions: tuple[str, ...] = ("ga4",),
+    timezone: str = "UTC",
+    ad_timezone: str | None = None,
+    start: str = "2024-05-01T08:00:00",
+) -> str:
+    """A scenario file around ``journeys`` (one or more ``[[journey]]`` tables)."""
+    ad = f'ad_timezone = "{ad_timezone}"\n' if ad_timezone else ""
+    defs = ", ".join(f'"{d}"' for d in definitions)
+    return (
+        f'[scenario]\nname = "t"\nstart = {start}\ntimezone = "{timezone}"\n{ad}'
+        f"[sessions]\ndefinitions = [{defs}]\n{journeys}"
+    )
+
+
+@pytest.fixture
+def simulate_text():
+    """Run a scenario built by :func:`scenario_text` and return the Result."""
+
+    def _run(journeys: str, **kwargs) -> Result:
+        return run(loads_scenario(scenario_text(journeys, **kwargs)))
+
+    return _run
