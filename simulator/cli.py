@@ -20,6 +20,9 @@ from simulator.expect import evaluate
 from simulator.report import render_json, render_text
 from simulator.result import run
 from simulator.scenario import load_scenario
+from simulator.testbench.commands import add_bench as _add_bench
+from simulator.testbench.commands import add_conform as _add_conform
+from simulator.testbench.commands import add_workload as _add_workload
 
 __all__ = ["ExitCode", "main"]
 
@@ -102,6 +105,9 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_run,
     _add_check,
+    _add_workload,
+    _add_conform,
+    _add_bench,
 )
 
 

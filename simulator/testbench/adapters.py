@@ -60,7 +60,7 @@ def canonical_ids(user_id: np.ndarray, raw: Any, n: int, spec: str) -> np.ndarra
     """Dense int64 ids from whatever a sessionizer returned; ids are made unique per (user, id)."""
     try:
         ids = np.asarray(raw)
-    except Exception as err:  # noqa: BLE001 -- any garbage a plugin returns is the user's error
+    except Exception as err:
         raise SessionizerError(spec, f"returned something that is not an array ({err})") from None
     if ids.ndim != 1 or len(ids) != n:
         raise SessionizerError(spec, f"returned {ids.shape} session ids for {n} rows; expected one per row")
@@ -160,7 +160,7 @@ def _load_callable(spec: str, value: str) -> Callable[..., Any]:
         sys.path.insert(0, str(Path.cwd()))  # as `python -m` would, so local modules are found
     try:
         mod = importlib.import_module(module)
-    except Exception as err:  # noqa: BLE001 -- an import error in user code is the user's error
+    except Exception as err:
         raise SessionizerError(spec, f"cannot import {module!r} ({type(err).__name__}: {err})") from None
     target = getattr(mod, func, None)
     if not callable(target):
@@ -185,7 +185,9 @@ def _check_builtin(spec: str, value: str) -> None:
     if value not in BUILTIN_NAMES:
         hint = did_you_mean(value, BUILTIN_NAMES)
         raise SessionizerError(
-            spec, f"unknown builtin {value!r}; available: {', '.join(BUILTIN_NAMES)}" + (f"; {hint}" if hint else "")
+            spec,
+            f"unknown builtin {value!r}; available: {', '.join(BUILTIN_NAMES)}"
+            + (f"; {hint}" if hint else ""),
         )
 
 
@@ -205,7 +207,9 @@ def _check_cmd(spec: str, value: str) -> None:
     unknown = names - _PLACEHOLDERS
     if unknown:
         raise SessionizerError(
-            spec, f"unknown placeholder {{{sorted(unknown)[0]}}}; allowed: {{input}}, {{input_parquet}}, {{output}}"
+            spec,
+            f"unknown placeholder {{{sorted(unknown)[0]}}}; allowed: "
+            "{input}, {input_parquet}, {output}",
         )
     if "output" not in names or not names & {"input", "input_parquet"}:
         raise SessionizerError(spec, "a command needs {output} and {input} (CSV) or {input_parquet}")
@@ -223,7 +227,9 @@ def _input_file(wl: Workload, workdir: Path, name: str) -> Path:
 
         data = _parquet_bytes(wl)
         if data is None:
-            raise SessionlabError("{input_parquet} needs pyarrow; install it with: pip install 'sessionlab[parquet]'")
+            raise SessionlabError(
+                "{input_parquet} needs pyarrow; install it with: pip install 'sessionlab[parquet]'"
+            )
         target.write_bytes(data)
     return target
 
@@ -237,7 +243,7 @@ def _prepare_cmd(sz: Sessionizer, wl: Workload, definition: str, workdir: Path, 
     command = re.sub(r"{(\w+)}", lambda m: shlex.quote(str(subs[m.group(1)])), sz.value)
 
     def run() -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=limit, check=False)  # noqa: S602
+        proc = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=limit, check=False)
         if proc.returncode != 0:
             tail = (proc.stderr.strip().splitlines() or ["(no stderr)"])[-1]
             raise SessionizerError(sz.spec, f"command exited with status {proc.returncode}: {tail}")
@@ -256,7 +262,9 @@ def _read_output(spec: str, path: Path, wl: Workload) -> np.ndarray:
         cols = {h: [r[i] for r in rows] for i, h in enumerate(header)}
         ts_name = "timestamp_ms" if "timestamp_ms" in cols else "timestamp"
         if "user_id" not in cols or ts_name not in cols:
-            raise SessionizerError(spec, f"output header {lines[0]!r} needs user_id, timestamp_ms or timestamp, session_id")
+            raise SessionizerError(
+                spec, f"output header {lines[0]!r} needs user_id, timestamp_ms or timestamp, session_id"
+            )
         return _match_rows(spec, wl, cols["user_id"], cols[ts_name], cols["session_id"])
     if header == ["session_id"]:
         lines = lines[1:]
@@ -275,7 +283,9 @@ def _parse_ts(values: list[Any]) -> np.ndarray:
 def _match_rows(spec: str, wl: Workload, users: list[Any], times: list[Any], sids: list[Any]) -> np.ndarray:
     """Align ``user_id,timestamp,session_id`` rows with the workload: k-th equal key -> k-th row."""
     if len(sids) != len(wl):
-        raise SessionizerError(spec, f"returned {len(sids)} rows for {len(wl)} events; expected one per event")
+        raise SessionizerError(
+            spec, f"returned {len(sids)} rows for {len(wl)} events; expected one per event"
+        )
     try:
         out_key = np.stack((np.array([int(u) for u in users], dtype=np.int64), _parse_ts(times)), axis=1)
     except ValueError as err:
@@ -292,11 +302,13 @@ def _match_rows(spec: str, wl: Workload, users: list[Any], times: list[Any], sid
 # ---- sql --------------------------------------------------------------------------------------
 
 
-def _duckdb():  # noqa: ANN202
+def _duckdb():
     try:
         import duckdb  # noqa: PLC0415
     except ImportError:
-        raise SessionlabError("sql: and builtin:duckdb need duckdb; install it with: pip install 'sessionlab[bench]'") from None
+        raise SessionlabError(
+            "sql: and builtin:duckdb need duckdb; install it with: pip install 'sessionlab[bench]'"
+        ) from None
     return duckdb
 
 
@@ -312,7 +324,7 @@ def _prepare_sql(sz: Sessionizer, wl: Workload, definition: str, workdir: Path, 
     return _sql_runner(sz.spec, Path(sz.value).read_text(), wl)
 
 
-def _sql_runner(spec: str, query: str, wl: Workload):  # noqa: ANN202
+def _sql_runner(spec: str, query: str, wl: Workload):
     duckdb = _duckdb()
     con = duckdb.connect()
     con.execute("SET threads = 1")
@@ -339,18 +351,23 @@ def _sql_runner(spec: str, query: str, wl: Workload):  # noqa: ANN202
 
     def finish(res: dict[str, np.ndarray]) -> np.ndarray:
         if "session_id" not in res:
-            raise SessionizerError(spec, f"the query must return a session_id column; it returned {', '.join(res)}")
+            raise SessionizerError(
+                spec, f"the query must return a session_id column; it returned {', '.join(res)}"
+            )
         sid = np.asarray(res["session_id"])
         if "row_id" in res:
             rows = np.asarray(res["row_id"], dtype=np.int64)
             if len(rows) != len(wl) or not np.array_equal(np.sort(rows), np.arange(len(wl))):
-                raise SessionizerError(spec, f"the query returned {len(rows)} rows; expected each row_id once")
+                raise SessionizerError(
+                    spec, f"the query returned {len(rows)} rows; expected each row_id once"
+                )
             out = np.empty(len(wl), dtype=sid.dtype)
             out[rows] = sid
             return out
         if "user_id" in res and "timestamp_ms" in res:
             return _match_rows(spec, wl, list(res["user_id"]), list(res["timestamp_ms"]), list(sid))
-        raise SessionizerError(spec, "the query must return row_id (or user_id and timestamp_ms) with session_id")
+        raise SessionizerError(
+            spec, "the query must return row_id (or user_id and timestamp_ms) with session_id"
+        )
 
     return run, finish
-

@@ -83,7 +83,9 @@ def polars_ids(
         pl.DataFrame({"user": user_id, "ts": timestamp_ms})
         .with_row_index("row")
         .sort(["user", "ts", "row"])
-        .with_columns(((pl.col("user") != pl.col("user").shift(1)).fill_null(True) | cut.fill_null(True)).alias("s"))
+        .with_columns(
+            ((pl.col("user") != pl.col("user").shift(1)).fill_null(True) | cut.fill_null(True)).alias("s")
+        )
         .with_columns(pl.col("s").cum_sum().alias("sid"))
         .sort("row")
     )
@@ -114,7 +116,7 @@ def duckdb_query(definition: str) -> str:
     )
 
 
-def _need(module: str):  # noqa: ANN202
+def _need(module: str):
     try:
         return __import__(module)
     except ImportError:
@@ -136,4 +138,3 @@ BUILTINS: dict[str, Callable[..., np.ndarray]] = {
 def bind(name: str, definition: str) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
     """The built-in ``name`` with its definition bound (a plain three-column callable)."""
     return functools.partial(BUILTINS[name], definition=definition)
-

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -152,11 +153,21 @@ def _date_changes(t0: int, t1: int, zones: list[str]) -> list[str]:
     return out
 
 
+class _Rows(NamedTuple):
+    """One user's rows in time order: epoch ms, campaign, reference ids, candidate ids."""
+
+    t: np.ndarray
+    c: np.ndarray
+    r: np.ndarray
+    k: np.ndarray
+
+
 def classify(
     ts: np.ndarray,
     campaign: np.ndarray,
     ref: np.ndarray,
     cand: np.ndarray,
+    *,
     params: RuleParams,
     timezone: str,
     cand_sorted: np.ndarray | None = None,
@@ -181,57 +192,62 @@ def classify(
     in_order = bool(np.all(order == np.arange(len(order))))
     if cand_sorted is not None and not in_order and _same_partition(ref, cand_sorted):
         return Finding("ordering", "agrees when the rows arrive in time order; differs in input order", 0)
-    t, c, r, k = ts[order], campaign[order], ref[order], cand[order]
+    rows = _Rows(ts[order], campaign[order], ref[order], cand[order])
+    r, k = rows.r, rows.k
     diff = np.flatnonzero((r[1:] != r[:-1]) != (k[1:] != k[:-1])) + 1
     if not len(diff):
         return Finding("other", "the candidate's sessions interleave in time", 0)
     first = None
     for d in diff.tolist():
-        found = _at_row(d, t, c, r, k, params, timezone)
+        found = _at_row(d, rows, params, timezone)
         if not found.alternatives:
             return found
         first = first or found
     return first
 
 
-def _features(d: int, t: np.ndarray, c: np.ndarray, r: np.ndarray, k: np.ndarray, params: RuleParams,
-              timezone: str, who: str, other: str) -> list[tuple[str, str]]:
+def _features(d: int, rows: _Rows, params: RuleParams, timezone: str, who: str) -> list[tuple[str, str]]:
     """Every class whose signature row ``d`` shows, in priority order, with its sentence."""
+    t, c, r, k = rows
+    other = "the reference" if who == "the candidate" else "the candidate"
     out = []
     tie = t == t[d]
     if len(np.unique(r[tie])) > 1 or len(np.unique(k[tie])) > 1:
         out.append(("ties", f"{who} puts events with the same timestamp into different sessions"))
     gap = int(t[d] - t[d - 1])
     if gap in params.timeouts_ms:
-        out.append(("boundary", f"gap of exactly {format_duration(gap)}: {who} starts a new session, {other} does not"))
-    zones = _date_changes(int(t[d - 1]), int(t[d]), list(dict.fromkeys(["UTC", timezone, *params.midnight_zones])))
+        sentence = f"gap of exactly {format_duration(gap)}: {who} starts a new session, {other} does not"
+        out.append(("boundary", sentence))
+    zones = _date_changes(
+        int(t[d - 1]), int(t[d]), list(dict.fromkeys(["UTC", timezone, *params.midnight_zones]))
+    )
     if zones:
         rule = ", ".join(params.midnight_zones) or "no midnight rule"
-        out.append((
-            "midnight",
+        sentence = (
             f"{who} starts a session where the date changes in {' and '.join(zones)} "
-            f"(gap {format_duration(gap)}; the definition has {rule})",
-        ))
+            f"(gap {format_duration(gap)}; the definition has {rule})"
+        )
+        out.append(("midnight", sentence))
     if c[d] != c[d - 1]:
-        out.append(("campaign", f"campaign {c[d - 1] or '(none)'} -> {c[d] or '(none)'}: {who} starts a new session"))
+        out.append(
+            ("campaign", f"campaign {c[d - 1] or '(none)'} -> {c[d] or '(none)'}: {who} starts a new session")
+        )
     return out
 
 
-def _at_row(
-    d: int, t: np.ndarray, c: np.ndarray, r: np.ndarray, k: np.ndarray, params: RuleParams, timezone: str
-) -> Finding:
+def _at_row(d: int, rows: _Rows, params: RuleParams, timezone: str) -> Finding:
     """Classify the differing session start at row ``d`` (time order)."""
+    t, _, r, k = rows
     who = "the candidate" if k[d] != k[d - 1] else "the reference"
-    other = "the reference" if who == "the candidate" else "the candidate"
-    feats = _features(d, t, c, r, k, params, timezone, who, other)
+    feats = _features(d, rows, params, timezone, who)
     if feats:
         return Finding(feats[0][0], feats[0][1], d, tuple(f[0] for f in feats[1:]))
     keep = k if who == "the reference" else r  # the side that does *not* split at d
     start = int(np.flatnonzero(keep[:d] != keep[d - 1]).max(initial=-1)) + 1
     elapsed, events = int(t[d] - t[start]), d - start
     if params.caps or elapsed >= min(params.timeouts_ms, default=30 * 60_000):
-        return Finding(
-            "max_duration", f"{who} ends a session after {format_duration(elapsed)} and {events} events", d
-        )
-    gap = int(t[d] - t[d - 1])
-    return Finding("other", f"{who} starts a session after a gap of {format_duration(gap)}", d)
+        sentence = f"{who} ends a session after {format_duration(elapsed)} and {events} events"
+        return Finding("max_duration", sentence, d)
+    return Finding(
+        "other", f"{who} starts a session after a gap of {format_duration(int(t[d] - t[d - 1]))}", d
+    )

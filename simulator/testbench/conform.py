@@ -86,7 +86,10 @@ def conform(
         s = slice(pos, pos + n)
         pos += n
         r = rows[bounds[i] : bounds[i + 1]]
-        found = classify(wl.timestamp_ms[r], wl.campaign[r], ref[r], cand[r], params, wl.timezone, cand_sorted[s])
+        found = classify(
+            wl.timestamp_ms[r], wl.campaign[r], ref[r], cand[r],
+            params=params, timezone=wl.timezone, cand_sorted=cand_sorted[s],
+        )  # fmt: skip
         if found is None:  # agrees alone: the difference needs other users' rows
             found = Finding("other", "differs only together with other users' rows (crosses users)", 0)
         findings.append((int(i), found))
@@ -147,8 +150,30 @@ def timeline_table(ce: Counterexample, timezone: str) -> list[str]:
         gap = "" if k == 0 else format_duration(int(tl.ts[i] - tl.ts[order[k - 1]]))
         r, c = int(ce.reference[i]), int(ce.candidate[i])
         mark = "*" if (ce.reference == r).tolist() != (ce.candidate == c).tolist() else ""
-        rows.append([str(i + 1), str(tl.ts[i]), str(utc[i])[:-6] + "Z", str(local[i]), gap, tl.campaign[i] or "-", str(r), str(c), mark])
-    header = ["row", "timestamp_ms", "utc", f"local ({timezone})", "gap", "campaign", "reference", "candidate", ""]
+        rows.append(
+            [
+                str(i + 1),
+                str(tl.ts[i]),
+                str(utc[i])[:-6] + "Z",
+                str(local[i]),
+                gap,
+                tl.campaign[i] or "-",
+                str(r),
+                str(c),
+                mark,
+            ]
+        )
+    header = [
+        "row",
+        "timestamp_ms",
+        "utc",
+        f"local ({timezone})",
+        "gap",
+        "campaign",
+        "reference",
+        "candidate",
+        "",
+    ]
     return _table(header, rows)
 
 
@@ -158,8 +183,10 @@ def render_text(res: ConformResult, timezone: str, written: dict[str, Path] | No
     what = ", ".join(f"{k} {meta[k]}" for k in ("profile", "events", "users", "seed") if k in meta)
     lines = [
         f"conform: {res.sessionizer} against definition {res.definition!r}" + (f" ({what})" if what else ""),
-        f"events in identical sessions: {a.events_agree:,} of {a.events:,} ({_pct(a.events_agree, a.events)})",
-        f"sessions: reference {a.sessions_ref:,}, candidate {a.sessions_cand:,}, identical {a.sessions_agree:,} "
+        f"events in identical sessions: {a.events_agree:,} of {a.events:,} "
+        f"({_pct(a.events_agree, a.events)})",
+        f"sessions: reference {a.sessions_ref:,}, candidate {a.sessions_cand:,}, "
+        f"identical {a.sessions_agree:,} "
         f"({_pct(a.sessions_agree, a.sessions_ref)} of the reference's)",
         f"users with a different partition: {a.users_disagree:,} of {a.users:,}",
     ]
@@ -180,7 +207,15 @@ def render_text(res: ConformResult, timezone: str, written: dict[str, Path] | No
         ]
         if written and ce.cls in written:
             lines.append(f"  written to {written[ce.cls]}")
-    return "\n".join([*lines, "", f"result: DISAGREES ({len(res.classes)} class{'es' if len(res.classes) != 1 else ''} of difference)", ""])
+    return "\n".join(
+        [
+            *lines,
+            "",
+            f"result: DISAGREES ({len(res.classes)} "
+            f"class{'es' if len(res.classes) != 1 else ''} of difference)",
+            "",
+        ]
+    )
 
 
 def _counterexample_csv(ce: Counterexample, timezone: str) -> str:

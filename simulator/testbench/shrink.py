@@ -70,7 +70,9 @@ class Oracle:
             rows += len(tl)
         return out + (self._run_batch(chunk) if chunk else [])
 
-    def _run_batch(self, timelines: Sequence[Timeline]) -> list[tuple[np.ndarray, np.ndarray, Finding | None]]:
+    def _run_batch(
+        self, timelines: Sequence[Timeline]
+    ) -> list[tuple[np.ndarray, np.ndarray, Finding | None]]:
         wl, bounds = self._batch(timelines)
         ref = sessionlab_ids(wl.user_id, wl.timestamp_ms, wl.campaign, definition=self.definition)
         cand = self.sessionizer(wl, self.definition, self.time_limit)
@@ -85,7 +87,9 @@ class Oracle:
         for i in range(len(timelines)):
             s = slice(bounds[i], bounds[i + 1])
             srt = None if cand_sorted is None else cand_sorted[s]
-            found = classify(wl.timestamp_ms[s], wl.campaign[s], ref[s], cand[s], self.params, self.timezone, srt)
+            found = classify(
+                wl.timestamp_ms[s], wl.campaign[s], ref[s], cand[s], self.params, self.timezone, srt
+            )
             out.append((ref[s], cand[s], found))
         return out
 
@@ -145,7 +149,9 @@ def _windows(tl: Timeline, finding: Finding, holds: Callable) -> Timeline:
     while w < end:
         sizes.append(w)
         w *= 2
-    variants = [tl.take(order[end - w : end]) for w in sizes] + ([tl.take(order[:end])] if end < len(t) else [])
+    variants = [tl.take(order[end - w : end]) for w in sizes] + (
+        [tl.take(order[:end])] if end < len(t) else []
+    )
     return _first_holding(tl, variants, holds)
 
 
@@ -200,7 +206,9 @@ def shrink(tl: Timeline, finding: Finding, oracle: Oracle, user_id: int = 0) -> 
         return [fits(f) for f in oracle.findings(variants)]
 
     small = _windows(tl, finding, holds)
-    small = small.take(ddmin(list(range(len(small))), lambda subsets: holds([small.take(s) for s in subsets])))
+    small = small.take(
+        ddmin(list(range(len(small))), lambda subsets: holds([small.take(s) for s in subsets]))
+    )
     small = _simplify_campaigns(_simplify_times(small, holds), holds)
     ref, cand, found = oracle.run([small])[0]
     verified = fits(found)

@@ -171,6 +171,7 @@ def generate(
     users: int,
     profile: str = "edge-cases",
     seed: int = 0,
+    *,
     timezone: str = DEFAULT_TIMEZONE,
     year: int = 2024,
 ) -> Workload:
@@ -229,7 +230,9 @@ def iso_local(ts_ms: np.ndarray, timezone: str) -> np.ndarray:
     offs = [dt.datetime.fromtimestamp(int(m) * 60, tz).utcoffset() for m in minutes]
     off_s = np.array([int(o.total_seconds()) if o is not None else 0 for o in offs], dtype=np.int64)
     uniq, off_idx = np.unique(off_s, return_inverse=True)
-    suffix = np.array([f"{'-' if s < 0 else '+'}{abs(s) // 3600:02d}:{abs(s) % 3600 // 60:02d}" for s in uniq])
+    suffix = np.array(
+        [f"{'-' if s < 0 else '+'}{abs(s) // 3600:02d}:{abs(s) % 3600 // 60:02d}" for s in uniq]
+    )
     local = (ts_ms + off_s[inv] * 1000).astype("datetime64[ms]")
     return np.char.add(np.datetime_as_string(local, unit="ms"), suffix[off_idx][inv])
 
@@ -341,7 +344,9 @@ def load_workload(path: str | Path, timezone: str | None = None) -> Workload:
         return _read_csv(path, timezone or DEFAULT_TIMEZONE)
     meta_path = path / "workload.json"
     if not meta_path.is_file():
-        raise SessionlabError(f"{path}: not a workload (expected a directory with workload.json, or a CSV file)")
+        raise SessionlabError(
+            f"{path}: not a workload (expected a directory with workload.json, or a CSV file)"
+        )
     meta = json.loads(meta_path.read_text())
     tz = timezone or meta.get("timezone", DEFAULT_TIMEZONE)
     cols = path / "columns"
