@@ -88,8 +88,9 @@ class Oracle:
             s = slice(bounds[i], bounds[i + 1])
             srt = None if cand_sorted is None else cand_sorted[s]
             found = classify(
-                wl.timestamp_ms[s], wl.campaign[s], ref[s], cand[s], self.params, self.timezone, srt
-            )
+                wl.timestamp_ms[s], wl.campaign[s], ref[s], cand[s],
+                params=self.params, timezone=self.timezone, cand_sorted=srt,
+            )  # fmt: skip
             out.append((ref[s], cand[s], found))
         return out
 
