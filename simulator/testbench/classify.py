@@ -245,7 +245,8 @@ def _at_row(d: int, rows: _Rows, params: RuleParams, timezone: str) -> Finding:
     keep = k if who == "the reference" else r  # the side that does *not* split at d
     start = int(np.flatnonzero(keep[:d] != keep[d - 1]).max(initial=-1)) + 1
     elapsed, events = int(t[d] - t[start]), d - start
-    if params.caps or elapsed >= min(params.timeouts_ms, default=30 * 60_000):
+    timeout = min(params.timeouts_ms, default=30 * 60_000)
+    if int(t[d] - t[d - 1]) <= timeout and (params.caps or elapsed >= timeout):
         sentence = f"{who} ends a session after {format_duration(elapsed)} and {events} events"
         return Finding("max_duration", sentence, d)
     return Finding(
