@@ -36,6 +36,7 @@ import numpy as np
 
 from simulator._schema import did_you_mean
 from simulator.errors import SessionlabError
+from simulator.sessions import sessionize
 from simulator.testbench import baselines
 from simulator.testbench.workload import Workload, csv_bytes
 
@@ -192,11 +193,18 @@ def _check_builtin(spec: str, value: str) -> None:
 
 
 def _prepare_builtin(sz: Sessionizer, wl: Workload, definition: str, workdir: Path, limit: float | None):
+    """Bind the definition; import the library and encode campaigns now, so ``run`` is the work alone."""
     if sz.value == "duckdb":
         return _sql_runner(sz.spec, baselines.duckdb_query(definition), wl)
+    if sz.value in {"pandas", "polars"}:
+        baselines.need(sz.value)
+    users, ts = wl.user_id.copy(), wl.timestamp_ms.copy()
+    if sz.value == "sessionlab":
+        codes = wl.campaign_codes()
+        return (lambda: sessionize(users, ts, definition, codes)), (lambda raw: raw)
     func = baselines.bind(sz.value, definition)
-    cols = (wl.user_id.copy(), wl.timestamp_ms.copy(), wl.campaign.copy())
-    return (lambda: func(*cols)), (lambda raw: raw)
+    camp = wl.campaign.copy()
+    return (lambda: func(users, ts, camp)), (lambda raw: raw)
 
 
 # ---- cmd --------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import numpy as np
 from simulator.errors import SessionlabError
 from simulator.sessions import get_definition, sessionize
 
-__all__ = ["BUILTINS", "bind", "duckdb_query", "inactivity_of"]
+__all__ = ["BUILTINS", "bind", "duckdb_query", "inactivity_of", "need"]
 
 
 def inactivity_of(definition: str) -> tuple[int, str]:
@@ -62,7 +62,7 @@ def pandas_ids(
     user_id: np.ndarray, timestamp_ms: np.ndarray, campaign: np.ndarray, *, definition: str
 ) -> np.ndarray:
     """pandas: sort_values, groupby().diff(), compare, cumsum; aligned back by index."""
-    pd = _need("pandas")
+    pd = need("pandas")
     timeout, boundary = inactivity_of(definition)
     df = pd.DataFrame({"user": user_id, "ts": timestamp_ms}).sort_values(["user", "ts"], kind="stable")
     gap = df.groupby("user", sort=False)["ts"].diff()
@@ -75,7 +75,7 @@ def polars_ids(
     user_id: np.ndarray, timestamp_ms: np.ndarray, campaign: np.ndarray, *, definition: str
 ) -> np.ndarray:
     """Polars (eager): sort, shift, compare, cum_sum; sorted back by row index."""
-    pl = _need("polars")
+    pl = need("polars")
     timeout, boundary = inactivity_of(definition)
     gap = pl.col("ts") - pl.col("ts").shift(1)
     cut = (gap > timeout) if boundary == "same" else (gap >= timeout)
@@ -116,7 +116,7 @@ def duckdb_query(definition: str) -> str:
     )
 
 
-def _need(module: str):
+def need(module: str):
     try:
         return __import__(module)
     except ImportError:
