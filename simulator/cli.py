@@ -23,6 +23,9 @@ from simulator.report import render_json, render_text, write_report
 from simulator.result import run
 from simulator.scenario import json_schema, load_scenario
 from simulator.stats import compare_observed, render_observed, render_replications, replicate
+from simulator.testbench.commands import add_bench as _add_bench
+from simulator.testbench.commands import add_conform as _add_conform
+from simulator.testbench.commands import add_workload as _add_workload
 
 __all__ = ["ExitCode", "main"]
 
@@ -233,6 +236,9 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_check,
     _add_schema,
     _add_compare,
+    _add_workload,
+    _add_conform,
+    _add_bench,
 )
 
 

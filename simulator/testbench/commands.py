@@ -1,0 +1,202 @@
+"""The ``workload``, ``conform`` and ``bench`` subcommands (registered by :mod:`simulator.cli`).
+
+Each ``add_*`` function adds one subparser and its ``func``; each ``func`` returns an exit code
+(0 ok, 1 the sessionizer disagrees) and raises :class:`~simulator.errors.SessionlabError` on bad input,
+which the CLI prints as one line (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from simulator.errors import SessionlabError
+from simulator.sessions import get_definition
+from simulator.testbench.adapters import parse_sessionizer
+from simulator.testbench.bench import bench, machine, parse_sizes, plot, render_table
+from simulator.testbench.conform import conform, render_text, write_outputs
+from simulator.testbench.profiles import PROFILES
+from simulator.testbench.workload import DEFAULT_TIMEZONE, generate, load_workload, write_workload
+
+__all__ = ["add_bench", "add_conform", "add_workload"]
+
+_SPEC_HELP = (
+    "the sessionizer under test: py:pkg.module:function, cmd:'COMMAND {input} {output}', "
+    "sql:FILE.sql or builtin:NAME (sessionlab, numpy, pandas, polars, duckdb); prefix LABEL= to name it"
+)
+
+
+def _count(text: str) -> int:
+    """An event or user count: 10000, 1e4 or 10_000."""
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        value = -1.0
+    if value < 1 or value != int(value):
+        raise argparse.ArgumentTypeError(f"expected a positive whole number like 10000 or 1e4, got {text!r}")
+    return int(value)
+
+
+def _add_workload_args(p: argparse.ArgumentParser, *, required: bool, profile: str) -> None:
+    p.add_argument("--events", type=_count, required=required, metavar="N", help="number of events (rows)")
+    p.add_argument("--users", type=_count, required=required, metavar="U", help="number of distinct users")
+    p.add_argument(
+        "--profile", default=profile, metavar="NAME", help=f"{', '.join(PROFILES)} (default {profile})"
+    )
+    p.add_argument("--seed", type=int, default=0, help="workload seed (default 0)")
+    p.add_argument("--timezone", metavar="TZ", help=f"the property's time zone (default {DEFAULT_TIMEZONE})")
+
+
+def _cmd_workload(args: argparse.Namespace) -> int:
+    wl = generate(
+        args.events, args.users, args.profile, args.seed, timezone=args.timezone or DEFAULT_TIMEZONE
+    )
+    digests = write_workload(wl, args.out)
+    print(
+        f"wrote {args.events:,} events of {args.users:,} users "
+        f"(profile {args.profile}, seed {args.seed}) to {args.out}"
+    )
+    for name in ("events.csv", "events.parquet"):
+        if name in digests:
+            print(f"  {name}  sha256 {digests[name][:16]}")
+    if "events.parquet" not in digests:
+        print("  (no events.parquet: pyarrow is not installed; pip install 'sessionlab[parquet]')")
+    return 0
+
+
+def add_workload(sub: argparse._SubParsersAction) -> None:
+    """Add ``sessionlab workload``."""
+    p = sub.add_parser(
+        "workload",
+        help="write a seeded event log built to exercise sessionizers",
+        description="Write a seeded event log (events.csv, events.parquet with pyarrow, workload.json) "
+        "full of the cases sessionizers get wrong. Profiles: "
+        + "; ".join(f"{name}: {prof.summary}" for name, prof in PROFILES.items()),
+    )
+    _add_workload_args(p, required=True, profile="edge-cases")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="directory to write into")
+    p.set_defaults(func=_cmd_workload)
+
+
+def _cmd_conform(args: argparse.Namespace) -> int:
+    get_definition(args.definition)  # an unknown name fails before any work
+    sz = parse_sessionizer(args.sessionizer)
+    if args.workload is not None:
+        if args.events is not None or args.users is not None:
+            raise SessionlabError("--workload: give either --workload or --events/--users, not both")
+        wl = load_workload(args.workload, args.timezone)
+    else:
+        events = args.events or 10_000
+        users = args.users or max(1, events // 20)
+        wl = generate(events, users, args.profile, args.seed, timezone=args.timezone or DEFAULT_TIMEZONE)
+    res = conform(wl, sz, args.definition, time_limit=args.time_limit)
+    written = write_outputs(res, args.out, wl.timezone)
+    if args.json:
+        sys.stdout.write((args.out / "conform.json").read_text())
+    else:
+        sys.stdout.write(render_text(res, wl.timezone, written))
+        if written:
+            first = next(iter(written.values()))
+            print(
+                f"reproduce: sessionlab conform --definition {args.definition} --sessionizer "
+                f"{shlex.quote(args.sessionizer)} --workload {shlex.quote(str(first))} "
+                f"--timezone {wl.timezone}"
+            )
+    return 0 if res.ok else 1
+
+
+def add_conform(sub: argparse._SubParsersAction) -> None:
+    """Add ``sessionlab conform``."""
+    p = sub.add_parser(
+        "conform",
+        help="check a sessionizer against a session definition; shrink each difference",
+        description="Compare the sessions a sessionizer makes with a definition's (the reference is "
+        "sessionlab's own sessionize), classify every difference and shrink each class to a minimal "
+        "counterexample, printed and written as CSV. Exit 0 when they agree on every event, 1 when "
+        "they do not, 2 on bad input.",
+    )
+    p.add_argument("--definition", default="ga4", help="the session definition to conform to (default ga4)")
+    p.add_argument("--sessionizer", required=True, metavar="SPEC", help=_SPEC_HELP)
+    p.add_argument(
+        "--workload", type=Path, metavar="DIR|CSV", help="a workload directory or CSV (e.g. a counterexample)"
+    )
+    _add_workload_args(p, required=False, profile="edge-cases")
+    p.add_argument(
+        "--time-limit", type=float, metavar="S", help="seconds allowed per sessionizer run (cmd only)"
+    )
+    out_help = "where conform.json and the counterexample CSVs go (default ./sessionlab-conform)"
+    p.add_argument("--out", type=Path, default=Path("sessionlab-conform"), metavar="DIR", help=out_help)
+    p.add_argument("--json", action="store_true", help="print conform.json instead of the report")
+    p.set_defaults(func=_cmd_conform)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    get_definition(args.definition)
+    specs = [parse_sessionizer(s) for s in args.sessionizer]
+    labels = [s.label for s in specs]
+    if len(set(labels)) != len(labels):
+        raise SessionlabError(
+            f"--sessionizer: two sessionizers share a label ({', '.join(labels)}); name them LABEL=..."
+        )
+    baseline = args.baseline or labels[0]
+    if baseline not in labels:
+        specs.append(parse_sessionizer(baseline if ":" in baseline else f"builtin:{baseline}"))
+        baseline = specs[-1].label
+    if args.repeats < 1 or args.time_limit <= 0:
+        raise SessionlabError("--repeats must be >= 1 and --time-limit > 0")
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    results = bench(
+        specs, parse_sizes(args.sizes), out=out, definition=args.definition, repeats=args.repeats,
+        baseline=baseline, time_limit=args.time_limit, profile=args.profile, seed=args.seed,
+        timezone=args.timezone or DEFAULT_TIMEZONE,
+        progress=(lambda line: print(line, file=sys.stderr)) if args.verbose else None,
+    )  # fmt: skip
+    table = render_table(results, baseline)
+    sys.stdout.write(table)
+    doc = {
+        "definition": args.definition, "profile": args.profile, "seed": args.seed, "repeats": args.repeats,
+        "time_limit_s": args.time_limit, "baseline": baseline, "machine": machine(),
+        "results": [m.to_dict() for m in results],
+    }  # fmt: skip
+    (out / "bench.json").write_text(json.dumps(doc, indent=2) + "\n")
+    (out / "bench.txt").write_text(table)
+    why_not = plot(
+        results, out / "bench.png", f"sessionizers, definition {args.definition}, profile {args.profile}"
+    )
+    print(why_not or f"wrote {out / 'bench.json'} and {out / 'bench.png'}")
+    return 0
+
+
+def add_bench(sub: argparse._SubParsersAction) -> None:
+    """Add ``sessionlab bench``."""
+    p = sub.add_parser(
+        "bench",
+        help="benchmark sessionizers on workloads of growing size",
+        description="Run each sessionizer on the same workloads (one per size, size/20 users), each run "
+        "in a fresh child process: median and spread of wall time, events/s, peak memory, ratio to a "
+        "baseline. Prints a table; writes bench.json and bench.png (log-log throughput) into --out.",
+    )
+    p.add_argument(
+        "--sessionizer", required=True, action="append", metavar="SPEC", help=_SPEC_HELP + "; repeatable"
+    )
+    p.add_argument("--sizes", default="1e4,1e5,1e6", help="workload sizes in events (default 1e4,1e5,1e6)")
+    p.add_argument("--repeats", type=int, default=3, help="runs per sessionizer and size (default 3)")
+    p.add_argument(
+        "--baseline", metavar="NAME", help="label (or builtin name) to compare with (default: the first)"
+    )
+    p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="seconds per run (default 60)")
+    p.add_argument("--definition", default="ga4", help="definition the sessionizers implement (default ga4)")
+    p.add_argument(
+        "--profile", default="realistic", help=f"workload profile: {', '.join(PROFILES)} (default realistic)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="workload seed (default 0)")
+    p.add_argument("--timezone", metavar="TZ", help=f"the property's time zone (default {DEFAULT_TIMEZONE})")
+    p.add_argument(
+        "--out", type=Path, default=Path("sessionlab-bench"), metavar="DIR", help="output directory"
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="print each run as it finishes (stderr)")
+    p.set_defaults(func=_cmd_bench)

@@ -1,0 +1,357 @@
+"""Seeded event logs built to exercise sessionizers, and reading and writing them.
+
+A workload directory holds::
+
+    events.csv       user_id,timestamp_ms,timestamp,campaign  (rows in file = arrival order)
+    events.parquet   the same columns (timestamp as timestamp[ms, tz]); only with pyarrow installed
+    workload.json    how it was made (profile, seed, sizes, time zone) and the files' SHA-256
+    columns/*.npy    the columns as numpy arrays (fast loading for ``bench``)
+
+``timestamp_ms`` is int64 milliseconds since the epoch (UTC); ``timestamp`` is the same instant as
+ISO-8601 in the property's time zone with its offset (``2024-03-10T01:59:59.999-05:00``); an empty
+``campaign`` is a direct visit or internal navigation. Same arguments => byte-identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+
+from simulator.errors import SessionlabError
+from simulator.testbench.profiles import GAP_COMPONENTS, TIMEOUTS_MS, Profile, get_profile
+
+__all__ = ["DEFAULT_TIMEZONE", "Workload", "generate", "iso_local", "load_workload", "write_workload"]
+
+DEFAULT_TIMEZONE = "America/New_York"
+_MIN, _H, _DAY = 60_000, 3_600_000, 86_400_000
+_CAMPAIGN_NAMES = (
+    "spring_sale", "brand_search", "retargeting", "newsletter", "summer_video", "black_friday",
+    "shopping_feed", "partner_blog", "display_pmax", "social_story", "affiliate", "winter_deals",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Workload:
+    """An event log: columns aligned by row, in file (arrival) order."""
+
+    user_id: np.ndarray  #: int64
+    timestamp_ms: np.ndarray  #: int64 epoch milliseconds (UTC)
+    campaign: np.ndarray  #: str per row; "" means none (direct, internal navigation)
+    timezone: str = DEFAULT_TIMEZONE  #: the analytics property's time zone
+    meta: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None  #: where it was read from, if anywhere
+
+    def __len__(self) -> int:
+        return len(self.timestamp_ms)
+
+    def take(self, rows: np.ndarray) -> Workload:
+        """The workload restricted to ``rows`` (indices, in the order given)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return Workload(
+            self.user_id[rows], self.timestamp_ms[rows], self.campaign[rows], self.timezone, {}, None
+        )
+
+    def campaign_codes(self) -> np.ndarray:
+        """int32 code per row (index into the sorted campaign names); -1 where empty."""
+        names, inv = np.unique(self.campaign, return_inverse=True)
+        codes = inv.astype(np.int32)
+        if len(names) and names[0] == "":
+            codes -= 1
+        return codes
+
+
+def _tz(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SessionlabError(
+            f"--timezone: unknown time zone {name!r}; expected an IANA name like 'Europe/Paris' or 'UTC'"
+        ) from None
+
+
+def _user_sizes(rng: np.random.Generator, events: int, users: int, p: Profile) -> tuple[np.ndarray, ...]:
+    """Events per user (each >= 1, summing to ``events``) and a steady flag per user."""
+    n_single = min(round(p.single_share * users), users - 1) if events > users else users
+    rest = users - n_single
+    n_heavy = min(max(round(p.heavy_share * users), 1 if rest >= 2 else 0), rest - 1) if rest else 0  # noqa: PLR2004
+    roles = rng.permutation(users)
+    heavy, normal = roles[n_single : n_single + n_heavy], roles[n_single + n_heavy :]
+    sizes = np.ones(users, dtype=np.int64)
+    extra = events - users
+    to_heavy = round(extra * p.heavy_events) if len(heavy) and len(normal) else (extra if len(heavy) else 0)
+    if len(heavy):
+        sizes[heavy] += rng.multinomial(to_heavy, np.full(len(heavy), 1 / len(heavy)))
+    if len(normal):
+        w = rng.lognormal(0.0, p.size_sigma, len(normal))
+        sizes[normal] += rng.multinomial(extra - to_heavy, w / w.sum())
+    steady = np.zeros(users, dtype=np.bool_)
+    steady[roles[n_single:]] = rng.random(rest) < p.steady_share
+    return sizes, steady
+
+
+def _gaps(rng: np.random.Generator, p: Profile, steady_row: np.ndarray) -> np.ndarray:
+    """Milliseconds since the user's previous event, drawn from the profile's gap mixture."""
+    n = len(steady_row)
+    weights = np.array([p.gaps.get(c, 0.0) for c in GAP_COMPONENTS])
+    comp = rng.choice(len(GAP_COMPONENTS), size=n, p=weights / weights.sum())
+    gaps = np.zeros(n, dtype=np.int64)
+    timeouts = np.array(TIMEOUTS_MS, dtype=np.int64)
+    for k, name in enumerate(GAP_COMPONENTS):
+        idx = np.flatnonzero(comp == k)
+        m = len(idx)
+        if name == "burst":
+            gaps[idx] = np.maximum(rng.lognormal(np.log(20_000), 1.2, m), 1).astype(np.int64)
+        elif name == "idle":
+            gaps[idx] = rng.integers(_MIN, 25 * _MIN, m)
+        elif name == "near":
+            gaps[idx] = rng.choice(timeouts, m) + rng.integers(-2 * _MIN, 2 * _MIN + 1, m)
+        elif name == "exact":
+            gaps[idx] = rng.choice(timeouts, m) + rng.choice(np.array([-1, 0, 0, 1]), m)
+        elif name == "away":
+            gaps[idx] = np.clip(rng.lognormal(np.log(6 * _H), 1.5, m), 31 * _MIN, 60 * _DAY).astype(np.int64)
+        # "tie" stays 0
+    steady_idx = np.flatnonzero(steady_row)
+    gaps[steady_idx] = rng.integers(_MIN, 20 * _MIN, len(steady_idx))
+    return gaps
+
+
+def _local_midnights(tz: ZoneInfo, year: int) -> np.ndarray:
+    """UTC epoch ms of each local midnight of ``year`` in ``tz``."""
+    day, out = dt.date(year, 1, 1), []
+    while day.year == year:
+        out.append(int(dt.datetime(day.year, day.month, day.day, tzinfo=tz).timestamp() * 1000))
+        day += dt.timedelta(days=1)
+    return np.array(out, dtype=np.int64)
+
+
+def _offset_changes(tz: ZoneInfo, year: int) -> np.ndarray:
+    """UTC epoch ms (to the hour) at which ``tz`` changes its UTC offset during ``year``."""
+    start = int(dt.datetime(year, 1, 1, tzinfo=dt.UTC).timestamp()) // 3600
+    end = int(dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC).timestamp()) // 3600
+    prev, out = None, []
+    for hour in range(start, end):
+        off = dt.datetime.fromtimestamp(hour * 3600, tz).utcoffset()
+        if prev is not None and off != prev:
+            out.append(hour * _H)
+        prev = off
+    return np.array(out, dtype=np.int64)
+
+
+def _starts(rng: np.random.Generator, users: int, p: Profile, tz: ZoneInfo, year: int) -> np.ndarray:
+    """Each user's first timestamp: uniform in the year, at a local midnight, or at a DST change."""
+    midnights, changes = _local_midnights(tz, year), _offset_changes(tz, year)
+    kinds = ("uniform", "midnight", "dst") if len(changes) else ("uniform", "midnight")
+    weights = np.array([p.starts.get(k, 0.0) for k in kinds])
+    kind = rng.choice(len(kinds), size=users, p=weights / weights.sum())
+    out = np.empty(users, dtype=np.int64)
+    for k, name in enumerate(kinds):
+        idx = np.flatnonzero(kind == k)
+        m = len(idx)
+        if name == "uniform":
+            out[idx] = rng.integers(midnights[0], midnights[-1] + _DAY, m)
+        elif name == "midnight":
+            out[idx] = rng.choice(midnights, m) + rng.integers(-45 * _MIN, 15 * _MIN, m)
+        else:
+            out[idx] = rng.choice(changes, m) + rng.integers(-3 * _H, _H, m)
+    return out
+
+
+def generate(
+    events: int,
+    users: int,
+    profile: str = "edge-cases",
+    seed: int = 0,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    year: int = 2024,
+) -> Workload:
+    """Generate a seeded workload.
+
+    Parameters
+    ----------
+    events, users
+        Number of rows and of distinct users (``1 <= users <= events``).
+    profile
+        A name from :data:`~simulator.testbench.profiles.PROFILES`.
+    seed
+        Seed of the :class:`numpy.random.SeedSequence`; same arguments give the same workload.
+    timezone
+        The analytics property's time zone (midnights, DST changes, ISO offsets).
+    year
+        The calendar year the events start in.
+
+    Returns
+    -------
+    Workload
+        Rows in arrival order (mostly time order, a profile-given share late).
+    """
+    if events < 1 or not 1 <= users <= events:
+        raise SessionlabError(f"--events/--users: need 1 <= users <= events, got {events=} {users=}")
+    prof, tz = get_profile(profile), _tz(timezone)
+    r_size, r_start, r_gap, r_camp, r_order, r_ids = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)
+    )
+    sizes, steady = _user_sizes(r_size, events, users, prof)
+    user_of_row = np.repeat(np.arange(users), sizes)
+    firsts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    gaps = _gaps(r_gap, prof, steady[user_of_row])
+    gaps[firsts] = 0
+    elapsed = np.cumsum(gaps)
+    ts = elapsed - elapsed[firsts][user_of_row] + _starts(r_start, users, prof, tz, year)[user_of_row]
+    landing = gaps > TIMEOUTS_MS[0]
+    landing[firsts] = True
+    codes = r_camp.integers(0, prof.n_campaigns, events)
+    draw = r_camp.random(events)
+    camp = np.where(draw < np.where(landing, prof.p_landing_campaign, prof.p_mid_campaign), codes, -1)
+    late = r_order.random(events) < prof.disorder
+    delay = np.where(late, r_order.integers(1, prof.max_delay_ms + 1, events), 0)
+    order = np.argsort(ts + delay, kind="stable")
+    names = np.array(("", *_CAMPAIGN_NAMES[: prof.n_campaigns]))
+    ids = r_ids.permutation(users).astype(np.int64) + 1
+    meta = {"profile": profile, "seed": seed, "events": events, "users": users, "year": year}
+    return Workload(ids[user_of_row][order], ts[order], names[camp[order] + 1], timezone, meta)
+
+
+def iso_local(ts_ms: np.ndarray, timezone: str) -> np.ndarray:
+    """ISO-8601 strings with millisecond precision and the UTC offset of ``timezone`` at each instant."""
+    tz = _tz(timezone)
+    ts_ms = np.asarray(ts_ms, dtype=np.int64)
+    minutes, inv = np.unique(ts_ms // _MIN, return_inverse=True)
+    offs = [dt.datetime.fromtimestamp(int(m) * 60, tz).utcoffset() for m in minutes]
+    off_s = np.array([int(o.total_seconds()) if o is not None else 0 for o in offs], dtype=np.int64)
+    uniq, off_idx = np.unique(off_s, return_inverse=True)
+    suffix = np.array(
+        [f"{'-' if s < 0 else '+'}{abs(s) // 3600:02d}:{abs(s) % 3600 // 60:02d}" for s in uniq]
+    )
+    local = (ts_ms + off_s[inv] * 1000).astype("datetime64[ms]")
+    return np.char.add(np.datetime_as_string(local, unit="ms"), suffix[off_idx][inv])
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def csv_bytes(wl: Workload) -> bytes:
+    """The workload as CSV text (header ``user_id,timestamp_ms,timestamp,campaign``)."""
+    iso = iso_local(wl.timestamp_ms, wl.timezone)
+    rows = zip(wl.user_id.tolist(), wl.timestamp_ms.tolist(), iso.tolist(), wl.campaign.tolist(), strict=True)
+    body = "".join(f"{u},{t},{s},{c}\n" for u, t, s, c in rows)
+    return ("user_id,timestamp_ms,timestamp,campaign\n" + body).encode()
+
+
+def _parquet_bytes(wl: Workload) -> bytes | None:
+    try:
+        import pyarrow as pa  # noqa: PLC0415
+        import pyarrow.parquet as pq  # noqa: PLC0415
+    except ImportError:
+        return None
+    camp = wl.campaign.astype(object)
+    table = pa.table(
+        {
+            "user_id": pa.array(wl.user_id, pa.int64()),
+            "timestamp_ms": pa.array(wl.timestamp_ms, pa.int64()),
+            "timestamp": pa.array(wl.timestamp_ms, pa.timestamp("ms", tz=wl.timezone)),
+            "campaign": pa.array(np.where(camp == "", None, camp), pa.string()),
+        }
+    )
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    import io  # noqa: PLC0415
+
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
+def write_workload(wl: Workload, out: str | Path) -> dict[str, str]:
+    """Write ``wl`` into directory ``out`` (created); return file name -> SHA-256 of what was written."""
+    out = Path(out)
+    (out / "columns").mkdir(parents=True, exist_ok=True)
+    files = {"events.csv": csv_bytes(wl)}
+    parquet = _parquet_bytes(wl)
+    if parquet is not None:
+        files["events.parquet"] = parquet
+    columns = {"user_id": wl.user_id, "timestamp_ms": wl.timestamp_ms, "campaign": wl.campaign.astype(str)}
+    for name, array in columns.items():
+        files[f"columns/{name}.npy"] = _npy_bytes(array)
+    digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    meta = {"format": "sessionlab-workload", "version": 1, **wl.meta, "timezone": wl.timezone}
+    meta |= {"columns": ["user_id", "timestamp_ms", "timestamp", "campaign"], "sha256": digests}
+    files["workload.json"] = (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode()
+    for name, data in files.items():
+        _atomic_write(out / name, data)
+    return digests
+
+
+def _read_csv(path: Path, timezone: str) -> Workload:
+    try:
+        with path.open(newline="") as fh:
+            reader = csv.DictReader(fh)
+            fields = reader.fieldnames or []
+            if "user_id" not in fields or not {"timestamp_ms", "timestamp"} & set(fields):
+                raise SessionlabError(
+                    f"{path}: expected columns user_id, timestamp_ms (or timestamp) and optional "
+                    f"campaign; found {', '.join(fields) or 'no header'}"
+                )
+            rows = list(reader)
+    except OSError as err:
+        raise SessionlabError(f"{path}: cannot read ({err.strerror})") from None
+    users = [r["user_id"] for r in rows]
+    user_id = (
+        np.array(users, dtype=np.int64)
+        if all(u.lstrip("-").isdigit() for u in users)
+        else np.unique(np.array(users), return_inverse=True)[1].astype(np.int64)
+    )
+    try:
+        if "timestamp_ms" in fields:
+            ts = np.array([int(r["timestamp_ms"]) for r in rows], dtype=np.int64)
+        else:
+            ts = np.array(
+                [int(dt.datetime.fromisoformat(r["timestamp"]).timestamp() * 1000) for r in rows],
+                dtype=np.int64,
+            )
+    except ValueError as err:
+        raise SessionlabError(f"{path}: bad timestamp ({err})") from None
+    campaign = np.array([r.get("campaign") or "" for r in rows], dtype=str)
+    return Workload(user_id, ts, campaign, timezone, {"events": len(rows)}, path)
+
+
+def load_workload(path: str | Path, timezone: str | None = None) -> Workload:
+    """Read a workload directory (written by :func:`write_workload`) or a CSV file.
+
+    ``timezone`` overrides the directory's recorded time zone; for a bare CSV it defaults to
+    :data:`DEFAULT_TIMEZONE`.
+    """
+    path = Path(path)
+    if path.is_file():
+        return _read_csv(path, timezone or DEFAULT_TIMEZONE)
+    meta_path = path / "workload.json"
+    if not meta_path.is_file():
+        raise SessionlabError(
+            f"{path}: not a workload (expected a directory with workload.json, or a CSV file)"
+        )
+    meta = json.loads(meta_path.read_text())
+    tz = timezone or meta.get("timezone", DEFAULT_TIMEZONE)
+    cols = path / "columns"
+    if not (cols / "timestamp_ms.npy").is_file():
+        wl = _read_csv(path / "events.csv", tz)
+        return Workload(wl.user_id, wl.timestamp_ms, wl.campaign, tz, meta, path)
+    load = {name: np.load(cols / f"{name}.npy") for name in ("user_id", "timestamp_ms", "campaign")}
+    return Workload(load["user_id"], load["timestamp_ms"], load["campaign"], tz, meta, path)
