@@ -34,7 +34,7 @@ class Outcome:
 def _restricted(result: Result, journeys: tuple[int, ...]) -> Result:
     """The result recomputed over the rows of the given scripted journeys only."""
     log = result.log.select(np.isin(result.log.journey, journeys))
-    return run_log(log, tuple(result.definitions), result.scenario, result.seed)
+    return run_log(log, result.definition_specs(), result.scenario, result.seed, result.timezone)
 
 
 def evaluate(result: Result, expectations: tuple[Expectation, ...]) -> list[Outcome]:

@@ -12,7 +12,7 @@ from simulator.events import EventLog
 from simulator.explain import Bridge, clicks_to_sessions
 from simulator.metrics import AD_METRICS, AdCounts, AnalyticsCounts, ad_counts, analytics_counts
 from simulator.scenario import Scenario
-from simulator.sessions import Columns, get_definition, sessionize_sorted
+from simulator.sessions import Columns, Definition, get_definition, sessionize_sorted
 
 __all__ = ["SCHEMA_VERSION", "DefinitionResult", "Result", "run", "run_log"]
 
@@ -29,6 +29,7 @@ class DefinitionResult:
     ratios: dict[str, float | None]
     bridge: Bridge
     split: np.ndarray  # SplitCause per tracked hit, aligned with ``Result.hits``
+    definition: Definition | None = None  # the rules used (inline scenario definitions included)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self.counts), **self.ratios, "bridge": self.bridge.to_dict()}
@@ -44,6 +45,11 @@ class Result:
     hits: np.ndarray
     ads: AdCounts
     definitions: dict[str, DefinitionResult]
+    timezone: str = "UTC"  # the analytics property's time zone (midnight rules)
+
+    def definition_specs(self) -> tuple[Definition, ...]:
+        """The definitions evaluated, for re-running them (e.g. on a subset of the log)."""
+        return tuple(d.definition or get_definition(d.name) for d in self.definitions.values())
 
     def metric(self, name: str, definition: str | None = None) -> float | int | None:
         """The value of a metric (see :data:`simulator.metrics.metric_names`)."""
@@ -71,19 +77,31 @@ class Result:
         }
 
 
-def run_log(log: EventLog, definitions: tuple[str, ...], scenario: str = "", seed: int = 0) -> Result:
-    """Sessionize an event log under each definition and count everything."""
+def run_log(
+    log: EventLog,
+    definitions: tuple[str | Definition, ...],
+    scenario: str = "",
+    seed: int = 0,
+    timezone: str = "UTC",
+) -> Result:
+    """Sessionize an event log under each definition and count everything.
+
+    ``definitions`` are registered names or :class:`Definition` records (a scenario's inline ones);
+    ``timezone`` is the analytics property's zone, used by midnight rules.
+    """
     hits = log.hits
     cols = Columns(log.user[hits], log.ts[hits], log.campaign[hits])
     ads = ad_counts(log)
     blocks = {}
-    for name in definitions:
-        split = sessionize_sorted(cols, get_definition(name))
+    for item in definitions:
+        definition = item if isinstance(item, Definition) else get_definition(item)
+        split = sessionize_sorted(cols, definition, timezone)
         ids = np.cumsum(split != 0) - 1
         counts = analytics_counts(log, hits, ids)
         bridge = clicks_to_sessions(log, hits, split)
-        blocks[name] = DefinitionResult(name, counts, counts.ratios(ads), bridge, split)
-    return Result(scenario, seed, log, hits, ads, blocks)
+        name = definition.name
+        blocks[name] = DefinitionResult(name, counts, counts.ratios(ads), bridge, split, definition)
+    return Result(scenario, seed, log, hits, ads, blocks, timezone)
 
 
 def run(scenario: Scenario, seed: int | None = None) -> Result:
@@ -98,4 +116,5 @@ def run(scenario: Scenario, seed: int | None = None) -> Result:
     """
     seed = scenario.seed if seed is None else seed
     log = simulate(scenario, seed)
-    return run_log(log, scenario.definitions, scenario.name, seed)
+    definitions = scenario.sessions or scenario.definitions
+    return run_log(log, definitions, scenario.name, seed, scenario.timezone)
