@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from simulator.sessions.rules import Rule
 
 __all__ = [
+    "BLOCK",
     "ROUNDS",
     "Columns",
     "NextStart",
@@ -51,6 +52,9 @@ __all__ = [
 ]
 
 DAY_MS = 86_400_000
+#: Rows per block of the stateless pass (temporaries of this many rows stay in cache).
+BLOCK = 1 << 15
+_CACHE_SPAN = 400 * DAY_MS  # time-zone transitions are looked up (and cached) per 400-day window
 #: Rounds of the vectorised stateful pass before the remaining segments switch to pointer doubling.
 ROUNDS = 24
 _SAMPLE_MS = 6 * 3_600_000  # time-zone offsets are sampled every 6 h, then transitions bisected
@@ -122,8 +126,9 @@ def local_days(ts: np.ndarray, tz: str) -> np.ndarray:
     if tz == "UTC" or not len(ts):
         return np.floor_divide(ts, DAY_MS)
     lo, hi = int(ts.min()), int(ts.max())
-    # Round the range out to whole days so nearby calls share the cache.
-    starts, offsets = _transitions(tz, (lo // DAY_MS - 1) * DAY_MS, (hi // DAY_MS + 2) * DAY_MS)
+    # Round the range out to whole windows so that the calls for each block share the cache.
+    span = _CACHE_SPAN
+    starts, offsets = _transitions(tz, (lo // span - 1) * span, (hi // span + 2) * span)
     if len(offsets) == 1:
         return np.floor_divide(ts + offsets[0], DAY_MS)
     offset = offsets[np.searchsorted(starts, ts, side="right") - 1]
@@ -353,31 +358,67 @@ def split_causes(cols: Columns, rules: Sequence[Rule], timezone: str = "UTC") ->
         int8 :class:`SplitCause` per row; non-zero where a session starts.
     """
     n = len(cols.ts)
-    causes = np.zeros(n, dtype=np.int8)
+    causes = np.empty(n, dtype=np.int8)
     stateful = [
         _Stateful(rank, int(rule.cause), rule.next_start(cols, timezone))  # type: ignore[union-attr]
         for rank, rule in enumerate(rules)
         if rule.stateful
     ]
     # With stateful rules, each start also records the position of the rule that made it.
-    ranks = np.empty(n if stateful else 0, dtype=np.int16)
+    ranks = np.empty(n, dtype=np.int16) if stateful else None
     # Later rules first, so earlier rules overwrite: the cause shown is the first rule that fires.
-    for rank, rule in reversed(list(enumerate(rules))):
-        if not rule.stateful:
-            mask = rule.starts(cols, timezone)  # type: ignore[union-attr]
-            causes[mask] = rule.cause
-            if stateful:
-                ranks[mask] = rank
-    new_user = new_user_starts(cols)
-    causes[new_user] = SplitCause.NEW_USER
-    if stateful and n:
-        ranks[new_user] = -1
+    stateless = [(rank, rule) for rank, rule in reversed(list(enumerate(rules))) if not rule.stateful]
+    for a in range(0, n, BLOCK):
+        _stateless_block(cols, stateless, timezone, (a, min(a + BLOCK, n)), causes, ranks)
+    if ranks is not None and n:
         _stateful_pass(cols, stateful, causes, ranks)
     return causes
 
 
+def _stateless_block(
+    cols: Columns,
+    stateless: Sequence[tuple[int, Rule]],
+    timezone: str,
+    span: tuple[int, int],
+    causes: np.ndarray,
+    ranks: np.ndarray | None,
+) -> None:
+    """Stateless starts of rows ``[a, b)``, from a view with one row of look-behind.
+
+    Working in blocks of :data:`BLOCK` rows keeps the temporaries (gaps, masks) in cache: one pass
+    over memory instead of one per temporary.
+    """
+    a, b = span
+    lo = a - 1 if a else 0
+    view = Columns(cols.user[lo:b], cols.ts[lo:b], None if cols.campaign is None else cols.campaign[lo:b])
+    out = causes[a:b]
+    out.fill(0)
+    for rank, rule in stateless:
+        mask = rule.starts(view, timezone)[a - lo :]  # type: ignore[union-attr]
+        _overwrite(out, mask, rule.cause)
+        if ranks is not None:
+            _overwrite(ranks[a:b], mask, rank)
+    new_user = new_user_starts(view)[a - lo :]
+    _overwrite(out, new_user, SplitCause.NEW_USER)
+    if ranks is not None:
+        _overwrite(ranks[a:b], new_user, -1)
+
+
+def _overwrite(out: np.ndarray, mask: np.ndarray, value: int) -> None:
+    """``out[mask] = value`` as ``out += mask * (value - out)``: SIMD integer arithmetic, no gather."""
+    step = np.subtract(value, out, dtype=out.dtype)
+    step *= mask
+    out += step
+
+
 def session_ids(causes: np.ndarray) -> np.ndarray:
-    """int64 session ids (from 0, in row order) from split causes."""
-    ids = np.cumsum(causes != 0, dtype=np.int64)
-    ids -= 1
+    """int64 session ids (from 0, in row order) from split causes (a blocked cumulative sum)."""
+    n = len(causes)
+    ids = np.empty(n, dtype=np.int64)
+    offset = -1
+    for a in range(0, n, BLOCK):
+        block = ids[a : a + BLOCK]
+        np.cumsum(causes[a : a + BLOCK] != 0, dtype=np.int64, out=block)
+        block += offset
+        offset = int(block[-1])
     return ids

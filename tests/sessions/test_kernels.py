@@ -76,11 +76,14 @@ def _columns(logs: list) -> Columns:
     return Columns(np.array(user, np.int64), np.array(ts, np.int64), np.array(camp, np.int32))
 
 
-@pytest.fixture(params=[0, 1, kernels.ROUNDS], ids=lambda r: f"rounds={r}")
+@pytest.fixture(
+    params=[(0, 3), (1, 7), (kernels.ROUNDS, kernels.BLOCK)], ids=lambda p: f"rounds={p[0]},block={p[1]}"
+)
 def rounds(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    """Run with 0 and 1 vectorised rounds too, so that pointer doubling finishes the pass."""
-    monkeypatch.setattr(kernels, "ROUNDS", request.param)
-    return request.param
+    """Also run with 0 and 1 vectorised rounds (pointer doubling finishes) and tiny stateless blocks."""
+    monkeypatch.setattr(kernels, "ROUNDS", request.param[0])
+    monkeypatch.setattr(kernels, "BLOCK", request.param[1])
+    return request.param[0]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
