@@ -30,7 +30,7 @@ import numpy as np
 from simulator.sessions import Columns, sessionize
 from simulator.sessions.kernels import session_ids, split_causes
 from simulator.sessions.presets import PRESETS, Definition
-from simulator.sessions.rules import FixedWindow, Inactivity, MaxDuration, MaxEvents, Midnight
+from simulator.sessions.rules import Inactivity, MaxDuration, MaxEvents, Midnight
 
 TIMEOUT = 30 * 60_000
 MIN = 60_000
@@ -106,8 +106,7 @@ def duckdb_count(con: object) -> int:
     return int(con.execute("SELECT COUNT(*) FROM (SELECT DISTINCT user, session FROM s)").fetchone()[0])  # type: ignore[attr-defined]
 
 
-_POLARS = (
-    """
+_POLARS = """
 import json, sys, time
 import numpy as np, polars as pl
 user, ts = np.load(sys.argv[1]), np.load(sys.argv[2])
@@ -120,9 +119,7 @@ out = df.sort(["user", "ts"]).with_columns(
 )
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "sessions": int(out["session"][-1]), "threads": pl.thread_pool_size()}))
-"""
-    % TIMEOUT
-)
+""".replace("%d", str(TIMEOUT))
 
 
 def polars_run(paths: tuple[str, str], threads: int | None) -> tuple[float, int, int]:
@@ -149,6 +146,90 @@ def peak_memory(user: np.ndarray, ts: np.ndarray, definition: str | Definition) 
     return peak
 
 
+Logs = dict[str, tuple[np.ndarray, np.ndarray]]
+Results = dict[tuple[str, str], tuple[float, int]]
+
+
+def _others(logs: Logs, results: Results) -> None:
+    """pandas, DuckDB (1 thread, all threads) and Polars (subprocesses) on both row orders."""
+    n = len(logs["sorted"][1])
+    try:
+        for order, (u, t) in logs.items():
+            results[("pandas", order)] = timed(lambda u=u, t=t: pandas_run(u, t))
+    except ImportError:
+        print("# pandas not installed: skipped (pip install 'sessionlab[bench]')")
+    try:
+        import duckdb
+        import pyarrow as pa
+
+        for order, (u, t) in logs.items():
+            con = duckdb.connect()
+            con.register("arrow_ev", pa.table({"user": u, "ts": t, "rid": np.arange(n)}))
+            con.execute("CREATE TABLE ev AS SELECT * FROM arrow_ev")
+            for threads in (1, None):
+                seconds, _ = timed(lambda con=con, threads=threads: duckdb_run(con, threads))
+                results[(f"DuckDB ({threads or os.cpu_count()} threads)", order)] = (
+                    seconds,
+                    duckdb_count(con),
+                )
+            con.close()
+    except ImportError:
+        print("# duckdb or pyarrow not installed: skipped")
+    try:
+        import polars  # noqa: F401
+    except ImportError:
+        print("# polars not installed: skipped")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        for order, (u, t) in logs.items():
+            paths = (str(Path(tmp) / f"{order}_u.npy"), str(Path(tmp) / f"{order}_t.npy"))
+            np.save(paths[0], u)
+            np.save(paths[1], t)
+            for threads in (1, None):
+                seconds, sessions, pool = polars_run(paths, threads)
+                results[(f"Polars ({pool} threads)", order)] = (seconds, sessions)
+
+
+def _print_comparison(results: Results, n: int) -> None:
+    counts = {s for _, s in results.values()}
+    print(f"\n## Plain inactivity, per-row session ids (session counts: {sorted(counts)})")
+    if len(counts) != 1:
+        raise SystemExit(f"tools disagree on the session count: {results}")
+    base = {order: results.get(("DuckDB (1 threads)", order), (float("nan"), 0))[0] for _, order in results}
+    print(f"{'tool':34} {'order':9} {'seconds':>8} {'M events/s':>11} {'vs DuckDB 1 thread':>19}")
+    for (tool, order), (seconds, _) in sorted(results.items(), key=lambda kv: (kv[0][1], kv[1][0])):
+        print(f"{tool:34} {order:9} {seconds:8.3f} {n / seconds / 1e6:11.1f} {base[order] / seconds:18.2f}x")
+
+
+def _stateful(logs: Logs, repeat: int) -> dict[str, Definition]:
+    """Stateful rules against plain inactivity, end to end (shuffled) and kernel only (presorted)."""
+    plain = Definition("inactivity", (Inactivity(TIMEOUT),), "")
+    cases = {
+        "inactivity 30m (plain)": plain,
+        "+ max_duration 1h": Definition("d", (Inactivity(TIMEOUT), MaxDuration(60 * MIN)), ""),
+        "+ max_events 5": Definition("e", (Inactivity(TIMEOUT), MaxEvents(5)), ""),
+        "fixed_window 24h (amazon)": PRESETS["amazon"],
+        "+ midnight Europe/Berlin": Definition("m", (Inactivity(TIMEOUT), Midnight("Europe/Berlin")), ""),
+        "all: 30m+midnight+1h+5 events": Definition(
+            "all", (Inactivity(TIMEOUT), Midnight("Europe/Berlin"), MaxDuration(60 * MIN), MaxEvents(5)), ""
+        ),
+    }
+    user, ts = logs["sorted"]
+    print("\n## Stateful rules vs plain inactivity (sessionlab; same log)")
+    print(
+        f"{'definition':34} {'shuffled s':>10} {'ratio':>6} {'presorted s':>11} {'ratio':>6} {'sessions':>10}"
+    )
+    ref: list[float] = []
+    for label, definition in cases.items():
+        s_sec, sessions = timed(lambda d=definition: sessionlab_ids(*logs["shuffled"], d), repeat)
+        p_sec, p_sessions = timed(lambda d=definition: sessionlab_presorted(user, ts, d), repeat)
+        assert sessions == p_sessions, (label, sessions, p_sessions)
+        ref = ref or [s_sec, p_sec]
+        row = f"{s_sec:10.3f} {s_sec / ref[0]:5.2f}x {p_sec:11.3f} {p_sec / ref[1]:5.2f}x {sessions:10,}"
+        print(f"{label:34} {row}")
+    return cases
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -161,97 +242,33 @@ def main() -> None:
     t0 = time.perf_counter()
     user, ts = make_log(n, args.users)
     perm = np.random.default_rng(1).permutation(n)
-    shuffled = (user[perm], ts[perm])
-    logs = {"sorted": (user, ts), "shuffled": shuffled}
+    logs = {"sorted": (user, ts), "shuffled": (user[perm], ts[perm])}
+    del perm
     print(
-        f"# {n:,} events, {args.users:,} users, 30-min inactivity; {os.cpu_count()} CPUs; numpy {np.__version__}"
+        f"# {n:,} events, {args.users:,} users, 30-min inactivity; "
+        f"{os.cpu_count()} CPUs; numpy {np.__version__}"
     )
-    results: dict[tuple[str, str], tuple[float, int]] = {}
-
+    results: Results = {}
     for order, (u, t) in logs.items():
         results[("sessionlab (numpy, per-row ids)", order)] = timed(
             lambda u=u, t=t: sessionlab_ids(u, t), args.repeat
         )
-    try:
-        for order, (u, t) in logs.items():
-            results[("pandas", order)] = timed(lambda u=u, t=t: pandas_run(u, t))
-    except ImportError:
-        print("# pandas not installed: skipped (pip install 'sessionlab[bench]')")
-    try:
-        import duckdb
-
-        for order, (u, t) in logs.items():
-            import pyarrow as pa
-
-            con = duckdb.connect()
-            con.register("arrow_ev", pa.table({"user": u, "ts": t, "rid": np.arange(n)}))
-            con.execute("CREATE TABLE ev AS SELECT * FROM arrow_ev")
-            for threads in (1, None):
-                seconds, _ = timed(lambda con=con, threads=threads: duckdb_run(con, threads))
-                label = f"DuckDB ({threads or os.cpu_count()} threads)"
-                results[(label, order)] = (seconds, duckdb_count(con))
-            con.close()
-    except ImportError:
-        print("# duckdb not installed: skipped")
-    try:
-        import polars  # noqa: F401
-
-        with tempfile.TemporaryDirectory() as tmp:
-            for order, (u, t) in logs.items():
-                paths = (str(Path(tmp) / f"{order}_u.npy"), str(Path(tmp) / f"{order}_t.npy"))
-                np.save(paths[0], u)
-                np.save(paths[1], t)
-                for threads in (1, None):
-                    seconds, sessions, pool = polars_run(paths, threads)
-                    results[(f"Polars ({pool} threads)", order)] = (seconds, sessions)
-    except ImportError:
-        print("# polars not installed: skipped")
-
-    counts = {s for _, s in results.values()}
-    print(f"\n## Plain inactivity, per-row session ids (all agree on the session count: {counts})")
-    if len(counts) != 1:
-        raise SystemExit(f"tools disagree on the session count: {results}")
-    base = {order: results.get(("DuckDB (1 threads)", order), (float("nan"), 0))[0] for order in logs}
-    print(f"{'tool':34} {'order':9} {'seconds':>8} {'M events/s':>11} {'vs DuckDB 1 thread':>19}")
-    for (tool, order), (seconds, _) in sorted(results.items(), key=lambda kv: (kv[0][1], kv[1][0])):
-        print(f"{tool:34} {order:9} {seconds:8.3f} {n / seconds / 1e6:11.1f} {base[order] / seconds:18.2f}x")
+    _others(logs, results)
+    _print_comparison(results, n)
 
     print("\n## sessionlab on presorted columns: one pass (split causes + ids), no sort")
     plain = Definition("inactivity", (Inactivity(TIMEOUT),), "")
     one_pass, _ = timed(lambda: sessionlab_presorted(user, ts, plain), args.repeat)
     print(f"{'kernel on sorted columns':34} {one_pass:8.3f} s {n / one_pass / 1e6:9.1f} M events/s")
 
-    print("\n## Stateful rules vs plain inactivity (sessionlab; same log)")
-    cases = {
-        "inactivity 30m (plain)": plain,
-        "+ max_duration 1h": Definition("d", (Inactivity(TIMEOUT), MaxDuration(60 * MIN)), ""),
-        "+ max_events 5": Definition("e", (Inactivity(TIMEOUT), MaxEvents(5)), ""),
-        "fixed_window 24h (amazon)": PRESETS["amazon"],
-        "+ midnight Europe/Berlin": Definition("m", (Inactivity(TIMEOUT), Midnight("Europe/Berlin")), ""),
-        "all: 30m+midnight+1h+5 events": Definition(
-            "all", (Inactivity(TIMEOUT), Midnight("Europe/Berlin"), MaxDuration(60 * MIN), MaxEvents(5)), ""
-        ),
-    }
-    print(
-        f"{'definition':34} {'shuffled s':>10} {'ratio':>6} {'presorted s':>11} {'ratio':>6} {'sessions':>10}"
-    )
-    ref_shuffled = ref_sorted = None
-    for label, definition in cases.items():
-        s_sec, sessions = timed(lambda d=definition: sessionlab_ids(*shuffled, d), args.repeat)
-        p_sec, p_sessions = timed(lambda d=definition: sessionlab_presorted(user, ts, d), args.repeat)
-        assert sessions == p_sessions, (label, sessions, p_sessions)
-        ref_shuffled, ref_sorted = ref_shuffled or s_sec, ref_sorted or p_sec
-        print(
-            f"{label:34} {s_sec:10.3f} {s_sec / ref_shuffled:5.2f}x {p_sec:11.3f} {p_sec / ref_sorted:5.2f}x {sessions:10,}"
-        )
+    cases = _stateful(logs, args.repeat)
 
     print("\n## Peak memory of one sessionize call on shuffled input (tracemalloc, ids included)")
-    inputs = shuffled[0].nbytes + shuffled[1].nbytes
+    inputs = logs["shuffled"][0].nbytes + logs["shuffled"][1].nbytes
     for label, definition in (("ga4", "ga4"), ("all rules", cases["all: 30m+midnight+1h+5 events"])):
-        peak = peak_memory(*shuffled, definition)
-        print(
-            f"{label:34} peak {peak / 2**20:8.0f} MiB = {peak / inputs:4.2f}x the input columns ({inputs / 2**20:.0f} MiB)"
-        )
+        peak = peak_memory(*logs["shuffled"], definition)
+        ratio = f"{peak / inputs:4.2f}x the input columns ({inputs / 2**20:.0f} MiB)"
+        print(f"{label:34} peak {peak / 2**20:8.0f} MiB = {ratio}")
     print(f"\n# total benchmark time {time.perf_counter() - t0:.0f} s")
 
 

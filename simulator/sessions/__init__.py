@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.sessions.kernels import Columns, session_ids, split_causes
-from simulator.sessions.ordering import is_sorted, order_by_user_time, user_codes
+from simulator.sessions.ordering import is_sorted, sort_by_user_time, user_codes
 from simulator.sessions.presets import Definition
 from simulator.sessions.registry import (
     available_definitions,
@@ -113,13 +113,13 @@ def sessionize(
         causes = split_causes(Columns(users, ts, camp), rules, timezone)
         ids = session_ids(causes)
         return (ids, causes) if with_causes else ids
-    order = order_by_user_time(users, ts)
-    cols = Columns(users[order], ts[order], None if camp is None else camp[order])
+    order, sorted_user, sorted_ts = sort_by_user_time(users, ts)
     del users
+    cols = Columns(sorted_user, sorted_ts, None if camp is None else camp[order])
+    del sorted_user, sorted_ts
     sorted_causes = split_causes(cols, rules, timezone)
     del cols
-    ids = np.empty(len(ts), dtype=np.int64)
-    ids[order] = session_ids(sorted_causes)
+    ids = session_ids(sorted_causes, order)
     if not with_causes:
         return ids
     causes = np.empty(len(ts), dtype=np.int8)

@@ -369,7 +369,7 @@ def split_causes(cols: Columns, rules: Sequence[Rule], timezone: str = "UTC") ->
     # Later rules first, so earlier rules overwrite: the cause shown is the first rule that fires.
     stateless = [(rank, rule) for rank, rule in reversed(list(enumerate(rules))) if not rule.stateful]
     for a in range(0, n, BLOCK):
-        _stateless_block(cols, stateless, timezone, (a, min(a + BLOCK, n)), causes, ranks)
+        _stateless_block(cols, stateless, timezone, (a, min(a + BLOCK, n)), causes=causes, ranks=ranks)
     if ranks is not None and n:
         _stateful_pass(cols, stateful, causes, ranks)
     return causes
@@ -380,6 +380,7 @@ def _stateless_block(
     stateless: Sequence[tuple[int, Rule]],
     timezone: str,
     span: tuple[int, int],
+    *,
     causes: np.ndarray,
     ranks: np.ndarray | None,
 ) -> None:
@@ -411,14 +412,22 @@ def _overwrite(out: np.ndarray, mask: np.ndarray, value: int) -> None:
     out += step
 
 
-def session_ids(causes: np.ndarray) -> np.ndarray:
-    """int64 session ids (from 0, in row order) from split causes (a blocked cumulative sum)."""
+def session_ids(causes: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """int64 session ids (from 0, in row order) from split causes (a blocked cumulative sum).
+
+    With ``order`` (the permutation that sorted the rows), the ids are scattered back to the
+    original rows block by block: ``ids[order] = session_ids(causes)`` without the temporary.
+    """
     n = len(causes)
     ids = np.empty(n, dtype=np.int64)
+    block = np.empty(min(n, BLOCK), dtype=np.int64) if order is not None else None
     offset = -1
     for a in range(0, n, BLOCK):
-        block = ids[a : a + BLOCK]
-        np.cumsum(causes[a : a + BLOCK] != 0, dtype=np.int64, out=block)
-        block += offset
-        offset = int(block[-1])
+        b = min(a + BLOCK, n)
+        out = ids[a:b] if block is None else block[: b - a]
+        np.cumsum(causes[a:b] != 0, dtype=np.int64, out=out)
+        out += offset
+        offset = int(out[-1])
+        if order is not None:
+            ids[order[a:b]] = out
     return ids

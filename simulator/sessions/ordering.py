@@ -15,9 +15,11 @@ not fit, it falls back to ``np.lexsort``.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-__all__ = ["is_sorted", "order_by_user_time", "user_codes"]
+__all__ = ["SortedRows", "is_sorted", "order_by_user_time", "sort_by_user_time", "user_codes"]
 
 _BITS = 63
 
@@ -50,6 +52,14 @@ def is_sorted(user: np.ndarray, ts: np.ndarray) -> bool:
     return not np.any((ts[1:] < ts[:-1]) & (user[1:] == user[:-1]))
 
 
+class SortedRows(NamedTuple):
+    """The permutation that sorts rows by (user, ts), and the two columns in that order."""
+
+    order: np.ndarray
+    user: np.ndarray
+    ts: np.ndarray
+
+
 def order_by_user_time(user: np.ndarray, ts: np.ndarray) -> np.ndarray:
     """The stable permutation that sorts rows by (user, ts), ties in input order.
 
@@ -65,16 +75,26 @@ def order_by_user_time(user: np.ndarray, ts: np.ndarray) -> np.ndarray:
     numpy.ndarray
         int64 row indices, equal to ``np.lexsort((ts, user))``.
     """
+    return sort_by_user_time(user, ts).order
+
+
+def sort_by_user_time(user: np.ndarray, ts: np.ndarray) -> SortedRows:
+    """Sort rows by (user, ts), ties in input order: the permutation and the sorted columns.
+
+    The sorted columns are read back from the sorted keys where they fit in them (a sequential
+    pass) rather than gathered through the permutation (a random access per row).
+    """
     n = len(ts)
     if n == 0:
-        return np.empty(0, dtype=np.int64)
+        return SortedRows(np.empty(0, dtype=np.int64), user[:0], ts[:0])
     t0 = int(ts.min())
     u_bits = int(user.max()).bit_length()
     t_bits = (int(ts.max()) - t0).bit_length()
     i_bits = (n - 1).bit_length()
     coarse = max(0, u_bits + t_bits + i_bits - _BITS)  # low time bits left out of the first key
     if 2 * i_bits + coarse > _BITS:
-        return np.lexsort((ts, user)).astype(np.int64, copy=False)
+        order = np.lexsort((ts, user)).astype(np.int64, copy=False)
+        return SortedRows(order, user[order], ts[order])
     key = np.subtract(ts, t0)
     if coarse:
         key >>= coarse
@@ -82,10 +102,16 @@ def order_by_user_time(user: np.ndarray, ts: np.ndarray) -> np.ndarray:
     key |= np.left_shift(user, t_bits - coarse + i_bits)
     key |= np.arange(n, dtype=np.int64)
     key.sort()
+    sorted_user = key >> (t_bits - coarse + i_bits)
+    sorted_ts = None
     if coarse:
         _resort_buckets(key, ts, t0, coarse, i_bits)
+    else:
+        sorted_ts = key >> i_bits
+        sorted_ts &= (1 << t_bits) - 1
+        sorted_ts += t0
     key &= (1 << i_bits) - 1
-    return key
+    return SortedRows(key, sorted_user, ts[key] if sorted_ts is None else sorted_ts)
 
 
 def _resort_buckets(key: np.ndarray, ts: np.ndarray, t0: int, coarse: int, i_bits: int) -> None:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.sessions.ordering import is_sorted, order_by_user_time, user_codes
+from simulator.sessions.ordering import is_sorted, order_by_user_time, sort_by_user_time, user_codes
 
 
 @settings(max_examples=80, deadline=None)
@@ -57,3 +57,19 @@ def test_is_sorted_checks_user_then_time() -> None:
     assert is_sorted(np.array([0, 0, 1]), np.array([5, 6, 1]))
     assert not is_sorted(np.array([0, 0, 1]), np.array([6, 5, 1]))
     assert not is_sorted(np.array([1, 0]), np.array([0, 1]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 2**30), st.integers(0, 2**40)), min_size=1, max_size=200),
+    ts_span=st.sampled_from([5, 2**40]),
+)
+def test_sorted_columns_are_read_back_exactly(rows: list, ts_span: int) -> None:
+    """The sorted user codes and times equal the gathered ones, in both key layouts."""
+    user = np.array([u for u, _ in rows], dtype=np.int64)
+    ts = np.array([t % ts_span for _, t in rows], dtype=np.int64)
+    got = sort_by_user_time(user, ts)
+    order = np.lexsort((ts, user))
+    assert got.order.tolist() == order.tolist()
+    assert got.ts.tolist() == ts[order].tolist()
+    assert np.array_equal(got.user[1:] != got.user[:-1], user[order][1:] != user[order][:-1])
