@@ -165,7 +165,7 @@ class _Views:
             r = self.result
             log = r.log.select(np.isin(r.log.journey, journeys))
             self._restricted[journeys] = run_log(
-                log, tuple(r.definitions), r.scenario, r.seed, timezone=r.timezone, ad_timezone=r.ad_timezone
+                log, r.definition_specs(), r.scenario, r.seed, timezone=r.timezone, ad_timezone=r.ad_timezone
             )
         return self._restricted[journeys]
 

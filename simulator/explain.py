@@ -85,6 +85,7 @@ VOCABULARY: dict[str, str] = {
     "max_duration": "a visit split by the maximum session length",
     "max_events": "a visit split by the maximum number of hits",
     "fixed_window": "a visit split by the fixed session window",
+    "plugin_rule": "a visit split by a third-party session rule",
     "new_user_mid_visit": "a visit whose first tracked hit came after its landing (or a new cookie)",
 }
 
@@ -125,6 +126,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "max_duration",
         "max_events",
         "fixed_window",
+        "plugin_rule",
         "new_user_mid_visit",
     ),
 }

@@ -32,6 +32,7 @@ class DefinitionResult:
     split: np.ndarray  # SplitCause per tracked hit, aligned with ``Result.hits``
     views_bridge: Bridge  # tracked page views -> sessions
     days: tuple[DayBridge, ...]  # ad account's clicks per its day -> property's sessions per its day
+    definition: Definition | None = None  # the rules used (inline scenario definitions included)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +58,10 @@ class Result:
     comparisons: tuple[Comparison, ...]  # the first definition -> each other definition
     timezone: str = "UTC"  # the analytics property's
     ad_timezone: str = "UTC"  # the ad account's
+
+    def definition_specs(self) -> tuple[Definition, ...]:
+        """The definitions evaluated, for re-running them (e.g. on a subset of the log)."""
+        return tuple(d.definition or get_definition(d.name) for d in self.definitions.values())
 
     def metric(self, name: str, definition: str | None = None) -> float | int | None:
         """The value of a metric (see :data:`simulator.metrics.metric_names`)."""
@@ -117,7 +122,7 @@ def run_log(
     blocks = {}
     for definition in definitions:
         resolved = definition if isinstance(definition, Definition) else get_definition(definition)
-        split = sessionize_sorted(cols, resolved)
+        split = sessionize_sorted(cols, resolved, timezone)
         ids = np.cumsum(split != 0) - 1
         counts = analytics_counts(log, hits, ids)
         blocks[resolved.name] = DefinitionResult(
@@ -128,6 +133,7 @@ def run_log(
             split,
             views_to_sessions(log, hits, split),
             daily_bridges(log, hits, split, timezone, ad_timezone),
+            resolved,
         )
     names = list(blocks)
     comparisons = tuple(
@@ -161,7 +167,7 @@ def run(scenario: Scenario, seed: int | None = None) -> Result:
     log = simulate(scenario, seed)
     return run_log(
         log,
-        scenario.definitions,
+        scenario.sessions or scenario.definitions,
         scenario.name,
         seed,
         timezone=scenario.timezone,

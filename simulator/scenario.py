@@ -34,7 +34,8 @@ from simulator._schema import (
 from simulator.errors import ScenarioError
 from simulator.events import Loss
 from simulator.forms import FORMS, Comparison, Form, MetricRef, parse_comparison, parse_ref
-from simulator.sessions.registry import available_definitions
+from simulator.sessions.config import DefinitionEntry
+from simulator.sessions.presets import Definition
 
 __all__ = [
     "SCHEMA",
@@ -251,8 +252,10 @@ SCHEMA = Table(
             Table(
                 {
                     "definitions": Field(
-                        ListOf(Choice(available_definitions, "a session definition"), min_len=1),
-                        "definitions to compare",
+                        ListOf(DefinitionEntry(), min_len=1),
+                        "definitions to compare: preset names, presets with overrides "
+                        '({ name = "ga4_45m", preset = "ga4", timeout = "45m" }) or rule lists '
+                        '({ name = "mine", rules = [{ rule = "inactivity", timeout = "30m" }] })',
                         default=["ga4"],
                     )
                 }
@@ -345,10 +348,11 @@ class Scenario:
     timezone: str
     ad_timezone: str
     journeys: tuple[Journey, ...]
-    definitions: tuple[str, ...]
+    definitions: tuple[str, ...]  # names, in [sessions] order
     expectations: tuple[Expectation, ...]
     replications: int = 1
     observed: tuple[tuple[MetricRef, float], ...] = ()  # numbers from real reports
+    sessions: tuple[Definition, ...] = ()  # the definitions themselves, aligned with ``definitions``
 
 
 def _epoch_ms(when: dt.datetime, zone: ZoneInfo) -> int:
@@ -422,7 +426,8 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
     tz = head.get("timezone", "UTC")
     zone = ZoneInfo(tz)
     start = head.get("start", dt.datetime(2024, 1, 1))
-    definitions = tuple(doc["sessions"]["definitions"])
+    sessions = _sessions(doc["sessions"]["definitions"], ctx)
+    definitions = tuple(d.name for d in sessions)
     journeys = []
     with ctx.at("journey"):
         for i, raw in enumerate(doc["journey"]):
@@ -473,7 +478,21 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
         expectations=tuple(expectations),
         replications=head["replications"],
         observed=_build_observed(doc["observed"], definitions, ctx),
+        sessions=sessions,
     )
+
+
+def _sessions(entries: list[Definition | str], ctx: Ctx) -> tuple[Definition, ...]:
+    """The [sessions] definitions (already built by the schema); names must be unique."""
+    out: list[Definition] = []
+    with ctx.at("sessions"), ctx.at("definitions"):
+        for i, entry in enumerate(entries):
+            definition = entry if isinstance(entry, Definition) else DefinitionEntry()(entry, ctx)
+            if any(d.name == definition.name for d in out):
+                with ctx.at(i):
+                    ctx.fail(f"definition name {definition.name!r} is used twice; names must be unique")
+            out.append(definition)
+    return tuple(out)
 
 
 def _journey_indices(names: list[str], journeys: list[Journey], ctx: Ctx) -> tuple[int, ...]:

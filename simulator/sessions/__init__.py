@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.sessions.kernels import Columns, split_causes
+from simulator.sessions.kernels import Columns, session_ids, split_causes
+from simulator.sessions.ordering import is_sorted, sort_by_user_time, user_codes
 from simulator.sessions.presets import Definition
-from simulator.sessions.registry import available_definitions, get_definition
+from simulator.sessions.registry import (
+    available_definitions,
+    available_rules,
+    get_definition,
+    get_rule,
+    register_rule,
+)
 from simulator.sessions.rules import SplitCause
 
 __all__ = [
+    "Columns",
     "Definition",
     "SplitCause",
     "available_definitions",
+    "available_rules",
     "get_definition",
+    "get_rule",
+    "register_rule",
     "sessionize",
     "sessionize_sorted",
 ]
@@ -23,25 +34,23 @@ def _resolve(definition: str | Definition) -> Definition:
     return definition if isinstance(definition, Definition) else get_definition(definition)
 
 
-def sessionize_sorted(cols: Columns, definition: str | Definition) -> np.ndarray:
-    """Split causes (int8 :class:`SplitCause` codes) for columns already sorted by (user, ts)."""
-    return split_causes(cols, _resolve(definition).rules)
+def sessionize_sorted(cols: Columns, definition: str | Definition, timezone: str = "UTC") -> np.ndarray:
+    """Split causes (int8 :class:`SplitCause` codes) for columns already sorted by (user, ts).
+
+    ``timezone`` is the analytics property's zone, used by midnight rules that do not name one.
+    """
+    return split_causes(cols, _resolve(definition).rules, timezone)
 
 
 def _as_epoch_ms(timestamp: np.ndarray) -> np.ndarray:
     ts = np.asarray(timestamp)
     if np.issubdtype(ts.dtype, np.datetime64):
+        if np.isnat(ts).any():
+            raise ValueError(f"timestamp has NaT at row {int(np.flatnonzero(np.isnat(ts))[0])}")
         return ts.astype("datetime64[ms]").astype(np.int64)
     if not np.issubdtype(ts.dtype, np.integer):
         raise TypeError(f"timestamp must be int64 epoch milliseconds or datetime64, got dtype {ts.dtype}")
     return ts.astype(np.int64, copy=False)
-
-
-def _user_codes(user_id: np.ndarray) -> np.ndarray:
-    users = np.asarray(user_id)
-    if np.issubdtype(users.dtype, np.integer):
-        return users.astype(np.int64, copy=False)
-    return np.unique(users, return_inverse=True)[1].astype(np.int64)
 
 
 def sessionize(
@@ -49,7 +58,10 @@ def sessionize(
     timestamp: np.ndarray,
     definition: str | Definition = "ga4",
     campaign: np.ndarray | None = None,
-) -> np.ndarray:
+    *,
+    timezone: str = "UTC",
+    with_causes: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Assign a session id to every row.
 
     Parameters
@@ -62,11 +74,24 @@ def sessionize(
         A preset name (see :func:`available_definitions`) or a :class:`Definition`.
     campaign
         Optional campaign codes per row (for campaign-change rules); negative means none.
+    timezone
+        The analytics property's IANA time zone, used by midnight rules.
+    with_causes
+        Also return each row's split cause (non-zero on a session's first row).
 
     Returns
     -------
-    numpy.ndarray
-        int64 session ids aligned with the input rows, numbered from 0 in (user, time) order.
+    numpy.ndarray or tuple of numpy.ndarray
+        int64 session ids aligned with the input rows, numbered from 0 in (user, time) order (rows
+        tied in user and time keep their input order); with ``with_causes``, also the int8
+        :class:`SplitCause` per row.
+
+    Raises
+    ------
+    ValueError
+        If the columns are not 1-d and of equal length, or a timestamp is NaT.
+    TypeError
+        If timestamps are neither integers nor ``datetime64``.
 
     Examples
     --------
@@ -74,14 +99,29 @@ def sessionize(
     >>> sessionize(np.array([1, 1, 1]), np.array([0, 60_000, 3_600_000])).tolist()
     [0, 0, 1]
     """
-    users, ts = _user_codes(user_id), _as_epoch_ms(timestamp)
-    if users.shape != ts.shape or users.ndim != 1:
-        raise ValueError(
-            f"user_id and timestamp must be 1-d and of equal length, got {users.shape} and {ts.shape}"
-        )
-    order = np.lexsort((ts, users))
-    camp = None if campaign is None else np.asarray(campaign, dtype=np.int32)[order]
-    causes = sessionize_sorted(Columns(users[order], ts[order], camp), definition)
-    ids = np.empty(len(ts), dtype=np.int64)
-    ids[order] = np.cumsum(causes != 0) - 1
-    return ids
+    rules = _resolve(definition).rules
+    ts = _as_epoch_ms(timestamp)
+    users = np.asarray(user_id)
+    camp = None if campaign is None else np.asarray(campaign)
+    shapes = {users.shape, ts.shape} | ({camp.shape} if camp is not None else set())
+    if len(shapes) != 1 or ts.ndim != 1:
+        raise ValueError(f"user_id, timestamp and campaign must be 1-d and of equal length, got {shapes}")
+    users = user_codes(users)
+    if camp is not None:
+        camp = camp.astype(np.int32, copy=False)
+    if is_sorted(users, ts):
+        causes = split_causes(Columns(users, ts, camp), rules, timezone)
+        ids = session_ids(causes)
+        return (ids, causes) if with_causes else ids
+    order, sorted_user, sorted_ts = sort_by_user_time(users, ts)
+    del users
+    cols = Columns(sorted_user, sorted_ts, None if camp is None else camp[order])
+    del sorted_user, sorted_ts
+    sorted_causes = split_causes(cols, rules, timezone)
+    del cols
+    ids = session_ids(sorted_causes, order)
+    if not with_causes:
+        return ids
+    causes = np.empty(len(ts), dtype=np.int8)
+    causes[order] = sorted_causes
+    return ids, causes

@@ -1,31 +1,81 @@
 """Pure numpy kernels: sorted columns in, per-row split causes out. No I/O, no validation.
 
-Every kernel takes columns sorted by (user, ts) and returns an int8 array of
-:class:`~simulator.sessions.rules.SplitCause` codes: non-zero where a session starts. Session ids are
-``np.cumsum(starts != 0) - 1``.
+:func:`split_causes` takes columns sorted by (user, ts) and returns an int8 array of
+:class:`~simulator.sessions.rules.SplitCause` codes: non-zero where a session starts, naming the rule
+that started it. Session ids are ``np.cumsum(causes != 0) - 1``.
+
+How rules combine (the same semantics as the per-event reference in ``tests/sessions/reference.py``):
+at each row, the rules are asked in definition order whether the row starts a session given the
+session so far; the first that says yes names the cause, and a user's first row is always
+``NEW_USER``. Stateless rules are masks. Stateful rules depend on where the current session began,
+which depends on every earlier cut, so they are evaluated together in one ordered pass over the
+*segments* between stateless starts:
+
+* each stateful rule offers ``next_start(cur, end)``: the first row after a session start ``cur``
+  where it would cut, assuming nothing else cuts first (a searchsorted-style lookup, O(1) per start);
+* a round advances every still-open segment by one cut at once (vectorised over segments), so the
+  cost is O(cuts) numpy work plus a small overhead per round;
+* segments that need many cuts (a heavy user under ``max_events(2)``) would need many rounds; after
+  :data:`ROUNDS` rounds the rest is finished by pointer doubling over the rows of the remaining
+  segments (``next^(2^k)``), which takes O(rows * log(cuts)) and no Python loop per cut.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from simulator.sessions.rules import Inactivity, Rule, SplitCause
+from simulator.sessions.causes import SplitCause
 
-__all__ = ["Columns", "split_causes"]
+if TYPE_CHECKING:
+    from simulator.sessions.rules import Rule
+
+__all__ = [
+    "BLOCK",
+    "ROUNDS",
+    "Columns",
+    "NextStart",
+    "campaign_next_start",
+    "count_next_start",
+    "elapsed_next_start",
+    "inactivity_starts",
+    "local_days",
+    "midnight_starts",
+    "new_user_starts",
+    "session_ids",
+    "split_causes",
+]
+
+DAY_MS = 86_400_000
+#: Rows per block of the stateless pass (temporaries of this many rows stay in cache).
+BLOCK = 1 << 15
+_CACHE_SPAN = 400 * DAY_MS  # time-zone transitions are looked up (and cached) per 400-day window
+#: Rounds of the vectorised stateful pass before the remaining segments switch to pointer doubling.
+ROUNDS = 24
+_SAMPLE_MS = 6 * 3_600_000  # time-zone offsets are sampled every 6 h, then transitions bisected
+
+
+#: For a stateful rule: given session-start rows ``cur`` and the end of their segments ``end`` (the
+#: next row a stateless rule or a new user starts a session at), the first row ``j > cur`` at which the
+#: rule starts a session, assuming no other start in between. Only values ``<= end`` are used, so a
+#: rule may look past ``end``; it returns anything ``> end`` (e.g. the number of rows) for "never".
+NextStart = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 class Columns(NamedTuple):
-    """Columns sorted by (user, ts): int64 user codes, int64 epoch ms, int32 campaign codes."""
+    """Columns sorted by (user, ts): int64 user codes, int64 epoch ms, int32 campaign codes (-1 none)."""
 
     user: np.ndarray
     ts: np.ndarray
     campaign: np.ndarray | None = None
 
 
-def _new_user(cols: Columns) -> np.ndarray:
+def new_user_starts(cols: Columns) -> np.ndarray:
     """True on each user's first row."""
     out = np.empty(len(cols.user), dtype=np.bool_)
     if len(out):
@@ -34,28 +84,350 @@ def _new_user(cols: Columns) -> np.ndarray:
     return out
 
 
-def _inactivity(cols: Columns, rule: Inactivity) -> np.ndarray:
-    """True where the gap to the previous row exceeds the timeout (row 0 and user changes aside)."""
+def inactivity_starts(cols: Columns, timeout: int, boundary: str) -> np.ndarray:
+    """True where the gap to the previous row exceeds ``timeout`` (equals it too if ``boundary='new'``)."""
     out = np.zeros(len(cols.ts), dtype=np.bool_)
     if len(out) > 1:
-        gap = np.diff(cols.ts)
-        if rule.boundary == "same":
-            np.greater(gap, rule.timeout_ms, out=out[1:])
-        else:
-            np.greater_equal(gap, rule.timeout_ms, out=out[1:])
+        gap = np.subtract(cols.ts[1:], cols.ts[:-1])
+        (np.greater if boundary == "same" else np.greater_equal)(gap, timeout, out=out[1:])
     return out
 
 
-#: Stateless rule name -> kernel returning a start mask (user changes are handled by the caller).
-_MASKS: dict[str, Callable[[Columns, Rule], np.ndarray]] = {"inactivity": _inactivity}
+def _offset_ms(zone: ZoneInfo, t_ms: int) -> int:
+    when = dt.datetime.fromtimestamp(t_ms / 1000, tz=zone)
+    return int(when.utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
 
 
-def split_causes(cols: Columns, rules: Sequence[Rule]) -> np.ndarray:
-    """Evaluate ``rules`` over sorted ``cols``; the first rule (in order) that fires names the cause."""
-    causes = np.zeros(len(cols.ts), dtype=np.int8)
+@functools.lru_cache(maxsize=64)
+def _transitions(tz: str, lo_ms: int, hi_ms: int) -> tuple[np.ndarray, np.ndarray]:
+    """UTC instants from which each UTC offset (ms) applies, over [lo_ms, hi_ms].
+
+    zoneinfo has no public list of transitions, so the offset is sampled every 6 hours and each change
+    is bisected to the millisecond (no zone changes its offset twice within 6 hours).
+    """
+    zone = ZoneInfo(tz)
+    samples = [*range(lo_ms, hi_ms, _SAMPLE_MS), hi_ms]
+    offsets = [_offset_ms(zone, t) for t in samples]
+    starts, values = [lo_ms], [offsets[0]]
+    for k in range(1, len(samples)):
+        if offsets[k] == offsets[k - 1]:
+            continue
+        a, b = samples[k - 1], samples[k]  # offset(a) != offset(b): find the first t with offset(b)
+        while b - a > 1:
+            mid = (a + b) // 2
+            a, b = (a, mid) if _offset_ms(zone, mid) == offsets[k] else (mid, b)
+        starts.append(b)
+        values.append(offsets[k])
+    return np.asarray(starts, dtype=np.int64), np.asarray(values, dtype=np.int64)
+
+
+def local_days(ts: np.ndarray, tz: str) -> np.ndarray:
+    """The local calendar day (days since 1970-01-01 in zone ``tz``) of each epoch-ms timestamp."""
+    if tz == "UTC" or not len(ts):
+        return np.floor_divide(ts, DAY_MS)
+    lo, hi = int(ts.min()), int(ts.max())
+    # Round the range out to whole windows so that the calls for each block share the cache.
+    span = _CACHE_SPAN
+    starts, offsets = _transitions(tz, (lo // span - 1) * span, (hi // span + 2) * span)
+    if len(offsets) == 1:
+        return np.floor_divide(ts + offsets[0], DAY_MS)
+    offset = offsets[np.searchsorted(starts, ts, side="right") - 1]
+    offset += ts
+    return np.floor_divide(offset, DAY_MS, out=offset)
+
+
+def midnight_starts(cols: Columns, tz: str) -> np.ndarray:
+    """True where the local calendar date in ``tz`` differs from the previous row's."""
+    out = np.zeros(len(cols.ts), dtype=np.bool_)
+    if len(out) > 1:
+        days = local_days(cols.ts, tz)
+        np.not_equal(days[1:], days[:-1], out=out[1:])
+    return out
+
+
+def elapsed_next_start(cols: Columns, limit: int) -> NextStart:
+    """Next start for max-duration and fixed-window rules: the first row ``>= ts[cur] + limit``."""
+    ts, n = cols.ts, len(cols.ts)
+
+    def next_start(cur: np.ndarray, end: np.ndarray) -> np.ndarray:
+        target = ts[cur] + limit
+        out = np.full(len(cur), n + 1, dtype=np.int64)
+        # Most sessions end before the limit: only search segments whose last row reaches it.
+        last = np.maximum(end - 1, cur)
+        hit = np.flatnonzero(ts[last] >= target)
+        if len(hit):
+            out[hit] = _first_at_least(ts, cur[hit] + 1, end[hit], target[hit])
+        # The segment's end row (a stateless start) may be where the rule fires, too.
+        at_end = np.flatnonzero((out > n) & (end < n))
+        if len(at_end):
+            fires = ts[end[at_end]] >= target[at_end]
+            out[at_end[fires]] = end[at_end[fires]]
+        return out
+
+    return next_start
+
+
+def _first_at_least(ts: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Vectorised binary search: first ``j`` in ``[lo, hi)`` with ``ts[j] >= target`` (``hi`` if none).
+
+    ``ts`` must be non-decreasing on each ``[lo, hi)``. The rows of one user are, while the whole
+    array is not, so ``np.searchsorted`` cannot be used without a packed global key.
+    """
+    lo, hi = lo.copy(), hi.copy()
+    todo = np.flatnonzero(lo < hi)
+    while len(todo):
+        mid = (lo[todo] + hi[todo]) >> 1
+        right = ts[mid] < target[todo]
+        lo[todo[right]] = mid[right] + 1
+        hi[todo[~right]] = mid[~right]
+        todo = todo[lo[todo] < hi[todo]]
+    return lo
+
+
+def count_next_start(cols: Columns, n_events: int) -> NextStart:
+    """Next start for max-events rules: the ``n + 1``-th row of the session."""
+
+    def next_start(cur: np.ndarray, end: np.ndarray) -> np.ndarray:
+        return cur + n_events
+
+    return next_start
+
+
+def _next_index_at_or_after(flags: np.ndarray) -> np.ndarray:
+    """For each i in [0, n], the first j >= i with ``flags[j]`` (n when none); length n + 1."""
+    n = len(flags)
+    idx = np.where(flags, np.arange(n, dtype=np.int64), n)
+    out = np.empty(n + 1, dtype=np.int64)
+    out[n] = n
+    out[:n] = np.minimum.accumulate(idx[::-1])[::-1]
+    return out
+
+
+def campaign_next_start(cols: Columns, from_none: str) -> NextStart:
+    """Next start for campaign-change rules (see :class:`~simulator.sessions.rules.CampaignChange`).
+
+    A *conflict* is a row with a campaign that differs from the previous row with a campaign. In a
+    session that began on a row with campaign ``c``, every later campaign row equals ``c`` until the
+    first conflict, which is the cut. In a session that began without one, the first campaign row
+    ``f`` cuts (``split``) or becomes the session's campaign (``adopt``: the cut is the first conflict
+    after ``f``).
+    """
+    n = len(cols.ts)
+    if cols.campaign is None:
+        return lambda cur, end: np.full(len(cur), n + 1, dtype=np.int64)
+    camp = cols.campaign
+    has = camp >= 0
+    last = np.maximum.accumulate(np.where(has, np.arange(n, dtype=np.int64), -1))
+    prev = np.empty(n, dtype=np.int64)
+    prev[:1] = -1
+    prev[1:] = last[:-1]  # the previous row with a campaign, -1 if none
+    conflict = has & (prev >= 0) & (camp != camp[np.maximum(prev, 0)])
+    next_conflict = _next_index_at_or_after(conflict)
+    next_campaign = _next_index_at_or_after(has)
+
+    def next_start(cur: np.ndarray, end: np.ndarray) -> np.ndarray:
+        out = next_conflict[cur + 1]
+        bare = ~has[cur]
+        first = next_campaign[cur[bare] + 1]
+        out[bare] = first if from_none == "split" else next_conflict[np.minimum(first + 1, n)]
+        return out
+
+    return next_start
+
+
+class _Stateful(NamedTuple):
+    rank: int
+    cause: int
+    next_start: NextStart
+
+
+class _Cut(NamedTuple):
+    at: np.ndarray  # the row of the next cut (> end: none within the segment)
+    cause: np.ndarray  # int8 cause of that cut
+    rank: np.ndarray  # int16 position in the definition of the rule that makes it
+
+
+def _next_cut(rules: Sequence[_Stateful], cur: np.ndarray, end: np.ndarray) -> _Cut:
+    """The first cut after each ``cur`` over all stateful rules (the earlier rule wins a tie)."""
+    cut = _Cut(
+        np.full(len(cur), np.iinfo(np.int64).max, dtype=np.int64),
+        np.zeros(len(cur), dtype=np.int8),
+        np.zeros(len(cur), dtype=np.int16),
+    )
+    for rule in rules:  # in definition order, so on a tie the earlier rule keeps the cause
+        cand = rule.next_start(cur, end)
+        better = cand < cut.at
+        cut.at[better] = cand[better]
+        cut.cause[better] = rule.cause
+        cut.rank[better] = rule.rank
+    return cut
+
+
+def _relabel_ends(
+    causes: np.ndarray, ranks: np.ndarray, rows: np.ndarray, cut: _Cut, sel: np.ndarray
+) -> None:
+    """A stateful rule also fires at a stateless start: the earlier rule in the definition names it."""
+    wins = cut.rank[sel] < ranks[rows]
+    causes[rows[wins]] = cut.cause[sel][wins]
+    ranks[rows[wins]] = cut.rank[sel][wins]
+
+
+def _stateful_pass(
+    cols: Columns, stateful: Sequence[_Stateful], causes: np.ndarray, ranks: np.ndarray
+) -> None:
+    """Add the cuts of the stateful rules to ``causes`` (which holds the stateless starts).
+
+    ``ranks`` holds, on each start, the position in the definition of the rule that made it.
+    """
+    n = len(causes)
+    cur = np.flatnonzero(causes)
+    end = np.empty_like(cur)
+    end[:-1] = cur[1:]
+    end[-1:] = n
+    for _ in range(ROUNDS):
+        if not len(cur):
+            return
+        cut = _next_cut(stateful, cur, end)
+        at_end = np.flatnonzero((cut.at == end) & (end < n))
+        _relabel_ends(causes, ranks, end[at_end], cut, at_end)
+        inside = cut.at < end
+        cur, end = cut.at[inside], end[inside]
+        causes[cur] = cut.cause[inside]
+        ranks[cur] = cut.rank[inside]
+    if len(cur):
+        _doubling(stateful, cur, end, causes, ranks)
+
+
+def _doubling(
+    stateful: Sequence[_Stateful], cur: np.ndarray, end: np.ndarray, causes: np.ndarray, ranks: np.ndarray
+) -> None:
+    """Finish long segments: every cut is on the chain ``cur, next(cur), next(next(cur)), ...``.
+
+    The rows ``[cur, end)`` of the remaining segments are laid out contiguously; ``P`` maps a row's
+    position to the position of its next cut (``m`` past the segment). Doubling ``P`` (``P = P[P]``)
+    while adding ``P[R]`` to the reached set ``R`` reaches chains of length ``L`` in ``log2(L)`` steps.
+    """
+    n = len(causes)
+    lens = end - cur
+    m = int(lens.sum())
+    base = np.zeros(len(cur), dtype=np.int64)
+    np.cumsum(lens[:-1], out=base[1:])
+    pos = np.arange(m, dtype=np.int64)
+    rows = pos + np.repeat(cur - base, lens)
+    row_end = np.repeat(end, lens)
+    cut = _next_cut(stateful, rows, row_end)
+    jump = np.full(m + 1, m, dtype=np.int64)
+    inside = cut.at < row_end
+    jump[:m][inside] = (pos + (cut.at - rows))[inside]
+    reached = base
+    while True:
+        new = jump[reached]
+        new = new[new < m]
+        if not len(new):
+            break
+        reached = np.concatenate((reached, new))
+        jump = jump[jump]
+    reached.sort()
+    is_root = np.zeros(m, dtype=np.bool_)
+    is_root[base] = True
+    made = ~is_root[reached[1:]]
+    at, by = rows[reached[1:][made]], reached[:-1][made]
+    causes[at] = cut.cause[by]
+    ranks[at] = cut.rank[by]
+    # The last cut of each segment: does a stateful rule also fire at the segment's end row?
+    last = reached[np.append(~made, True)]
+    last = last[(cut.at[last] == row_end[last]) & (row_end[last] < n)]
+    _relabel_ends(causes, ranks, row_end[last], cut, last)
+
+
+def split_causes(cols: Columns, rules: Sequence[Rule], timezone: str = "UTC") -> np.ndarray:
+    """Evaluate ``rules`` over sorted ``cols``; the first rule (in order) that fires names the cause.
+
+    Parameters
+    ----------
+    cols
+        Columns sorted by (user, ts).
+    rules
+        The definition's rules, in priority order.
+    timezone
+        The analytics property's IANA time zone, for midnight rules that do not name their own.
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 :class:`SplitCause` per row; non-zero where a session starts.
+    """
+    n = len(cols.ts)
+    causes = np.empty(n, dtype=np.int8)
+    stateful = [
+        _Stateful(rank, int(rule.cause), rule.next_start(cols, timezone))  # type: ignore[union-attr]
+        for rank, rule in enumerate(rules)
+        if rule.stateful
+    ]
+    # With stateful rules, each start also records the position of the rule that made it.
+    ranks = np.empty(n, dtype=np.int16) if stateful else None
     # Later rules first, so earlier rules overwrite: the cause shown is the first rule that fires.
-    for rule in reversed(rules):
-        mask = _MASKS[rule.name](cols, rule)
-        causes[mask] = rule.cause
-    causes[_new_user(cols)] = SplitCause.NEW_USER
+    stateless = [(rank, rule) for rank, rule in reversed(list(enumerate(rules))) if not rule.stateful]
+    for a in range(0, n, BLOCK):
+        _stateless_block(cols, stateless, timezone, (a, min(a + BLOCK, n)), causes=causes, ranks=ranks)
+    if ranks is not None and n:
+        _stateful_pass(cols, stateful, causes, ranks)
     return causes
+
+
+def _stateless_block(
+    cols: Columns,
+    stateless: Sequence[tuple[int, Rule]],
+    timezone: str,
+    span: tuple[int, int],
+    *,
+    causes: np.ndarray,
+    ranks: np.ndarray | None,
+) -> None:
+    """Stateless starts of rows ``[a, b)``, from a view with one row of look-behind.
+
+    Working in blocks of :data:`BLOCK` rows keeps the temporaries (gaps, masks) in cache: one pass
+    over memory instead of one per temporary.
+    """
+    a, b = span
+    lo = a - 1 if a else 0
+    view = Columns(cols.user[lo:b], cols.ts[lo:b], None if cols.campaign is None else cols.campaign[lo:b])
+    out = causes[a:b]
+    out.fill(0)
+    for rank, rule in stateless:
+        mask = rule.starts(view, timezone)[a - lo :]  # type: ignore[union-attr]
+        _overwrite(out, mask, rule.cause)
+        if ranks is not None:
+            _overwrite(ranks[a:b], mask, rank)
+    new_user = new_user_starts(view)[a - lo :]
+    _overwrite(out, new_user, SplitCause.NEW_USER)
+    if ranks is not None:
+        _overwrite(ranks[a:b], new_user, -1)
+
+
+def _overwrite(out: np.ndarray, mask: np.ndarray, value: int) -> None:
+    """``out[mask] = value`` as ``out += mask * (value - out)``: SIMD integer arithmetic, no gather."""
+    step = np.subtract(value, out, dtype=out.dtype)
+    step *= mask
+    out += step
+
+
+def session_ids(causes: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """int64 session ids (from 0, in row order) from split causes (a blocked cumulative sum).
+
+    With ``order`` (the permutation that sorted the rows), the ids are scattered back to the
+    original rows block by block: ``ids[order] = session_ids(causes)`` without the temporary.
+    """
+    n = len(causes)
+    ids = np.empty(n, dtype=np.int64)
+    block = np.empty(min(n, BLOCK), dtype=np.int64) if order is not None else None
+    offset = -1
+    for a in range(0, n, BLOCK):
+        b = min(a + BLOCK, n)
+        out = ids[a:b] if block is None else block[: b - a]
+        np.cumsum(causes[a:b] != 0, dtype=np.int64, out=out)
+        out += offset
+        offset = int(out[-1])
+        if order is not None:
+            ids[order[a:b]] = out
+    return ids

@@ -1,65 +1,286 @@
 """Session rules: small records that say when a new session starts, and the causes they name.
 
 A *stateless* rule decides from an event and the previous event of the same user (inactivity gap,
-midnight, campaign change) and is evaluated as a vectorised mask. A *stateful* rule needs the session
-so far (max duration, max events, fixed window) and is evaluated in one ordered pass. Rules are data;
-the kernels that evaluate them live in :mod:`simulator.sessions.kernels`.
+midnight) and is evaluated as a vectorised mask (:meth:`starts`). A *stateful* rule needs the session
+so far (max duration, max events, fixed window, campaign change) and offers, for any session start, the
+first row at which it would start the next session (:meth:`next_start`); the kernels combine every
+stateful rule of a definition in one ordered pass (:func:`simulator.sessions.kernels.split_causes`).
+
+Rules are data: frozen records built from scenario parameters by :meth:`from_config`. The numpy work
+lives in :mod:`simulator.sessions.kernels`. Third-party rules follow the same contract
+(:class:`RuleContract`) and arrive through the ``sessionlab.rules`` entry-point group.
 """
 
 from __future__ import annotations
 
-import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
-__all__ = ["Boundary", "Inactivity", "Rule", "SplitCause"]
+from simulator._schema import Choice, Duration, Field, Int, Table, TimeZone, format_duration
+from simulator.sessions import kernels
+from simulator.sessions.causes import SplitCause
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from simulator.sessions.kernels import Columns
+
+__all__ = [
+    "BUILTIN_RULES",
+    "Boundary",
+    "CampaignChange",
+    "FixedWindow",
+    "Inactivity",
+    "MaxDuration",
+    "MaxEvents",
+    "Midnight",
+    "NextStart",
+    "Rule",
+    "RuleContract",
+    "SplitCause",
+]
 
 #: What an event exactly ``timeout`` after the previous one does: ``"same"`` keeps it in the session
 #: (Spark, Flink, Kafka Streams), ``"new"`` starts a new one (Beam, Matomo).
 Boundary = Literal["same", "new"]
 
+NextStart = kernels.NextStart
 
-class SplitCause(enum.IntEnum):
-    """Which rule started a session; 0 on rows that continue a session."""
 
-    CONTINUES = 0
-    NEW_USER = 1  #: the user's first event
-    INACTIVITY = 2
-    MIDNIGHT = 3
-    CAMPAIGN_CHANGE = 4
-    MAX_DURATION = 5
-    MAX_EVENTS = 6
-    FIXED_WINDOW = 7
+@runtime_checkable
+class RuleContract(Protocol):
+    """What every rule provides; third-party rules are checked against it when registered.
 
-    @property
-    def label(self) -> str:
-        return self.name.lower()
+    A stateless rule (``stateful = False``) implements ``starts(cols, timezone) -> bool array``
+    (True where a session starts; the user's first row is handled by the kernel). A stateful rule
+    implements ``next_start(cols, timezone) -> NextStart``. ``cause`` is a :class:`SplitCause`
+    (third-party rules use ``SplitCause.PLUGIN_RULE``). ``from_config`` builds the rule from the
+    parameters of a scenario's rule table (raising ``ValueError`` on bad ones); ``params`` documents
+    them (name -> description); ``describe()`` renders the rule for listings.
+    """
+
+    name: ClassVar[str]
+    cause: ClassVar[SplitCause]
+    stateful: ClassVar[bool]
+    params: ClassVar[Mapping[str, str]]
+
+    @classmethod
+    def from_config(cls, params: Mapping[str, Any]) -> RuleContract: ...
+
+    def describe(self) -> str: ...
+
+
+class _Builtin:
+    """Shared plumbing: a schema for the scenario parameters, construction and description."""
+
+    __slots__ = ()
+    schema: ClassVar[Table]
+    params: ClassVar[Mapping[str, str]]
+
+    def __init_subclass__(cls) -> None:
+        cls.params = {key: f.doc for key, f in cls.schema.fields.items()}
+
+    @classmethod
+    def from_config(cls, params: Mapping[str, Any]) -> Any:
+        """Build from already validated parameters (keys of ``schema``)."""
+        return cls(**params)
+
+    def config(self) -> dict[str, Any]:
+        """The parameters as a scenario file writes them (durations as strings)."""
+        out = {}
+        for key in self.schema.fields:
+            value = getattr(self, key)
+            if value is None:
+                continue
+            is_duration = isinstance(self.schema.fields[key].check, Duration)
+            out[key] = format_duration(value) if is_duration else value
+        return out
+
+    def describe(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.config().items())
+        return f"{self.name}({args})"  # type: ignore[attr-defined]
+
+
+def _positive(value: int, name: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name}(={value!r}) must be a positive integer")
 
 
 @dataclass(frozen=True, slots=True)
-class Inactivity:
-    """A new session starts when the gap to the user's previous event exceeds ``timeout_ms``.
+class Inactivity(_Builtin):
+    """A new session starts when the gap to the user's previous event exceeds ``timeout`` ms.
 
     Parameters
     ----------
-    timeout_ms
+    timeout
         The inactivity timeout in milliseconds (> 0).
     boundary
-        What a gap of exactly ``timeout_ms`` does: ``"same"`` (stay) or ``"new"`` (split).
+        What a gap of exactly ``timeout`` does: ``"same"`` (stay, the default) or ``"new"`` (split).
     """
 
-    timeout_ms: int
+    timeout: int
     boundary: Boundary = "same"
 
     name: ClassVar[str] = "inactivity"
     cause: ClassVar[SplitCause] = SplitCause.INACTIVITY
     stateful: ClassVar[bool] = False
+    schema: ClassVar[Table] = Table(
+        {
+            "timeout": Field(Duration(positive=True), "inactivity timeout", required=True),
+            "boundary": Field(
+                Choice(("same", "new"), "a boundary"),
+                "a gap of exactly the timeout: 'same' keeps the event, 'new' splits",
+                default="same",
+            ),
+        }
+    )
 
     def __post_init__(self) -> None:
-        if self.timeout_ms <= 0:
-            raise ValueError(f"timeout_ms(={self.timeout_ms!r}) must be > 0")
+        _positive(self.timeout, "timeout")
         if self.boundary not in ("same", "new"):
             raise ValueError(f"boundary(={self.boundary!r}) must be 'same' or 'new'")
 
+    @property
+    def timeout_ms(self) -> int:
+        """Alias of ``timeout`` (milliseconds)."""
+        return self.timeout
 
-Rule = Inactivity
+    def starts(self, cols: Columns, timezone: str) -> np.ndarray:
+        return kernels.inactivity_starts(cols, self.timeout, self.boundary)
+
+
+@dataclass(frozen=True, slots=True)
+class Midnight(_Builtin):
+    """A new session starts when the local calendar date changes between two events of a user.
+
+    Parameters
+    ----------
+    timezone
+        IANA zone of the calendar; ``None`` (the default) uses the analytics property's zone
+        (the scenario's ``[scenario] timezone`` or ``--timezone``). DST-correct via ``zoneinfo``.
+    """
+
+    timezone: str | None = None
+
+    name: ClassVar[str] = "midnight"
+    cause: ClassVar[SplitCause] = SplitCause.MIDNIGHT
+    stateful: ClassVar[bool] = False
+    schema: ClassVar[Table] = Table(
+        {"timezone": Field(TimeZone(), "calendar time zone (default: the property's)")}
+    )
+
+    def starts(self, cols: Columns, timezone: str) -> np.ndarray:
+        return kernels.midnight_starts(cols, self.timezone or timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class MaxDuration(_Builtin):
+    """A session ends ``limit`` ms after its first event; an event at or after that starts a new one."""
+
+    limit: int
+
+    name: ClassVar[str] = "max_duration"
+    cause: ClassVar[SplitCause] = SplitCause.MAX_DURATION
+    stateful: ClassVar[bool] = True
+    schema: ClassVar[Table] = Table(
+        {"limit": Field(Duration(positive=True), "longest session, from its first event", required=True)}
+    )
+
+    def __post_init__(self) -> None:
+        _positive(self.limit, "limit")
+
+    def next_start(self, cols: Columns, timezone: str) -> NextStart:
+        return kernels.elapsed_next_start(cols, self.limit)
+
+
+@dataclass(frozen=True, slots=True)
+class FixedWindow(_Builtin):
+    """Everything within ``length`` ms of a session's first event is one session (Amazon-style).
+
+    The window is ``[first, first + length)``: the first event at or after ``first + length`` opens
+    the next window. Unlike :class:`MaxDuration`, a definition made of this rule alone has no
+    inactivity timeout. (Same arithmetic; a different cause in the bridge.)
+    """
+
+    length: int
+
+    name: ClassVar[str] = "fixed_window"
+    cause: ClassVar[SplitCause] = SplitCause.FIXED_WINDOW
+    stateful: ClassVar[bool] = True
+    schema: ClassVar[Table] = Table(
+        {"length": Field(Duration(positive=True), "window length, from its first event", required=True)}
+    )
+
+    def __post_init__(self) -> None:
+        _positive(self.length, "length")
+
+    def next_start(self, cols: Columns, timezone: str) -> NextStart:
+        return kernels.elapsed_next_start(cols, self.length)
+
+
+@dataclass(frozen=True, slots=True)
+class MaxEvents(_Builtin):
+    """A session ends after ``n`` events; the ``n + 1``-th starts a new one."""
+
+    n: int
+
+    name: ClassVar[str] = "max_events"
+    cause: ClassVar[SplitCause] = SplitCause.MAX_EVENTS
+    stateful: ClassVar[bool] = True
+    schema: ClassVar[Table] = Table(
+        {"n": Field(Int(1, what="a number of events"), "events per session at most", required=True)}
+    )
+
+    def __post_init__(self) -> None:
+        _positive(self.n, "n")
+
+    def next_start(self, cols: Columns, timezone: str) -> NextStart:
+        return kernels.count_next_start(cols, self.n)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignChange(_Builtin):
+    """A new session starts when an event brings a campaign different from the session's.
+
+    An event without a campaign (code < 0: direct, internal navigation, reload) never starts one.
+    The session's campaign is the first non-empty campaign seen in it. ``from_none`` says what the
+    first campaign in a session that began without one does: ``"adopt"`` (the default) makes it the
+    session's campaign; ``"split"`` starts a new session (Matomo counts absent -> present as a change).
+    """
+
+    from_none: Literal["adopt", "split"] = "adopt"
+
+    name: ClassVar[str] = "campaign_change"
+    cause: ClassVar[SplitCause] = SplitCause.CAMPAIGN_CHANGE
+    stateful: ClassVar[bool] = True
+    schema: ClassVar[Table] = Table(
+        {
+            "from_none": Field(
+                Choice(("adopt", "split"), "a choice"),
+                "a campaign arriving in a session begun without one: 'adopt' it or 'split'",
+                default="adopt",
+            )
+        }
+    )
+
+    def __post_init__(self) -> None:
+        if self.from_none not in ("adopt", "split"):
+            raise ValueError(f"from_none(={self.from_none!r}) must be 'adopt' or 'split'")
+
+    def next_start(self, cols: Columns, timezone: str) -> NextStart:
+        return kernels.campaign_next_start(cols, self.from_none)
+
+
+#: Any rule object: a built-in record or a registered third-party rule.
+Rule = Inactivity | Midnight | MaxDuration | FixedWindow | MaxEvents | CampaignChange | RuleContract
+
+#: Built-in rules as lazy import strings (name -> "module:Class"), registered like third-party ones.
+BUILTIN_RULES: Mapping[str, str] = {
+    "inactivity": "simulator.sessions.rules:Inactivity",
+    "midnight": "simulator.sessions.rules:Midnight",
+    "campaign_change": "simulator.sessions.rules:CampaignChange",
+    "max_duration": "simulator.sessions.rules:MaxDuration",
+    "max_events": "simulator.sessions.rules:MaxEvents",
+    "fixed_window": "simulator.sessions.rules:FixedWindow",
+}

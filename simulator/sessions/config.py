@@ -1,0 +1,195 @@
+"""Session definitions from configuration: scenario ``[sessions] definitions`` entries and CLI specs.
+
+An entry is one of::
+
+    "ga4"                                                   # a preset (or registered definition)
+    { name = "ga4_45m", preset = "ga4", timeout = "45m" }   # a preset with overrides
+    { name = "mine", rules = [{ rule = "inactivity", timeout = "30m", boundary = "new" },
+                              { rule = "midnight" }] }      # a rule list
+
+Override keys are the parameters of the preset's rules (``sessionlab definitions`` lists them).
+Errors name the key path and offer a "did you mean".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from simulator._schema import Ctx, Table, did_you_mean
+from simulator.errors import RuleError
+from simulator.sessions.presets import Definition
+from simulator.sessions.registry import available_definitions, available_rules, get_definition, get_rule
+from simulator.sessions.rules import Rule
+
+__all__ = ["DefinitionEntry", "build_definition", "build_rule", "parse_definition_spec"]
+
+_ENTRY_KEYS = ("name", "preset", "rules", "summary", "note")
+_EXAMPLE = '{ name = "mine", preset = "ga4", timeout = "45m" } or { name = "mine", rules = [...] }'
+
+
+def build_rule(raw: Any, ctx: Ctx) -> Rule:
+    """One rule from a table ``{ rule = NAME, param = value, ... }``."""
+    if not isinstance(raw, dict):
+        ctx.fail(f'expected a rule table like {{ rule = "inactivity", timeout = "30m" }}, got {raw!r}')
+    if "rule" not in raw:
+        ctx.fail(f"missing required key 'rule' (one of {', '.join(available_rules())})")
+    name = raw["rule"]
+    with ctx.at("rule"):
+        if not isinstance(name, str):
+            ctx.fail(f"expected a rule name, got {name!r}")
+        try:
+            cls = get_rule(name)
+        except RuleError:
+            ctx.fail(
+                f"unknown rule {name!r}; available: {', '.join(available_rules())}",
+                did_you_mean(name, available_rules()),
+            )
+    params = {k: v for k, v in raw.items() if k != "rule"}
+    return _construct(cls, params, ctx)
+
+
+def _construct(cls: Any, params: Mapping[str, Any], ctx: Ctx) -> Rule:
+    """Validate ``params`` against the rule's schema (built-ins) or its ``params`` (plug-ins)."""
+    schema = getattr(cls, "schema", None)
+    if isinstance(schema, Table):
+        params = schema(dict(params), ctx)
+    else:
+        allowed = tuple(cls.params)
+        for key in params:
+            if key not in allowed:
+                with ctx.at(key):
+                    ctx.fail(
+                        f"unknown parameter of rule {cls.name!r}; allowed: {', '.join(allowed) or 'none'}",
+                        did_you_mean(key, allowed),
+                    )
+    try:
+        return cls.from_config(params)
+    except (ValueError, TypeError) as err:
+        ctx.fail(f"rule {cls.name!r}: {err}")
+
+
+def _preset(raw: dict[str, Any], ctx: Ctx) -> Definition:
+    with ctx.at("preset"):
+        name = raw["preset"]
+        if not isinstance(name, str) or name not in available_definitions():
+            ctx.fail(
+                f"expected a preset (one of {', '.join(available_definitions())}), got {name!r}",
+                did_you_mean(name, available_definitions()) if isinstance(name, str) else "",
+            )
+        return get_definition(name)
+
+
+def _with_overrides(base: Definition, name: str, raw: dict[str, Any], ctx: Ctx) -> Definition:
+    overrides = {k: v for k, v in raw.items() if k not in _ENTRY_KEYS}
+    params = base.parameters()
+    allowed = (*_ENTRY_KEYS, *params)
+    for key in overrides:
+        if key not in params:
+            with ctx.at(key):
+                ctx.fail(
+                    f"not a parameter of preset {base.name!r}; allowed keys here: {', '.join(allowed)}",
+                    did_you_mean(key, allowed),
+                )
+    rules = list(base.rules)
+    for index in sorted({params[key][0] for key in overrides}):
+        rule = rules[index]
+        mine = {k: v for k, v in overrides.items() if params[k][0] == index}
+        rules[index] = _construct(type(rule), {**rule.config(), **mine}, ctx)
+    return base.renamed(name, tuple(rules), overrides)
+
+
+def build_definition(raw: Any, ctx: Ctx) -> Definition:
+    """A :class:`Definition` from a preset name, a preset with overrides, or a rule list."""
+    if isinstance(raw, str):
+        if raw not in available_definitions():
+            ctx.fail(
+                f"expected a session definition (one of {', '.join(available_definitions())}), got {raw!r}",
+                did_you_mean(raw, available_definitions()),
+            )
+        return get_definition(raw)
+    if not isinstance(raw, dict):
+        ctx.fail(f"expected a preset name or a table like {_EXAMPLE}, got {raw!r}")
+    if not isinstance(raw.get("name"), str) or not raw["name"]:
+        ctx.fail(f"missing required key 'name' (a string), as in {_EXAMPLE}")
+    name = raw["name"]
+    if name in available_definitions():
+        with ctx.at("name"):
+            ctx.fail(f"{name!r} is the name of a preset; give your definition another name")
+    if ("preset" in raw) == ("rules" in raw):
+        ctx.fail("give either 'preset' (with overrides) or 'rules' (a list of rule tables)")
+    if "preset" in raw:
+        return _with_overrides(_preset(raw, ctx), name, raw, ctx)
+    extra = sorted(set(raw) - set(_ENTRY_KEYS))
+    if extra:
+        with ctx.at(extra[0]):
+            ctx.fail(
+                f"unknown key; allowed keys here: {', '.join(_ENTRY_KEYS)} (rule parameters go "
+                "inside the rule tables)",
+                did_you_mean(extra[0], _ENTRY_KEYS),
+            )
+    with ctx.at("rules"):
+        items = raw["rules"]
+        if not isinstance(items, list) or not items:
+            ctx.fail(f"expected a non-empty list of rule tables, got {items!r}")
+        rules = []
+        for i, item in enumerate(items):
+            with ctx.at(i):
+                rules.append(build_rule(item, ctx))
+    summary = raw.get("summary") or f"Custom definition from a scenario file: {name}."
+    return Definition(name, tuple(rules), str(summary), ("defined in the scenario file",))
+
+
+class DefinitionEntry:
+    """Schema check for one ``[sessions] definitions`` item; converts it to a :class:`Definition`."""
+
+    def __call__(self, value: Any, ctx: Ctx) -> Definition:
+        return build_definition(value, ctx)
+
+    def json_schema(self) -> dict[str, Any]:
+        return {
+            "anyOf": [
+                {"type": "string", "enum": list(available_definitions())},
+                {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "preset": {"type": "string", "enum": list(available_definitions())},
+                        "rules": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "object",
+                                "required": ["rule"],
+                                "properties": {"rule": {"type": "string"}},
+                            },
+                        },
+                    },
+                    "description": "a preset with overrides (parameters of its rules) or a rule list",
+                },
+            ]
+        }
+
+
+def _scalar(text: str) -> Any:
+    """A CLI value: an integer when it looks like one, else the string."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def parse_definition_spec(spec: str, source: str = "--definition") -> Definition:
+    """A definition from a CLI spec: ``ga4`` or ``ga4:timeout=45m,boundary=new`` (named as written)."""
+    ctx = Ctx(source)
+    preset, sep, rest = spec.partition(":")
+    if not sep:
+        return build_definition(spec, ctx)
+    raw: dict[str, Any] = {"name": spec, "preset": preset}
+    for item in filter(None, rest.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq:
+            ctx.fail(f"expected key=value after '{preset}:', got {item!r}")
+        raw[key.strip()] = _scalar(value.strip())
+    return build_definition(raw, ctx)

@@ -1,0 +1,94 @@
+"""A slow, obviously correct sessionizer: one Python loop over the events, one rule at a time.
+
+It shares nothing with the kernels but the rule records (their parameters) and the cause codes: time
+zones go through ``datetime.fromtimestamp(..., ZoneInfo(tz)).date()``, stateful rules keep the
+session's first timestamp, event count and campaign in plain variables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from simulator.sessions.rules import (
+    CampaignChange,
+    FixedWindow,
+    Inactivity,
+    MaxDuration,
+    MaxEvents,
+    Midnight,
+    SplitCause,
+)
+
+
+def local_date(ts_ms: int, tz: str) -> dt.date:
+    """The calendar date of an epoch-ms instant in zone ``tz``."""
+    return dt.datetime.fromtimestamp(ts_ms / 1000, tz=ZoneInfo(tz)).date()
+
+
+class _Session:
+    def __init__(self, ts: int, campaign: int) -> None:
+        self.start = ts
+        self.events = 1
+        self.campaign = campaign if campaign >= 0 else None
+
+
+def _fires(rule: object, i: int, ts: Sequence[int], camp: Sequence[int], s: _Session, *, tz: str) -> bool:
+    if isinstance(rule, Inactivity):
+        gap = ts[i] - ts[i - 1]
+        return gap > rule.timeout if rule.boundary == "same" else gap >= rule.timeout
+    if isinstance(rule, Midnight):
+        zone = rule.timezone or tz
+        return local_date(ts[i], zone) != local_date(ts[i - 1], zone)
+    if isinstance(rule, MaxDuration):
+        return ts[i] - s.start >= rule.limit
+    if isinstance(rule, FixedWindow):
+        return ts[i] - s.start >= rule.length
+    if isinstance(rule, MaxEvents):
+        return s.events >= rule.n
+    if isinstance(rule, CampaignChange):
+        if camp[i] < 0:
+            return False
+        if s.campaign is None:
+            return rule.from_none == "split"
+        return camp[i] != s.campaign
+    raise TypeError(f"the reference does not know rule {rule!r}")
+
+
+def reference_causes(
+    user: Sequence[int],
+    ts: Sequence[int],
+    campaign: Sequence[int] | None,
+    rules: Sequence[object],
+    timezone: str = "UTC",
+) -> list[int]:
+    """Split cause per row of a log sorted by (user, ts): the first rule (in order) that fires."""
+    camp = list(campaign) if campaign is not None else [-1] * len(ts)
+    out: list[int] = []
+    session = None
+    for i in range(len(ts)):
+        if i == 0 or user[i] != user[i - 1]:
+            cause = SplitCause.NEW_USER
+        else:
+            cause = next(
+                (r.cause for r in rules if _fires(r, i, ts, camp, session, tz=timezone)),
+                SplitCause.CONTINUES,
+            )
+        if cause:
+            session = _Session(ts[i], camp[i])
+        else:
+            session.events += 1
+            if session.campaign is None and camp[i] >= 0:
+                session.campaign = camp[i]
+        out.append(int(cause))
+    return out
+
+
+def reference_ids(causes: Sequence[int]) -> list[int]:
+    """Session ids (from 0) from split causes."""
+    ids, current = [], -1
+    for cause in causes:
+        current += cause != 0
+        ids.append(current)
+    return ids
