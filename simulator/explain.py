@@ -31,6 +31,7 @@ VOCABULARY: dict[str, str] = {
     "no_consent": "clicked, but denied analytics consent",
     "not_reached": "clicked, but never reached the site",
     "tag_missing": "clicked, but the landing page has no working tag",
+    "campaign_dropped": "clicked, but a redirect dropped the click id (the visit shows as direct)",
     # clicks that landed in a session that was already open
     "repeat_click": "clicked the same ad again during the visit",
     "new_tab_click": "opened the ad in another tab during the visit",
@@ -43,6 +44,7 @@ VOCABULARY: dict[str, str] = {
     "organic": "came back through unpaid search results",
     "referral": "came back through a link on another site",
     "email": "came through a link in an e-mail",
+    "redirect": "an ad landing whose click id a redirect dropped, seen as direct",
     # sessions split off a visit that was still going on
     "inactivity": "a visit split by the inactivity timeout",
     "midnight": "a visit split at midnight in the property's time zone",

@@ -30,16 +30,33 @@ from simulator._schema import (
     TimeZone,
     did_you_mean,
 )
+from simulator._sections import (
+    BEHAVIOR,
+    CAMPAIGN,
+    NETWORKS,
+    POPULATION,
+    TRACKING,
+    Behavior,
+    Campaign,
+    Population,
+    Tracking,
+    build_population,
+)
 from simulator.errors import ScenarioError
 from simulator.events import Loss
 from simulator.sessions.registry import available_definitions
 
 __all__ = [
+    "NETWORKS",
     "SCHEMA",
+    "Behavior",
+    "Campaign",
     "Expectation",
     "Journey",
+    "Population",
     "Scenario",
     "Step",
+    "Tracking",
     "load_scenario",
     "loads_scenario",
 ]
@@ -69,7 +86,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "clear_cookies": ("device",),
 }
 RETURN_VIA = ("bookmark", "direct", "organic", "referral", "email")
-LOSSES = tuple(loss.label for loss in Loss if loss is not Loss.NONE)
+#: Loss reasons a scripted step can name (a dropped campaign is a population mechanism: the hit is tracked).
+LOSSES = tuple(loss.label for loss in Loss if loss not in (Loss.NONE, Loss.CAMPAIGN_DROPPED))
 
 _AT_HELP = "a date-time like 2024-05-01T10:00:00, or a time of day like 10:30:00"
 
@@ -163,6 +181,10 @@ SCHEMA = Table(
             required=True,
         ),
         "journey": Field(ListOf(JOURNEY), "scripted visitors", default=[]),
+        "population": Field(POPULATION, "a stochastic population of visitors"),
+        "campaign": Field(ListOf(CAMPAIGN), "ad campaigns of the population", default=[]),
+        "behavior": Field(BEHAVIOR, "visitor behaviour of the population"),
+        "tracking": Field(TRACKING, "tracking of the population"),
         "sessions": Field(
             Table(
                 {
@@ -226,6 +248,10 @@ class Scenario:
     journeys: tuple[Journey, ...]
     definitions: tuple[str, ...]
     expectations: tuple[Expectation, ...]
+    population: Population | None = None
+    campaigns: tuple[Campaign, ...] = ()
+    behavior: Behavior | None = None
+    tracking: Tracking | None = None
 
 
 def _epoch_ms(when: dt.datetime, zone: ZoneInfo) -> int:
@@ -318,8 +344,9 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
                         tuple(steps),
                     )
                 )
-    if not journeys:
-        ctx.fail("nothing to simulate: add at least one [[journey]] table")
+    population, campaigns, behavior, tracking = build_population(doc, tz, ctx)
+    if not journeys and population is None:
+        ctx.fail("nothing to simulate: add a [population] table or at least one [[journey]] table")
     expectations = []
     with ctx.at("expect"):
         for i, raw in enumerate(doc["expect"]):
@@ -336,6 +363,10 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
         journeys=tuple(journeys),
         definitions=definitions,
         expectations=tuple(expectations),
+        population=population,
+        campaigns=campaigns,
+        behavior=behavior,
+        tracking=tracking,
     )
 
 
