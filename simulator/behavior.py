@@ -126,7 +126,7 @@ class DistCheck:
         }[self.kind]
         return f"a {self.kind} distribution like {example}"
 
-    def _scalar(self, value: Any, ctx: Ctx) -> float:
+    def _scalar(self, value: Any, ctx: Ctx, *, whole: bool = True) -> float:
         if self.kind == "duration":
             if not isinstance(value, str):
                 ctx.fail(f"expected {DURATION_HELP}, got {_got(value)}", "durations are quoted strings")
@@ -138,7 +138,7 @@ class DistCheck:
             ok = isinstance(value, int | float) and not isinstance(value, bool)
             if not ok or not math.isfinite(value):
                 ctx.fail(f"expected a number, got {_got(value)}")
-            if self.kind == "count" and value != int(value):
+            if self.kind == "count" and whole and value != int(value):
                 ctx.fail(f"expected a whole number, got {value!r}")
             number = float(value)
         if number < self.minimum:
@@ -152,7 +152,7 @@ class DistCheck:
             return float(value)
         if name == "sd":
             return DistCheck(self.kind)._scalar(value, ctx)
-        return self._scalar(value, ctx)
+        return self._scalar(value, ctx, whole=name != "mean")  # a count's mean may be fractional
 
     def __call__(self, value: Any, ctx: Ctx) -> Dist:
         if not isinstance(value, dict):

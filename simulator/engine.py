@@ -21,8 +21,8 @@ import numpy as np
 import simpy
 
 from simulator.events import COLUMNS, Cause, Device, EventLog, Kind, Loss, Source
-from simulator.population import make_plan
 from simulator.population import block_chunks as _block_chunks
+from simulator.population import make_plan
 from simulator.scenario import Journey, Scenario, Step
 from simulator.visits import Ids, simulate_block
 

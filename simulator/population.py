@@ -34,7 +34,7 @@ from simulator.scenario import Scenario
 __all__ = ["BLOCK", "Arrivals", "Plan", "draw_arrivals", "make_plan", "rng_for"]
 
 #: Visitors per random-number block (the unit of determinism). Chunk sizes are rounded up to it.
-BLOCK = 1024
+BLOCK = 8192
 #: At most this many returns per person.
 MAX_RETURNS = 20
 _HOUR = 3_600_000
@@ -150,30 +150,42 @@ def _extras(rng: np.random.Generator, scenario: Scenario, campaign: np.ndarray) 
     return out
 
 
-def draw_arrivals(plan: Plan, block: int) -> Arrivals:
-    """The arrival schedule of one block of visitors (stream 0)."""
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """One block's arrivals and what each ad click asks of the ad server (stream 0), before the window cut."""
+
+    n: int
+    person: np.ndarray
+    k: np.ndarray  # 0 for the first arrival, then 1, 2, ... for returns
+    t: np.ndarray
+    cause: np.ndarray
+    campaign: np.ndarray
+    invalid: np.ndarray
+    counted: np.ndarray
+    cost: np.ndarray
+    n_imp: np.ndarray
+    imp_cost: np.ndarray
+    u_serve: np.ndarray
+    extra_campaign: np.ndarray
+    extra_cost: np.ndarray
+    extra_u: np.ndarray
+
+
+def _schedule(plan: Plan, block: int) -> Schedule:
+    """When each person of the block arrives, and through what (stream 0)."""
     sc = plan.scenario
     pop, beh = sc.population, sc.behavior
-    assert pop is not None and beh is not None  # noqa: S101 - make_plan checked
     rng = rng_for(plan.seed, block, 0)
     first, stop = plan.block_range(block)
     n = stop - first
-    # people
-    dev_type = (_pick(rng, _cdf(pop.devices), 2 * n) + 1).reshape(n, 2).astype(np.int8)
-    tr = sc.tracking
-    blocked = rng.random((n, 2)) < tr.blockers
-    consent = rng.random((n, 2)) < tr.consent
-    itp = rng.random(n) < pop.itp
     returns = np.zeros(n, dtype=np.int64)
     if beh.returns > 0:
         returns = np.minimum(rng.geometric(1 - beh.returns, n) - 1, MAX_RETURNS)
-    first_slot = _pick(rng, plan.slot_cdf, n)
-    t_first = plan.slot_ms[first_slot] + rng.random(n) * _HOUR
+    t_first = plan.slot_ms[_pick(rng, plan.slot_cdf, n)] + rng.random(n) * _HOUR
     shares = np.array([c.share for c in sc.campaigns])
     paid_first = rng.random(n) < shares.sum()
     camp_first = np.where(paid_first, _choose_campaign(rng, shares, n), -1)
     unpaid_first = UNPAID_CAUSES[_pick(rng, _cdf(pop.unpaid), n)]
-    # arrivals
     size = returns + 1
     person = np.repeat(np.arange(n), size)
     total = len(person)
@@ -184,55 +196,72 @@ def draw_arrivals(plan: Plan, block: int) -> Arrivals:
     csum = np.cumsum(delay)
     t = t_first[person] + csum - np.repeat(csum[starts], size)
     via = RETURN_CAUSES[_pick(rng, _cdf(beh.return_via), total)]
-    via_campaign = _choose_campaign(rng, shares, total)
-    cause = np.where(k == 0, np.where(camp_first[person] >= 0, Cause.AD_CLICK, unpaid_first[person]), via)
-    campaign = np.where(k == 0, camp_first[person], np.where(via == Cause.AD_CLICK, via_campaign, -1))
+    returning = (k > 0) & (via == Cause.AD_CLICK)
+    campaign = np.where(k == 0, camp_first[person], -1)
+    campaign[returning] = _choose_campaign(rng, shares, int(returning.sum()))
+    cause = np.where(k == 0, np.where(campaign >= 0, Cause.AD_CLICK, unpaid_first[person]), via)
     cause = np.where((cause == Cause.AD_CLICK) & (campaign < 0), Cause.ORGANIC, cause).astype(np.int8)
-    slot = np.where(k == 0, 0, rng.random(total) < pop.multi_device).astype(np.int8)
-    clear = (k > 0) & (rng.random(total) < pop.clear_cookies)
-    bookmark = rng.random(total) < beh.bookmark
-    # what each ad click would cost, and whether it is valid
-    ctr = np.array([c.ctr for c in sc.campaigns] + [1.0])
-    inv_rate = np.array([c.invalid_rate for c in sc.campaigns] + [0.0])
-    filtered = np.array([c.invalid_filtered for c in sc.campaigns] + [False])
-    cpm = np.array([c.cpm or 0.0 for c in sc.campaigns] + [0.0])
-    invalid = (campaign >= 0) & (rng.random(total) < inv_rate[campaign])
-    counted = (campaign >= 0) & ~(invalid & filtered[campaign])
-    cost = np.where(counted, _costs(rng, sc, campaign), 0.0)
-    n_imp = np.where(campaign >= 0, rng.geometric(ctr[campaign]), 0)
-    n_imp = np.where(invalid, 1, n_imp)
-    imp_cost = np.where(counted, n_imp * cpm[campaign] / 1000, 0.0)
-    u_serve = rng.random(total)
-    extra_campaign = _extras(rng, sc, np.where(invalid, -1, campaign))
-    extra_cost = _costs(rng, sc, extra_campaign.reshape(-1)).reshape(total, 3)
-    extra_u = rng.random((total, 3))
-    keep = t < plan.end_ms
-    minute = ((t - plan.base_ms) // MINUTE).astype(np.int64)
-    return Arrivals(
-        first,
-        n,
-        dev_type,
-        blocked,
-        consent,
-        itp,
-        person[keep],
-        t[keep],
-        minute[keep],
-        cause[keep],
-        campaign[keep],
-        slot[keep],
-        clear[keep],
-        bookmark[keep],
-        invalid[keep],
-        counted[keep],
-        cost[keep],
-        n_imp[keep],
-        imp_cost[keep],
-        u_serve[keep],
-        extra_campaign[keep],
-        extra_cost[keep],
-        extra_u[keep],
-    )
+    return Schedule(n, person, k, t, cause, campaign, *_ad_draws(rng, sc, campaign))
+
+
+def _ad_draws(rng: np.random.Generator, sc: Scenario, campaign: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Validity, cost, impressions and extra clicks of each ad click (drawn for ad clicks only)."""
+    total = len(campaign)
+    paid = np.flatnonzero(campaign >= 0)
+    c = campaign[paid]
+    n_camp = len(sc.campaigns)
+    ctr = np.array([x.ctr for x in sc.campaigns])
+    inv_rate = np.array([x.invalid_rate for x in sc.campaigns])
+    filtered = np.array([x.invalid_filtered for x in sc.campaigns], dtype=np.bool_)
+    cpm = np.array([x.cpm or 0.0 for x in sc.campaigns])
+    invalid, counted = np.zeros(total, dtype=np.bool_), np.zeros(total, dtype=np.bool_)
+    cost, imp_cost = np.zeros(total), np.zeros(total)
+    n_imp, u_serve = np.zeros(total, dtype=np.int64), np.zeros(total)
+    extra_campaign = np.full((total, 3), -1, dtype=np.int64)
+    extra_cost, extra_u = np.zeros((total, 3)), np.zeros((total, 3))
+    if n_camp:
+        invalid[paid] = rng.random(len(paid)) < inv_rate[c]
+        counted[paid] = ~(invalid[paid] & filtered[c])
+        cost[paid] = np.where(counted[paid], _costs(rng, sc, c), 0.0)
+        n_imp[paid] = np.where(invalid[paid], 1, rng.geometric(ctr[c]))
+        imp_cost[paid] = np.where(counted[paid], n_imp[paid] * cpm[c] / 1000, 0.0)
+        u_serve[paid] = rng.random(len(paid))
+        extra = _extras(rng, sc, np.where(invalid[paid], -1, c))
+        extra_campaign[paid] = extra
+        extra_cost[paid] = _costs(rng, sc, extra.reshape(-1)).reshape(len(paid), 3)
+        extra_u[paid] = rng.random((len(paid), 3))
+    return invalid, counted, cost, n_imp, imp_cost, u_serve, extra_campaign, extra_cost, extra_u
+
+
+def draw_arrivals(plan: Plan, block: int, *, habits: bool = True) -> Arrivals:
+    """The arrival schedule of one block of visitors, cut to the period.
+
+    With ``habits`` false, the per-person and per-arrival habits (devices, blockers, consent,
+    cookies, bookmarks: stream 2) are left empty -- the demand pass does not need them.
+    """
+    sc = plan.scenario
+    pop, tr, beh = sc.population, sc.tracking, sc.behavior
+    s = _schedule(plan, block)
+    n, total = s.n, len(s.t)
+    keep = s.t < plan.end_ms
+    if habits:
+        rng = rng_for(plan.seed, block, 2)
+        dev_type = (_pick(rng, _cdf(pop.devices), 2 * n) + 1).reshape(n, 2).astype(np.int8)
+        blocked = rng.random((n, 2)) < tr.blockers
+        consent = rng.random((n, 2)) < tr.consent
+        itp = rng.random(n) < pop.itp
+        slot = np.where(s.k == 0, 0, rng.random(total) < pop.multi_device).astype(np.int8)
+        clear = (s.k > 0) & (rng.random(total) < pop.clear_cookies)
+        bookmark = rng.random(total) < beh.bookmark
+    else:
+        dev_type, blocked, consent = (np.zeros((n, 2), dtype=np.int8),) * 3
+        itp = np.zeros(n, dtype=np.bool_)
+        slot, clear, bookmark = (np.zeros(total, dtype=np.int8),) * 3
+    minute = ((s.t - plan.base_ms) // MINUTE).astype(np.int64)
+    first = plan.block_range(block)[0]
+    per_arrival = (s.person, s.t, minute, s.cause, s.campaign, slot, clear, bookmark, s.invalid, s.counted)
+    ads = (s.cost, s.n_imp, s.imp_cost, s.u_serve, s.extra_campaign, s.extra_cost, s.extra_u)
+    return Arrivals(first, n, dev_type, blocked, consent, itp, *(x[keep] for x in (*per_arrival, *ads)))
 
 
 def _demand(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -244,7 +273,7 @@ def _demand(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     paid = np.zeros((n_camp, n_min))
     unpaid = np.zeros(n_min)
     for block in range(plan.n_blocks):
-        a = draw_arrivals(plan, block)
+        a = draw_arrivals(plan, block, habits=False)
         is_paid = a.campaign >= 0
         unpaid += np.bincount(a.minute[~is_paid], minlength=n_min)
         cell = a.campaign[is_paid] * n_min + a.minute[is_paid]
@@ -262,7 +291,7 @@ def _demand(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _period(scenario: Scenario) -> tuple[int, int, np.ndarray, np.ndarray]:
     """Epoch ms of the period's start and end, and each local hour's UTC start and weight."""
     pop = scenario.population
-    assert pop is not None  # noqa: S101
+    assert pop is not None
     zone = ZoneInfo(pop.timezone)
     start = dt.datetime.fromtimestamp(scenario.start_ms / 1000, dt.UTC).astimezone(zone).date()
     slot_ms, weights = [], []
