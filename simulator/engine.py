@@ -278,7 +278,8 @@ def iter_chunks(
     The first chunk holds the scripted journeys (if any); then come the population's visitors,
     ``chunk_size`` at a time (rounded up to whole blocks of :data:`simulator.population.BLOCK`).
     Concatenated, the chunks are exactly the log :func:`simulate` returns, whatever ``chunk_size``.
-    Each chunk's ``meta`` counts its own ``people`` and ``visits``.
+    Each chunk's ``meta`` counts its own ``people`` (with at least one row), ``visits`` and
+    ``visitors`` (population visitors simulated in it).
 
     Parameters
     ----------
@@ -324,12 +325,13 @@ def iter_chunks(
         return
     for blocks in _block_chunks(plan, chunk_size):
         first_visit = ids.visit
-        parts, people = [], 0
+        parts, people, visitors = [], 0, 0
         for block in blocks:
             cols, n_people = simulate_block(plan, block, ids)
             cols["person"] = cols["person"] + person0
             parts.append(cols)
             people += n_people
+            visitors += len(range(*plan.block_range(block)))
         chunk = {name: np.concatenate([p[name] for p in parts]) for name in COLUMNS}
         yield EventLog(
             chunk, names, page_names, {**meta, "people": people, "visits": ids.visit - first_visit}
@@ -363,4 +365,5 @@ def simulate(
     meta = dict(chunks[0].meta)
     meta["people"] = sum(int(c.meta["people"]) for c in chunks)
     meta["visits"] = sum(int(c.meta["visits"]) for c in chunks)
+    meta.pop("visitors", None)
     return _concat(chunks, chunks[0].campaigns, chunks[0].pages, meta)

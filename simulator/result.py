@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.engine import simulate
+from simulator.engine import DEFAULT_CHUNK, simulate
 from simulator.events import EventLog
 from simulator.explain import Bridge, clicks_to_sessions
 from simulator.metrics import AD_METRICS, AdCounts, AnalyticsCounts, ad_counts, analytics_counts
@@ -86,8 +86,17 @@ def run_log(log: EventLog, definitions: tuple[str, ...], scenario: str = "", see
     return Result(scenario, seed, log, hits, ads, blocks)
 
 
-def run(scenario: Scenario, seed: int | None = None) -> Result:
+def run(
+    scenario: Scenario,
+    seed: int | None = None,
+    *,
+    visitors: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> Result:
     """Simulate ``scenario`` and evaluate every definition it compares.
+
+    ``visitors`` overrides ``[population] visitors``; ``chunk_size`` (visitors simulated at a time)
+    never changes the result.
 
     Examples
     --------
@@ -97,5 +106,5 @@ def run(scenario: Scenario, seed: int | None = None) -> Result:
     0.01
     """
     seed = scenario.seed if seed is None else seed
-    log = simulate(scenario, seed)
+    log = simulate(scenario, seed, visitors=visitors, chunk_size=chunk_size)
     return run_log(log, scenario.definitions, scenario.name, seed)
