@@ -323,6 +323,9 @@ def iter_chunks(
         )
     if plan is None:
         return
+    if plan.n_blocks == 0 and journeys is None:  # nobody at all: one empty chunk
+        empty = {name: np.zeros(0, dtype=dtype) for name, dtype in COLUMNS.items()}
+        yield EventLog(empty, names, page_names, {**meta, "people": 0, "visits": 0, "visitors": 0})
     for blocks in _block_chunks(plan, chunk_size):
         first_visit = ids.visit
         parts, people, visitors = [], 0, 0

@@ -32,6 +32,9 @@ _SOURCE_OF = {
     Cause.EMAIL: Source.EMAIL,
     Cause.BOOKMARK: Source.BOOKMARK,
     Cause.AD_CLICK: Source.PAID,
+    Cause.REPEAT_CLICK: Source.PAID,
+    Cause.NEW_TAB_CLICK: Source.PAID,
+    Cause.SECOND_AD: Source.PAID,
 }
 # slot kinds
 _LAND, _NAV, _TAB, _RELOAD, _REPEAT, _NEWTAB, _SECOND = range(7)
