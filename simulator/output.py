@@ -93,26 +93,38 @@ def _pyarrow() -> Any:
     return pa, pq
 
 
+#: Rows per Parquet row group: fixed, so the file's bytes do not depend on the chunk size.
+ROW_GROUP = 262_144
+
+
 def _write_parquet(path: str, chunks: Iterable[EventLog]) -> int:
     pa, pq = _pyarrow()
-    writer, rows = None, 0
+    writer, rows, pending = None, 0, []
+
+    def flush(tables: list, final: bool) -> list:
+        nonlocal writer
+        table = pa.concat_tables(tables).combine_chunks() if tables else None
+        while table is not None and (table.num_rows >= ROW_GROUP or (final and table.num_rows)):
+            group, table = table.slice(0, ROW_GROUP), table.slice(ROW_GROUP)
+            if writer is None:
+                writer = pq.ParquetWriter(path, group.schema, compression="zstd")
+            writer.write_table(group, row_group_size=ROW_GROUP)
+        return [table] if table is not None and table.num_rows else []
+
     try:
         for log in chunks:
             cols = _named(log)
-            arrays = {}
-            for f in FIELDS:
-                if cols[f].dtype == object:
-                    arrays[f] = pa.array(cols[f].tolist(), type=pa.string()).dictionary_encode()
-                else:
-                    arrays[f] = pa.array(cols[f])
-            table = pa.table(arrays)
-            if writer is None:
-                writer = pq.ParquetWriter(path, table.schema, compression="zstd")
-            writer.write_table(table)
+            pending.append(
+                pa.table(
+                    {f: pa.array(cols[f].tolist() if cols[f].dtype == object else cols[f]) for f in FIELDS}
+                )
+            )
             rows += len(log)
-        if writer is None:  # no chunk at all: still a valid, empty file
-            empty = pa.table({f: pa.array([], type=pa.string()) for f in FIELDS})
-            pq.write_table(empty, path)
+            if sum(t.num_rows for t in pending) >= ROW_GROUP:
+                pending = flush(pending, final=False)
+        flush(pending, final=True)
+        if writer is None:  # no rows at all: still a valid, empty file
+            pq.write_table(pa.table({f: pa.array([], type=pa.string()) for f in FIELDS}), path)
     finally:
         if writer is not None:
             writer.close()
