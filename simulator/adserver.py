@@ -39,6 +39,7 @@ def active_minutes(campaign: Campaign, minute_ts: np.ndarray, ad_tz: str) -> np.
 def ad_server(
     env: simpy.Environment,
     budget: simpy.Container,
+    *,
     demand: np.ndarray,
     active: np.ndarray,
     day_starts: np.ndarray,
@@ -95,7 +96,13 @@ def pace(campaigns: tuple[Campaign, ...], demand: np.ndarray, base_ms: int, ad_t
         budget = simpy.Container(env, capacity=c.daily_budget, init=c.daily_budget)
         env.process(
             ad_server(
-                env, budget, demand[c.index], active, day_starts, c.pacing == "standard", served[c.index]
+                env,
+                budget,
+                demand=demand[c.index],
+                active=active,
+                day_starts=day_starts,
+                standard=c.pacing == "standard",
+                served=served[c.index],
             )
         )
     env.run()

@@ -97,6 +97,30 @@ def _pyarrow() -> Any:
 ROW_GROUP = 262_144
 
 
+def _arrow_table(pa: Any, log: EventLog) -> Any:
+    """The chunk as an Arrow table: names as dictionary arrays over fixed dictionaries (no Python objects)."""
+    cols = log.columns
+
+    def named(codes: np.ndarray, names: list[str]) -> Any:
+        index = np.where(codes < 0, len(names), codes).astype(np.int32)  # -1 (none) -> ""
+        return pa.DictionaryArray.from_arrays(pa.array(index), pa.array([*names, ""], type=pa.string()))
+
+    networks = list(log.meta.get("networks", ("",) * len(log.campaigns)))
+    arrays = {}
+    for f in FIELDS:
+        if f in _LABELS:
+            arrays[f] = named(cols[f].astype(np.int32), [str(x) for x in _labels(_LABELS[f])])
+        elif f == "campaign":
+            arrays[f] = named(cols[f], list(log.campaigns))
+        elif f == "network":
+            arrays[f] = named(cols["campaign"], networks)
+        elif f == "page":
+            arrays[f] = named(cols[f], list(log.pages))
+        else:
+            arrays[f] = pa.array(cols[f])
+    return pa.table(arrays)
+
+
 def _write_parquet(path: str, chunks: Iterable[EventLog]) -> int:
     pa, pq = _pyarrow()
     writer, rows, pending = None, 0, []
@@ -113,12 +137,7 @@ def _write_parquet(path: str, chunks: Iterable[EventLog]) -> int:
 
     try:
         for log in chunks:
-            cols = _named(log)
-            pending.append(
-                pa.table(
-                    {f: pa.array(cols[f].tolist() if cols[f].dtype == object else cols[f]) for f in FIELDS}
-                )
-            )
+            pending.append(_arrow_table(pa, log))
             rows += len(log)
             if sum(t.num_rows for t in pending) >= ROW_GROUP:
                 pending = flush(pending, final=False)

@@ -86,7 +86,7 @@ class Plan:
 
 @dataclass(frozen=True, slots=True)
 class Arrivals:
-    """One block's arrival schedule: per-person arrays (``n``) and per-arrival arrays, sorted by person, time."""
+    """One block's arrivals: per-person arrays (``n`` rows) and per-arrival arrays, by person and time."""
 
     first: int  # global index of the block's first person
     n: int

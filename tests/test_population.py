@@ -344,9 +344,9 @@ _probability = st.floats(0, 1)
     filtered=st.booleans(),
 )
 def test_random_populations_keep_the_eventlog_contract_and_the_bridge_adds_up(
-    seed, tracking, behavior, population, invalid, filtered
+    *, seed, tracking, behavior, population, invalid, filtered
 ):
-    """On random populations every counted, unlost click has exactly one tracked landing; the bridge adds up."""
+    """On random populations each counted, unlost click has one tracked landing; the bridge adds up."""
     campaigns = [
         {"name": "a", "share": 0.5, "cpc": 1.0, "invalid_rate": invalid, "invalid_filtered": filtered},
         {"name": "b", "share": 0.3, "cpm": 4.0, "ctr": 0.2, "invalid_rate": invalid, "daily_budget": 3},
