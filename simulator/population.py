@@ -13,7 +13,7 @@ Three passes, each deterministic and independent of the chunk size:
 Random numbers: visitors are grouped in fixed blocks of :data:`BLOCK`; block ``b`` draws its arrival
 schedule from ``SeedSequence(seed, spawn_key=(b, 0))`` and its visits from ``(b, 1)``. Chunks are
 whole blocks, so ``--chunk-size`` only changes how many blocks are written at once, never a number.
-A generator per visitor would be simpler to explain but costs ~40 us per visitor (measured in
+A generator per visitor would be simpler to explain but costs ~20-40 us per visitor (measured in
 ``benchmarks/bench_simulate.py --design``), more than the whole visit costs in batches.
 """
 
