@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 
 from simulator import __version__
+from simulator.engine import DEFAULT_CHUNK, iter_chunks
 from simulator.errors import ScenarioError, SessionlabError
+from simulator.events import EventLog
 from simulator.expect import evaluate_scenario, expect_blocks, has_expectations
 from simulator.junit import SuiteResult, junit_xml, write_atomically
 from simulator.logfile import EXCLUDED, SHOW_BAD, LogColumns, read_log, write_assignments
@@ -48,7 +50,7 @@ class ExitCode(enum.IntEnum):
 
 def _cmd_run(args: argparse.Namespace) -> ExitCode:
     scenario = load_scenario(args.file)
-    result = run(scenario, seed=args.seed)
+    result = run(scenario, seed=args.seed, visitors=args.visitors, chunk_size=args.chunk_size)
     if args.report:
         try:
             written = write_report(result, args.report, scenario.description)
@@ -189,7 +191,92 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="also write report.md, result.json, sessions.csv and PNG charts (with the 'plots' extra) to DIR",
     )
+    _population_options(p)
     p.set_defaults(func=_cmd_run)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text.replace("_", "").replace(",", ""))
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _population_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--visitors", type=_count, metavar="N", help="override [population] visitors")
+    p.add_argument(
+        "--chunk-size",
+        type=_positive,
+        default=DEFAULT_CHUNK,
+        metavar="N",
+        help=f"visitors simulated at a time (default {DEFAULT_CHUNK:,}); changes memory, never results",
+    )
+
+
+class _Progress:
+    """A one-line progress report on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+        self.live = sys.stderr.isatty() and total > 0
+
+    def add(self, visitors: int, rows: int) -> None:
+        self.done += visitors
+        if self.live:
+            pct = 100 * self.done / self.total
+            sys.stderr.write(
+                f"\rsimulating: {pct:5.1f} %  {self.done:,}/{self.total:,} visitors  {rows:,} events"
+            )
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.live:
+            sys.stderr.write("\n")
+
+
+def _cmd_simulate(args: argparse.Namespace) -> ExitCode:
+    from simulator.output import write_chunks  # noqa: PLC0415 - only this command writes files
+
+    scenario = load_scenario(args.file)
+    total = args.visitors if args.visitors is not None else getattr(scenario.population, "visitors", 0)
+    progress = _Progress(total)
+    rows = 0
+
+    def chunks() -> Iterator[EventLog]:
+        nonlocal rows
+        for log in iter_chunks(scenario, args.seed, visitors=args.visitors, chunk_size=args.chunk_size):
+            rows += len(log)
+            progress.add(int(log.meta.get("visitors", 0)), rows)
+            yield log
+
+    try:
+        write_chunks(chunks(), args.out)
+    finally:
+        progress.close()
+    print(f"{args.out}: {rows:,} events", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _add_simulate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "simulate",
+        help="simulate a scenario and write its event log to a file",
+        description="Simulate a scenario chunk by chunk and stream the event log to FILE.csv, "
+        "FILE.jsonl or FILE.parquet (Parquet needs the 'parquet' extra). Memory stays flat as the "
+        "population grows; the file appears only when complete.",
+    )
+    p.add_argument("file", help="scenario file (TOML)")
+    p.add_argument("--out", required=True, metavar="FILE", help="output file: .csv, .jsonl or .parquet")
+    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    _population_options(p)
+    p.set_defaults(func=_cmd_simulate)
 
 
 def _add_check(sub: argparse._SubParsersAction) -> None:
@@ -395,6 +482,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_workload,
     _add_conform,
     _add_bench,
+    _add_simulate,
 )
 
 

@@ -1,22 +1,35 @@
-"""The SimPy world: scripted visitors run as processes and write the event log.
+"""The SimPy world: scripted visitors run as processes and write the event log; populations stream.
 
-One generator function per actor, yielding ``env.timeout``. Simulation time is milliseconds since the
-scenario's earliest journey start; SimPy breaks ties by (time, priority, event id), so same-time
-events keep creation order and the same scenario always gives the same log.
+Scripted ``[[journey]]`` visitors: one generator function per actor, yielding ``env.timeout``.
+Simulation time is milliseconds since the scenario's earliest journey start; SimPy breaks ties by
+(time, priority, event id), so same-time events keep creation order and the same scenario always
+gives the same log.
+
+A ``[population]`` is simulated in chunks of visitors (:func:`iter_chunks`): the ad servers run in
+SimPy over the whole population's demand (:mod:`simulator.adserver`), the visits of each block of
+visitors in numpy batches (:mod:`simulator.visits`). Scripted journeys come first in the log, then
+the population, with ids numbered after them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import simpy
 
-from simulator.events import COLUMNS, Cause, EventLog, Kind, Loss, Source
+from simulator.events import COLUMNS, Cause, Device, EventLog, Kind, Loss, Source
+from simulator.population import block_chunks as _block_chunks
+from simulator.population import make_plan
 from simulator.scenario import Journey, Scenario, Step
+from simulator.visits import Ids, simulate_block
 
-__all__ = ["simulate"]
+__all__ = ["DEFAULT_CHUNK", "iter_chunks", "simulate"]
+
+#: Visitors simulated (and held in memory) at a time by default.
+DEFAULT_CHUNK = 65_536
 
 _RETURN = {
     "bookmark": (Cause.BOOKMARK, Source.BOOKMARK),
@@ -26,6 +39,12 @@ _RETURN = {
     "email": (Cause.EMAIL, Source.EMAIL),
 }
 _LOSS = {loss.label: loss for loss in Loss}
+_DEVICES = {d.label: d for d in Device}
+
+
+def _device(params: dict[str, Any]) -> Device:
+    """A scripted step's device as a Device code: its name if it is one ("mobile"), else UNKNOWN."""
+    return _DEVICES.get(params.get("device", ""), Device.UNKNOWN)
 
 
 @dataclass
@@ -66,6 +85,7 @@ _DEFAULTS: dict[str, Any] = {
     "cost": 0.0,
     "value": 0.0,
     "units": 0,
+    "device": Device.UNKNOWN,
 }
 
 
@@ -96,7 +116,16 @@ class Visitor:
 def _hit(rec: Recorder, env: simpy.Environment, v: Visitor, p: dict[str, Any], **row: Any) -> None:
     tracked, loss = v.tag(p, row.pop("default_loss", Loss.TAG_MISSING))
     user = v.user(rec, p.get("device", "default"))
-    rec.emit(env.now, user=user, person=v.person, visit=v.visit, tracked=tracked, loss=loss, **row)
+    rec.emit(
+        env.now,
+        user=user,
+        person=v.person,
+        visit=v.visit,
+        tracked=tracked,
+        loss=loss,
+        device=_device(p),
+        **row,
+    )
 
 
 def _click(rec: Recorder, env: simpy.Environment, v: Visitor, step: Step) -> Generator:
@@ -128,6 +157,7 @@ def _click(rec: Recorder, env: simpy.Environment, v: Visitor, step: Step) -> Gen
         counted=counted,
         loss=loss,
         cost=p.get("cost", 0.0) if counted else 0.0,
+        device=_device(p),
     )
     if not lands:
         return
@@ -147,6 +177,7 @@ def _click(rec: Recorder, env: simpy.Environment, v: Visitor, step: Step) -> Gen
         click=click_id,
         tracked=tracked,
         loss=loss,
+        device=_device(p),
     )
 
 
@@ -166,6 +197,7 @@ def _step(rec: Recorder, env: simpy.Environment, v: Visitor, step: Step) -> Gene
             campaign=rec.intern(rec.campaigns, p["campaign"]),
             counted=counted,
             cost=p.get("cost", 0.0) if counted else 0.0,
+            device=_device(p),
         )
     elif do in ("view", "tab", "reload"):
         if do != "reload":
@@ -207,17 +239,8 @@ def visitor(env: simpy.Environment, rec: Recorder, v: Visitor) -> Generator:
         yield from _step(rec, env, v, step)
 
 
-def simulate(scenario: Scenario, seed: int | None = None) -> EventLog:
-    """Run the scenario's journeys and return the event log, sorted by (user, ts).
-
-    Parameters
-    ----------
-    scenario
-        A loaded scenario (see :func:`simulator.load_scenario`).
-    seed
-        Overrides the scenario's seed (recorded in the log's metadata; scripted journeys are exact).
-    """
-    seed = scenario.seed if seed is None else seed
+def _simulate_journeys(scenario: Scenario, seed: int) -> EventLog:
+    """Run the scenario's scripted journeys and return their event log, sorted by (user, ts)."""
     base = min((j.start_ms for j in scenario.journeys), default=scenario.start_ms)
     base = min(base, *(s.t_ms for j in scenario.journeys for s in j.steps))
     rec = Recorder(base)
@@ -230,3 +253,120 @@ def simulate(scenario: Scenario, seed: int | None = None) -> EventLog:
             env.process(visitor(env, rec, Visitor(journey, person)))
     env.run()
     return rec.to_log({"seed": seed, "people": len(people), "visits": rec.n_visits})
+
+
+def _remap(codes: np.ndarray, names: tuple[str, ...], table: dict[str, int]) -> np.ndarray:
+    """Codes into ``names`` rewritten as codes into the merged ``table`` (-1 stays -1)."""
+    lookup = np.array([table[n] for n in names] + [-1], dtype=codes.dtype)
+    return lookup[codes]
+
+
+def _concat(logs: list[EventLog], campaigns: tuple[str, ...], pages: tuple[str, ...], meta: dict) -> EventLog:
+    cols = {name: np.concatenate([log.columns[name] for log in logs]) for name in COLUMNS}
+    return EventLog(cols, campaigns, pages, meta)
+
+
+def iter_chunks(
+    scenario: Scenario,
+    seed: int | None = None,
+    *,
+    visitors: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> Iterator[EventLog]:
+    """Simulate ``scenario`` chunk by chunk; each chunk is sorted and the chunks follow each other in order.
+
+    The first chunk holds the scripted journeys (if any); then come the population's visitors,
+    ``chunk_size`` at a time (rounded up to whole blocks of :data:`simulator.population.BLOCK`).
+    Concatenated, the chunks are exactly the log :func:`simulate` returns, whatever ``chunk_size``.
+    Each chunk's ``meta`` counts its own ``people`` (with at least one row), ``visits`` and
+    ``visitors`` (population visitors simulated in it).
+
+    Parameters
+    ----------
+    scenario
+        A loaded scenario.
+    seed
+        Overrides the scenario's seed.
+    visitors
+        Overrides ``[population] visitors``.
+    chunk_size
+        Visitors per chunk; memory grows with it, results do not change.
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size(={chunk_size}) must be >= 1")
+    seed = scenario.seed if seed is None else seed
+    plan = make_plan(scenario, seed, visitors) if scenario.population is not None else None
+    campaigns = {c.name: c.index for c in scenario.campaigns}
+    pages = {name: i for i, name in enumerate(plan.pages)} if plan else {}
+    networks = {c.name: c.network for c in scenario.campaigns}
+    ids, person0 = Ids(), 0
+    journeys = _simulate_journeys(scenario, seed) if scenario.journeys else None
+    if journeys is not None:
+        for name in journeys.campaigns:
+            campaigns.setdefault(name, len(campaigns))
+        for name in journeys.pages:
+            pages.setdefault(name, len(pages))
+    names, page_names = tuple(campaigns), tuple(pages)
+    meta = {"seed": seed, "networks": tuple(networks.get(n, "") for n in names)}
+    if journeys is not None:
+        cols = dict(journeys.columns)
+        cols["campaign"] = _remap(cols["campaign"], journeys.campaigns, campaigns)
+        cols["page"] = _remap(cols["page"], journeys.pages, pages)
+        ids = Ids(
+            user=int(cols["user"].max(initial=-1)) + 1,
+            visit=int(cols["visit"].max(initial=-1)) + 1,
+            click=int(cols["click"].max(initial=-1)) + 1,
+        )
+        person0 = int(journeys.meta["people"])
+        yield EventLog(
+            cols, names, page_names, {**meta, **{k: journeys.meta[k] for k in ("people", "visits")}}
+        )
+    if plan is None:
+        return
+    if plan.n_blocks == 0 and journeys is None:  # nobody at all: one empty chunk
+        empty = {name: np.zeros(0, dtype=dtype) for name, dtype in COLUMNS.items()}
+        yield EventLog(empty, names, page_names, {**meta, "people": 0, "visits": 0, "visitors": 0})
+    for blocks in _block_chunks(plan, chunk_size):
+        first_visit = ids.visit
+        parts, people, visitors = [], 0, 0
+        for block in blocks:
+            cols, n_people = simulate_block(plan, block, ids)
+            cols["person"] = cols["person"] + person0
+            parts.append(cols)
+            people += n_people
+            visitors += len(range(*plan.block_range(block)))
+        chunk = {name: np.concatenate([p[name] for p in parts]) for name in COLUMNS}
+        yield EventLog(
+            chunk, names, page_names, {**meta, "people": people, "visits": ids.visit - first_visit}
+        )
+
+
+def simulate(
+    scenario: Scenario,
+    seed: int | None = None,
+    *,
+    visitors: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> EventLog:
+    """Simulate the scenario (scripted journeys, then the population) and return the event log.
+
+    The log is sorted by (user, ts, emission order). The same scenario and seed give the same log
+    whatever ``chunk_size``.
+
+    Parameters
+    ----------
+    scenario
+        A loaded scenario (see :func:`simulator.load_scenario`).
+    seed
+        Overrides the scenario's seed (recorded in the log's metadata; scripted journeys are exact).
+    visitors
+        Overrides ``[population] visitors``.
+    chunk_size
+        Visitors simulated at a time.
+    """
+    chunks = list(iter_chunks(scenario, seed, visitors=visitors, chunk_size=chunk_size))
+    meta = dict(chunks[0].meta)
+    meta["people"] = sum(int(c.meta["people"]) for c in chunks)
+    meta["visits"] = sum(int(c.meta["visits"]) for c in chunks)
+    meta.pop("visitors", None)
+    return _concat(chunks, chunks[0].campaigns, chunks[0].pages, meta)

@@ -13,7 +13,7 @@ from typing import Final
 
 import numpy as np
 
-__all__ = ["COLUMNS", "Cause", "EventLog", "Kind", "Loss", "Source"]
+__all__ = ["COLUMNS", "Cause", "Device", "EventLog", "Kind", "Loss", "Source"]
 
 
 class Kind(enum.IntEnum):
@@ -42,6 +42,7 @@ class Cause(enum.IntEnum):
     REFERRAL = 11  #: a return from a link on another site
     EMAIL = 12  #: a visit from a link in an e-mail
     CONVERSION = 13  #: a purchase or goal
+    REDIRECT = 14  #: an ad landing whose click id a redirect dropped: analytics sees a direct visit
 
     @property
     def label(self) -> str:
@@ -49,7 +50,9 @@ class Cause(enum.IntEnum):
 
 
 #: Causes that open a visit: the first hit of a visit has one of these (or is an ad landing).
-ARRIVALS: Final = frozenset({Cause.BOOKMARK, Cause.DIRECT, Cause.ORGANIC, Cause.REFERRAL, Cause.EMAIL})
+ARRIVALS: Final = frozenset(
+    {Cause.BOOKMARK, Cause.DIRECT, Cause.ORGANIC, Cause.REFERRAL, Cause.EMAIL, Cause.REDIRECT}
+)
 #: Causes of ad clicks (and of the landing page views they produce).
 CLICK_CAUSES: Final = frozenset({Cause.AD_CLICK, Cause.REPEAT_CLICK, Cause.NEW_TAB_CLICK, Cause.SECOND_AD})
 
@@ -75,6 +78,20 @@ class Loss(enum.IntEnum):
     NO_CONSENT = 3  #: the visitor denied analytics consent
     NOT_REACHED = 4  #: the click never reached the site (network, failed load)
     TAG_MISSING = 5  #: the page has no (working) tag
+    CAMPAIGN_DROPPED = 6  #: a redirect dropped the click id: the landing was tracked, but as direct
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Device(enum.IntEnum):
+    """The device a row happened on (each device has its own cookies); UNKNOWN for scripted devices."""
+
+    UNKNOWN = 0
+    DESKTOP = 1
+    MOBILE = 2
+    TABLET = 3
 
     @property
     def label(self) -> str:
@@ -100,7 +117,11 @@ COLUMNS: Final[dict[str, type]] = {
     "cost": np.float64,  # what the ad platform charged for this row
     "value": np.float64,  # conversion value
     "units": np.int32,  # units ordered in a conversion
+    "device": np.int8,  # Device
 }
+
+#: Columns an EventLog may be built without; they are filled with this value (Device.UNKNOWN).
+OPTIONAL_COLUMNS: Final[dict[str, int]] = {"device": 0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +137,11 @@ class EventLog:
     meta: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.columns:
+            size = len(next(iter(self.columns.values())))
+            for name, fill in OPTIONAL_COLUMNS.items():
+                if name not in self.columns:
+                    self.columns[name] = np.full(size, fill, dtype=COLUMNS[name])
         missing = set(COLUMNS) - set(self.columns)
         if missing:
             raise ValueError(f"EventLog is missing columns {sorted(missing)}")
@@ -152,7 +178,13 @@ class EventLog:
         meta: dict[str, object] | None = None,
     ) -> EventLog:
         """Build from lists of equal length (in emission order) and sort by (user, ts, emission)."""
-        cols = {name: np.asarray(rows[name], dtype=dtype) for name, dtype in COLUMNS.items()}
+        size = len(rows["ts"])
+        cols = {
+            name: np.asarray(rows[name], dtype=dtype)
+            if name in rows
+            else np.full(size, OPTIONAL_COLUMNS[name], dtype=dtype)
+            for name, dtype in COLUMNS.items()
+        }
         order = np.lexsort((cols["ts"], cols["user"]))  # lexsort is stable: ties keep emission order
         return cls({k: v[order] for k, v in cols.items()}, campaigns, pages, meta or {})
 

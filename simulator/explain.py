@@ -66,6 +66,7 @@ VOCABULARY: dict[str, str] = {
     "no_consent": "clicked, but denied analytics consent",
     "not_reached": "clicked, but never reached the site",
     "tag_missing": "clicked, but the landing page has no working tag",
+    "campaign_dropped": "clicked, but a redirect dropped the click id (the visit shows as direct)",
     # clicks that landed in a session that was already open
     "repeat_click": "clicked the same ad again during the visit",
     "new_tab_click": "opened the ad in another tab during the visit",
@@ -78,6 +79,7 @@ VOCABULARY: dict[str, str] = {
     "organic": "came back through unpaid search results",
     "referral": "came back through a link on another site",
     "email": "came through a link in an e-mail",
+    "redirect": "an ad landing whose click id a redirect dropped, seen as direct",
     # sessions split off a visit that was still going on
     "inactivity": "a visit split by the inactivity timeout",
     "midnight": "a visit split at midnight in the property's time zone",
@@ -116,9 +118,24 @@ AD_VOCABULARY: dict[str, str] = {
 
 #: The four kinds of clicks -> sessions term (DESIGN.md's identity), for grouped tables and stories.
 GROUPS: dict[str, tuple[str, ...]] = {
-    "not tracked": ("left_before_tag", "blocked", "no_consent", "not_reached", "tag_missing"),
+    "not tracked": (
+        "left_before_tag",
+        "blocked",
+        "no_consent",
+        "not_reached",
+        "tag_missing",
+        "campaign_dropped",
+    ),
     "joined a session": ("repeat_click", "new_tab_click", "second_ad", "click_in_open_session"),
-    "no counted click": ("invalid_click", "bookmark", "direct", "organic", "referral", "email"),
+    "no counted click": (
+        "invalid_click",
+        "bookmark",
+        "direct",
+        "organic",
+        "referral",
+        "email",
+        "redirect",
+    ),
     "split off a visit": (
         "inactivity",
         "midnight",

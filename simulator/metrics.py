@@ -26,7 +26,20 @@ __all__ = [
 ]
 
 #: Ad-platform metrics (no session definition involved).
-AD_METRICS = ("impressions", "clicks", "cost", "ctr", "cpc", "cpm")
+AD_METRICS = (
+    "impressions",
+    "clicks",
+    "cost",
+    "ctr",
+    "cpc",
+    "cpm",
+    "sales_7d",
+    "sales_14d",
+    "acos_7d",
+    "acos_14d",
+)
+#: Attribution windows of the ad platform's sales metrics (Amazon Sponsored Products 7 d, Brands 14 d).
+SALES_WINDOWS_MS = {"7d": 7 * 86_400_000, "14d": 14 * 86_400_000}
 #: Analytics metrics, one value per session definition.
 DEFINITION_METRICS = (
     "views",
@@ -70,6 +83,18 @@ class AdCounts:
     impressions: int
     clicks: int
     cost: float
+    sales_7d: float = 0.0  #: value of conversions credited to a counted click at most 7 days earlier
+    sales_14d: float = 0.0  #: the same within 14 days
+
+    @property
+    def acos_7d(self) -> float | None:
+        """Advertising cost of sales: cost / 7-day attributed sales (a fraction; 0.25 = 25 %)."""
+        return _ratio(self.cost, self.sales_7d)
+
+    @property
+    def acos_14d(self) -> float | None:
+        """Advertising cost of sales over 14-day attributed sales."""
+        return _ratio(self.cost, self.sales_14d)
 
     @property
     def ctr(self) -> float | None:
@@ -88,7 +113,32 @@ class AdCounts:
         return None if r is None else 1000 * r
 
     def to_dict(self) -> dict[str, float | int | None]:
-        return {**asdict(self), "ctr": self.ctr, "cpc": self.cpc, "cpm": self.cpm}
+        return {
+            **asdict(self),
+            "ctr": self.ctr,
+            "cpc": self.cpc,
+            "cpm": self.cpm,
+            "acos_7d": self.acos_7d,
+            "acos_14d": self.acos_14d,
+        }
+
+
+def _attributed_sales(log: EventLog) -> dict[str, float]:
+    """Conversion value per window, for conversions whose ``click`` is a counted click that recent."""
+    kind = log.kind
+    conv = np.flatnonzero((kind == Kind.CONVERSION) & (log.click >= 0))
+    clicks = np.flatnonzero((kind == Kind.CLICK) & log.counted)
+    out = dict.fromkeys(SALES_WINDOWS_MS, 0.0)
+    if not len(conv) or not len(clicks):
+        return out
+    order = np.argsort(log.click[clicks], kind="stable")
+    ids, when = log.click[clicks][order], log.ts[clicks][order]
+    at = np.minimum(np.searchsorted(ids, log.click[conv]), len(ids) - 1)
+    found = ids[at] == log.click[conv]
+    age = log.ts[conv] - when[at]
+    for name, window in SALES_WINDOWS_MS.items():
+        out[name] = float(log.value[conv][found & (age <= window)].sum())
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +171,13 @@ class AnalyticsCounts:
 def ad_counts(log: EventLog) -> AdCounts:
     """Count what the ad platform counted: impressions, clicks and their cost."""
     counted, kind = log.counted, log.kind
+    sales = _attributed_sales(log)
     return AdCounts(
         impressions=int(np.count_nonzero(counted & (kind == Kind.IMPRESSION))),
         clicks=int(np.count_nonzero(counted & (kind == Kind.CLICK))),
         cost=float(log.cost[counted].sum()),
+        sales_7d=sales["7d"],
+        sales_14d=sales["14d"],
     )
 
 

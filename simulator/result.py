@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from simulator.compare import Comparison, DayBridge, compare_definitions, daily_bridges
-from simulator.engine import simulate
+from simulator.engine import DEFAULT_CHUNK, simulate
 from simulator.events import EventLog
 from simulator.explain import AdBridge, Bridge, clicks_to_sessions, impressions_to_clicks, views_to_sessions
 from simulator.metrics import AD_METRICS, AdCounts, AnalyticsCounts, ad_counts, analytics_counts
@@ -153,8 +153,17 @@ def run_log(
     )
 
 
-def run(scenario: Scenario, seed: int | None = None) -> Result:
+def run(
+    scenario: Scenario,
+    seed: int | None = None,
+    *,
+    visitors: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> Result:
     """Simulate ``scenario`` and evaluate every definition it compares.
+
+    ``visitors`` overrides ``[population] visitors``; ``chunk_size`` (visitors simulated at a time)
+    never changes the result.
 
     Examples
     --------
@@ -164,7 +173,7 @@ def run(scenario: Scenario, seed: int | None = None) -> Result:
     0.01
     """
     seed = scenario.seed if seed is None else seed
-    log = simulate(scenario, seed)
+    log = simulate(scenario, seed, visitors=visitors, chunk_size=chunk_size)
     return run_log(
         log,
         scenario.sessions or scenario.definitions,

@@ -31,6 +31,18 @@ from simulator._schema import (
     TimeZone,
     did_you_mean,
 )
+from simulator._sections import (
+    BEHAVIOR,
+    CAMPAIGN,
+    NETWORKS,
+    POPULATION,
+    TRACKING,
+    Behavior,
+    Campaign,
+    Population,
+    Tracking,
+    build_population,
+)
 from simulator.errors import ScenarioError
 from simulator.events import Loss
 from simulator.forms import FORMS, Comparison, Form, MetricRef, parse_comparison, parse_ref
@@ -38,11 +50,16 @@ from simulator.sessions.config import DefinitionEntry
 from simulator.sessions.presets import Definition
 
 __all__ = [
+    "NETWORKS",
     "SCHEMA",
+    "Behavior",
+    "Campaign",
     "Expectation",
     "Journey",
+    "Population",
     "Scenario",
     "Step",
+    "Tracking",
     "json_schema",
     "load_scenario",
     "loads_scenario",
@@ -73,7 +90,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "clear_cookies": ("device",),
 }
 RETURN_VIA = ("bookmark", "direct", "organic", "referral", "email")
-LOSSES = tuple(loss.label for loss in Loss if loss is not Loss.NONE)
+#: Loss reasons a scripted step can name (a dropped campaign is a population mechanism: the hit is tracked).
+LOSSES = tuple(loss.label for loss in Loss if loss not in (Loss.NONE, Loss.CAMPAIGN_DROPPED))
 
 _AT_HELP = "a date-time like 2024-05-01T10:00:00, or a time of day like 10:30:00"
 
@@ -248,6 +266,10 @@ SCHEMA = Table(
             required=True,
         ),
         "journey": Field(ListOf(JOURNEY), "scripted visitors", default=[]),
+        "population": Field(POPULATION, "a stochastic population of visitors"),
+        "campaign": Field(ListOf(CAMPAIGN), "ad campaigns of the population", default=[]),
+        "behavior": Field(BEHAVIOR, "visitor behaviour of the population"),
+        "tracking": Field(TRACKING, "tracking of the population"),
         "sessions": Field(
             Table(
                 {
@@ -353,6 +375,10 @@ class Scenario:
     replications: int = 1
     observed: tuple[tuple[MetricRef, float], ...] = ()  # numbers from real reports
     sessions: tuple[Definition, ...] = ()  # the definitions themselves, aligned with ``definitions``
+    population: Population | None = None
+    campaigns: tuple[Campaign, ...] = ()
+    behavior: Behavior | None = None
+    tracking: Tracking | None = None
 
 
 def _epoch_ms(when: dt.datetime, zone: ZoneInfo) -> int:
@@ -446,10 +472,11 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
                         tuple(steps),
                     )
                 )
-    if not journeys:
-        ctx.fail("nothing to simulate: add at least one [[journey]] table")
-    campaigns = {s.params["campaign"] for j in journeys for s in j.steps if "campaign" in s.params}
-    campaigns |= {c["name"] for c in doc.get("campaign", []) if "name" in c}
+    population, campaigns, behavior, tracking = build_population(doc, tz, ctx)
+    if not journeys and population is None:
+        ctx.fail("nothing to simulate: add a [population] table or at least one [[journey]] table")
+    campaign_names = {s.params["campaign"] for j in journeys for s in j.steps if "campaign" in s.params}
+    campaign_names |= {c.name for c in campaigns}
     expectations = []
     with ctx.at("expect"):
         for i, raw in enumerate(doc["expect"]):
@@ -460,7 +487,7 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
                         raw,
                         definitions=definitions,
                         journeys=journeys,
-                        campaigns=campaigns,
+                        campaigns=campaign_names,
                         default_replications=head["replications"],
                         ctx=ctx,
                     )
@@ -479,6 +506,10 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
         replications=head["replications"],
         observed=_build_observed(doc["observed"], definitions, ctx),
         sessions=sessions,
+        population=population,
+        campaigns=campaigns,
+        behavior=behavior,
+        tracking=tracking,
     )
 
 

@@ -15,6 +15,7 @@ from simulator import available_definitions, loads_scenario, run_log, simulate
 from simulator.compare import compare_definitions
 from simulator.events import ARRIVALS, Cause, Kind, Loss
 from simulator.explain import split_table
+from simulator.scenario import LOSSES as SCRIPTED_LOSSES
 from simulator.sessions import Definition, SplitCause
 from simulator.sessions.rules import Inactivity
 
@@ -38,7 +39,7 @@ IDLE = ("click",) * 5 + ("return",) * 2 + ("impression", "clear_cookies")
 VISITING = (
     ("click",) * 4 + ("view",) * 4 + ("reload", "tab", "convert", "leave", "leave", "bookmark", "return")
 )
-LOSSES = tuple(loss.label for loss in Loss if loss is not Loss.NONE)
+LOSSES = SCRIPTED_LOSSES  # the loss reasons a scripted step can name
 CAMPAIGNS = ("a", "a", "a", "b", "c")
 #: Ad-hoc definitions besides the registered ones.
 AD_HOC = (

@@ -1,0 +1,144 @@
+"""Simulator throughput: events per second per core and peak memory as the population grows.
+
+Each population size runs in its own child process (so peak RSS is that run's own), simulating
+``scenarios/google_ads_vs_ga4.toml`` chunk by chunk. ``sink=count`` drops each chunk after counting it
+(pure simulation); ``sink=parquet`` streams it to a Parquet file (needs pyarrow). Events per second per
+core = events / CPU seconds of the (single-threaded) child.
+
+``--design`` also measures, in this run, the alternatives the engine's design rejected: a numpy
+generator per visitor and a SimPy process per visitor (with and without a shared ``simpy.Resource``),
+per visitor, next to the engine's own cost per visitor.
+
+Usage::
+
+    python benchmarks/bench_simulate.py                    # 10k, 100k, 1M visitors, count + parquet
+    python benchmarks/bench_simulate.py --sizes 10000 --sinks count --design
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "google_ads_vs_ga4.toml"
+#: eventsim's published throughput (events/s), the anchor of the issue; not measured here.
+EVENTSIM = (115_000, 147_000)
+
+
+def _child(visitors: int, sink: str, chunk_size: int) -> dict[str, float]:
+    """Run one simulation in this process and report its figures."""
+    sys.path.insert(0, str(ROOT))
+    from simulator import load_scenario
+    from simulator.engine import iter_chunks
+
+    scenario = load_scenario(SCENARIO)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    chunks = iter_chunks(scenario, visitors=visitors, chunk_size=chunk_size)
+    if sink == "parquet":
+        from simulator.output import write_chunks
+
+        with tempfile.TemporaryDirectory() as tmp:
+            events = write_chunks(chunks, Path(tmp) / "events.parquet")
+            size = (Path(tmp) / "events.parquet").stat().st_size
+    else:
+        events, size = sum(len(chunk) for chunk in chunks), 0
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "visitors": visitors,
+        "events": events,
+        "cpu": cpu,
+        "wall": wall,
+        "peak_mib": peak_kib / 1024,
+        "bytes": size,
+    }
+
+
+def _design(n: int = 20_000) -> dict[str, float]:
+    """Microseconds per visitor of the rejected designs and of the chosen block generator."""
+    import numpy as np
+    import simpy
+
+    out = {}
+    t = time.perf_counter()
+    for i in range(n):
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(1, spawn_key=(i,))))
+        rng.random(8)
+        rng.lognormal(0, 1, 6)
+    out["generator per visitor"] = (time.perf_counter() - t) / n * 1e6
+    t = time.perf_counter()
+    for b in range(n // 8192 + 1):
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(1, spawn_key=(b,))))
+        rng.random(8 * 8192)
+        rng.lognormal(0, 1, 6 * 8192)
+    out["generator per block of 8192"] = (time.perf_counter() - t) / n * 1e6
+    arrivals = np.sort(np.random.default_rng(0).random(n) * 86_400)
+
+    def visitor(env, site, t0):
+        yield env.timeout(t0)
+        if site is not None:
+            with site.request() as req:
+                yield req
+                yield env.timeout(1.0)
+        yield env.timeout(60.0)
+
+    for label, shared in (("SimPy process per visitor", False), ("... with a shared simpy.Resource", True)):
+        env = simpy.Environment()
+        site = simpy.Resource(env, capacity=50) if shared else None
+        t = time.perf_counter()
+        for t0 in arrivals:
+            env.process(visitor(env, site, float(t0)))
+        env.run()
+        out[label] = (time.perf_counter() - t) / n * 1e6
+    return out
+
+
+def _run_child(visitors: int, sink: str, chunk_size: int) -> dict[str, float]:
+    code = (
+        f"import json, sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import bench_simulate as b; "
+        f"print(json.dumps(b._child({visitors}, {sink!r}, {chunk_size})))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--sinks", nargs="+", default=["count", "parquet"], choices=["count", "parquet"])
+    parser.add_argument("--chunk-size", type=int, default=65_536)
+    parser.add_argument("--design", action="store_true", help="also time the rejected designs")
+    args = parser.parse_args()
+    print(f"scenario {SCENARIO.name}, chunk size {args.chunk_size:,}, one child process per row")
+    header = (
+        f"{'sink':>8} {'visitors':>10} {'events':>11} {'cpu s':>7} {'wall s':>7} "
+        f"{'events/s/core':>14} {'vs eventsim':>12} {'peak MiB':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for sink in args.sinks:
+        for visitors in args.sizes:
+            r = _run_child(visitors, sink, args.chunk_size)
+            rate = r["events"] / r["cpu"]
+            ratio = f"{rate / EVENTSIM[1]:.1f}-{rate / EVENTSIM[0]:.1f}x"
+            print(
+                f"{sink:>8} {visitors:>10,} {r['events']:>11,} {r['cpu']:>7.2f} {r['wall']:>7.2f} "
+                f"{rate:>14,.0f} {ratio:>12} {r['peak_mib']:>9.0f}"
+            )
+    if args.design:
+        print("\ncost per visitor, measured in this run (microseconds)")
+        for label, us in _design().items():
+            print(f"  {label:<36} {us:8.2f}")
+        r = _run_child(100_000, "count", args.chunk_size)
+        print(f"  {'sessionlab engine, whole visit':<36} {r['cpu'] / 100_000 * 1e6:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
