@@ -11,7 +11,7 @@ session so far; the first that says yes names the cause, and a user's first row 
 which depends on every earlier cut, so they are evaluated together in one ordered pass over the
 *segments* between stateless starts:
 
-* each stateful rule offers ``next_start(cur, end)``: the first row after a session start ``cur``
+* each stateful rule offers ``next_start(cur, last)``: the first row after a session start ``cur``
   where it would cut, assuming nothing else cuts first (a searchsorted-style lookup, O(1) per start);
 * a round advances every still-open segment by one cut at once (vectorised over segments), so the
   cost is O(cuts) numpy work plus a small overhead per round;
@@ -60,10 +60,12 @@ ROUNDS = 24
 _SAMPLE_MS = 6 * 3_600_000  # time-zone offsets are sampled every 6 h, then transitions bisected
 
 
-#: For a stateful rule: given session-start rows ``cur`` and the end of their segments ``end`` (the
-#: next row a stateless rule or a new user starts a session at), the first row ``j > cur`` at which the
-#: rule starts a session, assuming no other start in between. Only values ``<= end`` are used, so a
-#: rule may look past ``end``; it returns anything ``> end`` (e.g. the number of rows) for "never".
+#: For a stateful rule: given session-start rows ``cur`` and ``last``, the last row of each one's
+#: segment that the kernel asks about (the row before the next start a stateless rule or a new user
+#: makes, or that start itself when a stateful rule may have to name it), the first row ``j > cur``
+#: at which the rule starts a session, assuming no other start in between. Rows ``cur..last`` are one
+#: user's, in time order. Only values ``<= last`` are used, so a rule may look past ``last``; it
+#: returns anything ``> last`` (e.g. the number of rows) for "never".
 NextStart = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
@@ -147,21 +149,17 @@ def midnight_starts(cols: Columns, tz: str) -> np.ndarray:
 
 def elapsed_next_start(cols: Columns, limit: int) -> NextStart:
     """Next start for max-duration and fixed-window rules: the first row ``>= ts[cur] + limit``."""
-    ts, n = cols.ts, len(cols.ts)
+    ts = cols.ts
 
-    def next_start(cur: np.ndarray, end: np.ndarray) -> np.ndarray:
-        target = ts[cur] + limit
-        out = np.full(len(cur), n + 1, dtype=np.int64)
-        # Most sessions end before the limit: only search segments whose last row reaches it.
-        last = np.maximum(end - 1, cur)
-        hit = np.flatnonzero(ts[last] >= target)
+    def next_start(cur: np.ndarray, last: np.ndarray) -> np.ndarray:
+        target = ts.take(cur)
+        target += limit
+        out = last + 1
+        # Most sessions end before the limit: only search the segments whose last row reaches it.
+        hit = np.flatnonzero(ts.take(last) >= target)
         if len(hit):
-            out[hit] = _first_at_least(ts, cur[hit] + 1, end[hit], target[hit])
-        # The segment's end row (a stateless start) may be where the rule fires, too.
-        at_end = np.flatnonzero((out > n) & (end < n))
-        if len(at_end):
-            fires = ts[end[at_end]] >= target[at_end]
-            out[at_end[fires]] = end[at_end[fires]]
+            # ts[last] >= target, so the first such row is in (cur, last].
+            out[hit] = _first_at_least(ts, cur.take(hit) + 1, last.take(hit), target.take(hit))
         return out
 
     return next_start
@@ -187,7 +185,7 @@ def _first_at_least(ts: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: np.n
 def count_next_start(cols: Columns, n_events: int) -> NextStart:
     """Next start for max-events rules: the ``n + 1``-th row of the session."""
 
-    def next_start(cur: np.ndarray, end: np.ndarray) -> np.ndarray:
+    def next_start(cur: np.ndarray, last: np.ndarray) -> np.ndarray:
         return cur + n_events
 
     return next_start
@@ -214,7 +212,7 @@ def campaign_next_start(cols: Columns, from_none: str) -> NextStart:
     """
     n = len(cols.ts)
     if cols.campaign is None:
-        return lambda cur, end: np.full(len(cur), n + 1, dtype=np.int64)
+        return lambda cur, last: np.full(len(cur), n + 1, dtype=np.int64)
     camp = cols.campaign
     has = camp >= 0
     last = np.maximum.accumulate(np.where(has, np.arange(n, dtype=np.int64), -1))
@@ -225,7 +223,7 @@ def campaign_next_start(cols: Columns, from_none: str) -> NextStart:
     next_conflict = _next_index_at_or_after(conflict)
     next_campaign = _next_index_at_or_after(has)
 
-    def next_start(cur: np.ndarray, end: np.ndarray) -> np.ndarray:
+    def next_start(cur: np.ndarray, last: np.ndarray) -> np.ndarray:
         out = next_conflict[cur + 1]
         bare = ~has[cur]
         first = next_campaign[cur[bare] + 1]
@@ -242,83 +240,102 @@ class _Stateful(NamedTuple):
 
 
 class _Cut(NamedTuple):
-    at: np.ndarray  # the row of the next cut (> end: none within the segment)
-    cause: np.ndarray  # int8 cause of that cut
-    rank: np.ndarray  # int16 position in the definition of the rule that makes it
+    at: np.ndarray  # the row of the next cut (> last: none within the segment)
+    which: np.ndarray | None  # index into the stateful rules of the rule that makes it (None: the only one)
 
 
-def _next_cut(rules: Sequence[_Stateful], cur: np.ndarray, end: np.ndarray) -> _Cut:
+def _next_cut(rules: Sequence[_Stateful], cur: np.ndarray, last: np.ndarray) -> _Cut:
     """The first cut after each ``cur`` over all stateful rules (the earlier rule wins a tie)."""
-    cut = _Cut(
-        np.full(len(cur), np.iinfo(np.int64).max, dtype=np.int64),
-        np.zeros(len(cur), dtype=np.int8),
-        np.zeros(len(cur), dtype=np.int16),
-    )
-    for rule in rules:  # in definition order, so on a tie the earlier rule keeps the cause
-        cand = rule.next_start(cur, end)
-        better = cand < cut.at
-        cut.at[better] = cand[better]
-        cut.cause[better] = rule.cause
-        cut.rank[better] = rule.rank
-    return cut
+    at = np.asarray(rules[0].next_start(cur, last), dtype=np.int64)
+    if len(rules) == 1:
+        return _Cut(at, None)
+    which = np.zeros(len(cur), dtype=np.int8)
+    for k, rule in enumerate(rules[1:], start=1):  # in definition order: on a tie the earlier rule stays
+        cand = rule.next_start(cur, last)
+        np.copyto(which, k, where=cand < at)
+        at = np.minimum(at, cand)
+    return _Cut(at, which)
 
 
-def _relabel_ends(
-    causes: np.ndarray, ranks: np.ndarray, rows: np.ndarray, cut: _Cut, sel: np.ndarray
-) -> None:
-    """A stateful rule also fires at a stateless start: the earlier rule in the definition names it."""
-    wins = cut.rank[sel] < ranks[rows]
-    causes[rows[wins]] = cut.cause[sel][wins]
-    ranks[rows[wins]] = cut.rank[sel][wins]
+class _Writer(NamedTuple):
+    """Writes cuts into ``causes``; with ``ranks``, a cut on a stateless start must win on rank."""
+
+    causes: np.ndarray
+    ranks: np.ndarray | None
+    cause: np.ndarray  # int8 cause per stateful rule
+    rank: np.ndarray  # int16 rank per stateful rule
+
+    def write(self, rows: np.ndarray, which: np.ndarray | None) -> None:
+        cause = self.cause[0] if which is None else self.cause.take(which)
+        if self.ranks is not None:
+            # A row that already starts a session is the next stateless start (a segment extended by
+            # one row): the stateful rule names it only if it comes first in the definition.
+            rank = self.rank[0] if which is None else self.rank.take(which)
+            keep = np.flatnonzero((self.causes.take(rows) == 0) | (self.ranks.take(rows) > rank))
+            rows = rows.take(keep)
+            cause = cause if which is None else cause.take(keep)
+        self.causes[rows] = cause
+
+
+def _segments(causes: np.ndarray, ranks: np.ndarray | None, first_rank: int) -> tuple[np.ndarray, np.ndarray]:
+    """Session starts so far and the last row of each one's segment: up to the next start, included
+    where a stateful rule listed before the stateless rule that made that start could name it."""
+    cur = np.flatnonzero(np.not_equal(causes, 0))  # a bool mask: much faster to scan than int8
+    last = np.empty_like(cur)
+    np.subtract(cur[1:], 1, out=last[:-1])
+    last[-1:] = len(causes) - 1
+    if ranks is not None:
+        ext = np.flatnonzero(ranks.take(cur[1:]) > first_rank)  # the user's first row has rank -1
+        last[ext] += 1
+    return cur, last
 
 
 def _stateful_pass(
-    cols: Columns, stateful: Sequence[_Stateful], causes: np.ndarray, ranks: np.ndarray
+    cols: Columns, stateful: Sequence[_Stateful], causes: np.ndarray, ranks: np.ndarray | None
 ) -> None:
     """Add the cuts of the stateful rules to ``causes`` (which holds the stateless starts).
 
-    ``ranks`` holds, on each start, the position in the definition of the rule that made it.
+    ``ranks`` (None when no stateful rule precedes a stateless one) holds, on each start, the position
+    in the definition of the rule that made it. The first round visits every segment and keeps those
+    with a cut: most sessions are short, so later rounds only touch the few long segments.
     """
-    n = len(causes)
-    cur = np.flatnonzero(causes)
-    end = np.empty_like(cur)
-    end[:-1] = cur[1:]
-    end[-1:] = n
+    writer = _Writer(
+        causes,
+        ranks,
+        np.array([s.cause for s in stateful], dtype=np.int8),
+        np.array([s.rank for s in stateful], dtype=np.int16),
+    )
+    cur, last = _segments(causes, ranks, min(s.rank for s in stateful))
     for _ in range(ROUNDS):
         if not len(cur):
             return
-        cut = _next_cut(stateful, cur, end)
-        at_end = np.flatnonzero((cut.at == end) & (end < n))
-        _relabel_ends(causes, ranks, end[at_end], cut, at_end)
-        inside = cut.at < end
-        cur, end = cut.at[inside], end[inside]
-        causes[cur] = cut.cause[inside]
-        ranks[cur] = cut.rank[inside]
+        cut = _next_cut(stateful, cur, last)
+        inside = np.flatnonzero(cut.at <= last)
+        cur, last = cut.at.take(inside), last.take(inside)
+        which = None if cut.which is None else cut.which.take(inside)
+        writer.write(cur, which)
     if len(cur):
-        _doubling(stateful, cur, end, causes, ranks)
+        _doubling(stateful, cur, last, writer)
 
 
-def _doubling(
-    stateful: Sequence[_Stateful], cur: np.ndarray, end: np.ndarray, causes: np.ndarray, ranks: np.ndarray
-) -> None:
+def _doubling(stateful: Sequence[_Stateful], cur: np.ndarray, last: np.ndarray, writer: _Writer) -> None:
     """Finish long segments: every cut is on the chain ``cur, next(cur), next(next(cur)), ...``.
 
-    The rows ``[cur, end)`` of the remaining segments are laid out contiguously; ``P`` maps a row's
+    The rows ``[cur, last]`` of the remaining segments are laid out contiguously; ``P`` maps a row's
     position to the position of its next cut (``m`` past the segment). Doubling ``P`` (``P = P[P]``)
     while adding ``P[R]`` to the reached set ``R`` reaches chains of length ``L`` in ``log2(L)`` steps.
     """
-    n = len(causes)
-    lens = end - cur
+    lens = last - cur + 1
     m = int(lens.sum())
     base = np.zeros(len(cur), dtype=np.int64)
     np.cumsum(lens[:-1], out=base[1:])
     pos = np.arange(m, dtype=np.int64)
     rows = pos + np.repeat(cur - base, lens)
-    row_end = np.repeat(end, lens)
-    cut = _next_cut(stateful, rows, row_end)
+    row_last = np.repeat(last, lens)
+    cut = _next_cut(stateful, rows, row_last)
     jump = np.full(m + 1, m, dtype=np.int64)
-    inside = cut.at < row_end
-    jump[:m][inside] = (pos + (cut.at - rows))[inside]
+    inside = np.flatnonzero(cut.at <= row_last)
+    jump[inside] = pos.take(inside) + (cut.at.take(inside) - rows.take(inside))
     reached = base
     while True:
         new = jump[reached]
@@ -330,14 +347,9 @@ def _doubling(
     reached.sort()
     is_root = np.zeros(m, dtype=np.bool_)
     is_root[base] = True
-    made = ~is_root[reached[1:]]
-    at, by = rows[reached[1:][made]], reached[:-1][made]
-    causes[at] = cut.cause[by]
-    ranks[at] = cut.rank[by]
-    # The last cut of each segment: does a stateful rule also fire at the segment's end row?
-    last = reached[np.append(~made, True)]
-    last = last[(cut.at[last] == row_end[last]) & (row_end[last] < n)]
-    _relabel_ends(causes, ranks, row_end[last], cut, last)
+    made = np.flatnonzero(~is_root[reached[1:]])
+    at, by = reached[1:].take(made), reached[:-1].take(made)
+    writer.write(rows.take(at), None if cut.which is None else cut.which.take(by))
 
 
 def split_causes(cols: Columns, rules: Sequence[Rule], timezone: str = "UTC") -> np.ndarray:
@@ -364,13 +376,16 @@ def split_causes(cols: Columns, rules: Sequence[Rule], timezone: str = "UTC") ->
         for rank, rule in enumerate(rules)
         if rule.stateful
     ]
-    # With stateful rules, each start also records the position of the rule that made it.
-    ranks = np.empty(n, dtype=np.int16) if stateful else None
+    # Each start also records the position of the rule that made it, when a stateful rule listed
+    # before a stateless one may have to name a stateless start.
+    ranks = None
+    if stateful and any(not rule.stateful and rank > stateful[0].rank for rank, rule in enumerate(rules)):
+        ranks = np.empty(n, dtype=np.int16)
     # Later rules first, so earlier rules overwrite: the cause shown is the first rule that fires.
     stateless = [(rank, rule) for rank, rule in reversed(list(enumerate(rules))) if not rule.stateful]
     for a in range(0, n, BLOCK):
         _stateless_block(cols, stateless, timezone, (a, min(a + BLOCK, n)), causes=causes, ranks=ranks)
-    if ranks is not None and n:
+    if stateful and n:
         _stateful_pass(cols, stateful, causes, ranks)
     return causes
 
