@@ -165,20 +165,42 @@ def elapsed_next_start(cols: Columns, limit: int) -> NextStart:
     return next_start
 
 
+#: Searches over more rows than this run apart from the others, so the short ones stop early.
+_LONG_SEARCH = 255
+
+
 def _first_at_least(ts: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Vectorised binary search: first ``j`` in ``[lo, hi)`` with ``ts[j] >= target`` (``hi`` if none).
 
     ``ts`` must be non-decreasing on each ``[lo, hi)``. The rows of one user are, while the whole
     array is not, so ``np.searchsorted`` cannot be used without a packed global key.
     """
-    lo, hi = lo.copy(), hi.copy()
-    todo = np.flatnonzero(lo < hi)
-    while len(todo):
-        mid = (lo[todo] + hi[todo]) >> 1
-        right = ts[mid] < target[todo]
-        lo[todo[right]] = mid[right] + 1
-        hi[todo[~right]] = mid[~right]
-        todo = todo[lo[todo] < hi[todo]]
+    size = hi - lo
+    long = np.flatnonzero(size > _LONG_SEARCH)
+    if not len(long) or len(long) == len(size):
+        return _lower_bound(ts, lo, size, target)
+    short = np.flatnonzero(size <= _LONG_SEARCH)
+    out = np.empty_like(lo)
+    out[short] = _lower_bound(ts, lo.take(short), size.take(short), target.take(short))
+    out[long] = _lower_bound(ts, lo.take(long), size.take(long), target.take(long))
+    return out
+
+
+def _lower_bound(ts: np.ndarray, lo: np.ndarray, size: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Branchless binary search over ``[lo, lo + size)``: every search halves its range each step
+    (``bit_length(max(size))`` steps), with whole-array arithmetic and no compaction."""
+    lo = lo.copy()
+    size = size.copy()
+    for _ in range(int(size.max()).bit_length() if len(size) else 0):
+        half = size >> 1
+        mid = lo + half
+        go = ts.take(mid, mode="clip") < target  # mid == len(ts) only where size == 0
+        go &= size > half  # size == 0: nothing left to compare
+        size -= half
+        # go: continue right of mid (lo = mid + 1, size - half - 1 rows); else left of it (half rows).
+        np.subtract(size, go, out=size)
+        np.copyto(size, half, where=~go)
+        np.add(mid, 1, out=lo, where=go)
     return lo
 
 
@@ -376,18 +398,49 @@ def split_causes(cols: Columns, rules: Sequence[Rule], timezone: str = "UTC") ->
         for rank, rule in enumerate(rules)
         if rule.stateful
     ]
+    stateless = [(rank, rule) for rank, rule in enumerate(rules) if not rule.stateful]
+    stateless += _forced_starts(rules)
+    # Later rules first, so earlier rules overwrite: the cause shown is the first rule that fires.
+    stateless.sort(key=lambda entry: -entry[0])
     # Each start also records the position of the rule that made it, when a stateful rule listed
     # before a stateless one may have to name a stateless start.
     ranks = None
-    if stateful and any(not rule.stateful and rank > stateful[0].rank for rank, rule in enumerate(rules)):
+    if stateful and any(rank > stateful[0].rank for rank, _ in stateless):
         ranks = np.empty(n, dtype=np.int16)
-    # Later rules first, so earlier rules overwrite: the cause shown is the first rule that fires.
-    stateless = [(rank, rule) for rank, rule in reversed(list(enumerate(rules))) if not rule.stateful]
     for a in range(0, n, BLOCK):
         _stateless_block(cols, stateless, timezone, (a, min(a + BLOCK, n)), causes=causes, ranks=ranks)
     if stateful and n:
         _stateful_pass(cols, stateful, causes, ranks)
     return causes
+
+
+class _GapStarts(NamedTuple):
+    """A stateless stand-in for the rows where a stateful rule fires whatever the session so far."""
+
+    gap: int
+    cause: int
+
+    def starts(self, cols: Columns, timezone: str) -> np.ndarray:
+        return inactivity_starts(cols, self.gap, "new")
+
+
+def _forced_starts(rules: Sequence[Rule]) -> list[tuple[int, _GapStarts]]:
+    """Stateless starts standing in for stateful rules that fire on any gap of ``gap_start`` or more.
+
+    A max-duration or fixed-window rule fires on a row whose gap to the previous row is at least its
+    limit, wherever the session began. Taking those rows as stateless starts (at the rule's rank,
+    with its cause) splits the long segments (a user's visits days apart under a 24-hour window)
+    before the ordered pass. Rows that a stateless rule already starts on every such gap (an
+    inactivity timeout shorter than the limit) need no stand-in.
+    """
+    covered = min(
+        (getattr(rule, "gap_start", None) or np.inf for rule in rules if not rule.stateful), default=np.inf
+    )
+    return [
+        (rank, _GapStarts(rule.gap_start, int(rule.cause)))  # type: ignore[union-attr]
+        for rank, rule in enumerate(rules)
+        if rule.stateful and getattr(rule, "gap_start", None) is not None and rule.gap_start < covered  # type: ignore[union-attr]
+    ]
 
 
 def _stateless_block(
