@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BLOCK",
     "ROUNDS",
+    "SEGMENTS",
     "Columns",
     "NextStart",
     "campaign_next_start",
@@ -55,6 +56,8 @@ DAY_MS = 86_400_000
 #: Rows per block of the stateless pass (temporaries of this many rows stay in cache).
 BLOCK = 1 << 15
 _CACHE_SPAN = 400 * DAY_MS  # time-zone transitions are looked up (and cached) per 400-day window
+#: Segments per block of the stateful pass's first round.
+SEGMENTS = 1 << 15
 #: Rounds of the vectorised stateful pass before the remaining segments switch to pointer doubling.
 ROUNDS = 24
 _SAMPLE_MS = 6 * 3_600_000  # time-zone offsets are sampled every 6 h, then transitions bisected
@@ -299,16 +302,30 @@ class _Writer(NamedTuple):
         self.causes[rows] = cause
 
 
-def _segments(causes: np.ndarray, ranks: np.ndarray | None, first_rank: int) -> tuple[np.ndarray, np.ndarray]:
-    """Session starts so far and the last row of each one's segment: up to the next start, included
-    where a stateful rule listed before the stateless rule that made that start could name it."""
-    cur = np.flatnonzero(np.not_equal(causes, 0))  # a bool mask: much faster to scan than int8
-    last = np.empty_like(cur)
-    np.subtract(cur[1:], 1, out=last[:-1])
-    last[-1:] = len(causes) - 1
+def _lasts(
+    causes: np.ndarray, ranks: np.ndarray | None, cur: np.ndarray, span: tuple[int, int], first_rank: int
+) -> np.ndarray:
+    """The last row of the segments of starts ``cur[a:b]``: the row before the next start, or that
+    start itself where a stateful rule listed before the stateless rule that made it may name it."""
+    a, b = span
+    last = np.empty(b - a, dtype=np.int64)
+    np.subtract(cur[a + 1 : b + 1], 1, out=last[: len(cur[a + 1 : b + 1])])
+    if b == len(cur):
+        last[-1:] = len(causes) - 1
     if ranks is not None:
-        ext = np.flatnonzero(ranks.take(cur[1:]) > first_rank)  # the user's first row has rank -1
-        last[ext] += 1
+        nxt = cur[a + 1 : b + 1]
+        last[np.flatnonzero(ranks.take(nxt) > first_rank)] += 1  # a user's first row has rank -1
+    return last
+
+
+def _advance(
+    stateful: Sequence[_Stateful], writer: _Writer, cur: np.ndarray, last: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """One round: each segment's next cut, written; the segments that had one, from that cut on."""
+    cut = _next_cut(stateful, cur, last)
+    inside = np.flatnonzero(cut.at <= last)
+    cur, last = cut.at.take(inside), last.take(inside)
+    writer.write(cur, None if cut.which is None else cut.which.take(inside))
     return cur, last
 
 
@@ -318,8 +335,9 @@ def _stateful_pass(
     """Add the cuts of the stateful rules to ``causes`` (which holds the stateless starts).
 
     ``ranks`` (None when no stateful rule precedes a stateless one) holds, on each start, the position
-    in the definition of the rule that made it. The first round visits every segment and keeps those
-    with a cut: most sessions are short, so later rounds only touch the few long segments.
+    in the definition of the rule that made it. The first round visits every segment, in blocks of
+    :data:`SEGMENTS` so that the rows and temporaries of a block stay in cache, and keeps those with
+    a cut: most sessions are short, so later rounds only touch the few long segments.
     """
     writer = _Writer(
         causes,
@@ -327,15 +345,26 @@ def _stateful_pass(
         np.array([s.cause for s in stateful], dtype=np.int8),
         np.array([s.rank for s in stateful], dtype=np.int16),
     )
-    cur, last = _segments(causes, ranks, min(s.rank for s in stateful))
-    for _ in range(ROUNDS):
+    first_rank = min(s.rank for s in stateful)
+    cur = np.flatnonzero(np.not_equal(causes, 0))  # a bool mask: much faster to scan than int8
+    if not ROUNDS:
+        _doubling(stateful, cur, _lasts(causes, ranks, cur, (0, len(cur)), first_rank), writer)
+        return
+    parts = [
+        _advance(
+            stateful,
+            writer,
+            cur[a : a + SEGMENTS],
+            _lasts(causes, ranks, cur, (a, min(a + SEGMENTS, len(cur))), first_rank),
+        )
+        for a in range(0, len(cur), SEGMENTS)
+    ]
+    cur = np.concatenate([p[0] for p in parts])
+    last = np.concatenate([p[1] for p in parts])
+    for _ in range(ROUNDS - 1):
         if not len(cur):
             return
-        cut = _next_cut(stateful, cur, last)
-        inside = np.flatnonzero(cut.at <= last)
-        cur, last = cut.at.take(inside), last.take(inside)
-        which = None if cut.which is None else cut.which.take(inside)
-        writer.write(cur, which)
+        cur, last = _advance(stateful, writer, cur, last)
     if len(cur):
         _doubling(stateful, cur, last, writer)
 
