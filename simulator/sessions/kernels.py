@@ -56,7 +56,7 @@ DAY_MS = 86_400_000
 #: Rows per block of the stateless pass (temporaries of this many rows stay in cache).
 BLOCK = 1 << 15
 _CACHE_SPAN = 400 * DAY_MS  # time-zone transitions are looked up (and cached) per 400-day window
-#: Segments per block of the stateful pass's first round.
+#: Segments per block of a round of the stateful pass.
 SEGMENTS = 1 << 15
 #: Rounds of the vectorised stateful pass before the remaining segments switch to pointer doubling.
 ROUNDS = 24
@@ -134,9 +134,11 @@ def local_days(ts: np.ndarray, tz: str) -> np.ndarray:
     # Round the range out to whole windows so that the calls for each block share the cache.
     span = _CACHE_SPAN
     starts, offsets = _transitions(tz, (lo // span - 1) * span, (hi // span + 2) * span)
-    if len(offsets) == 1:
-        return np.floor_divide(ts + offsets[0], DAY_MS)
-    offset = offsets[np.searchsorted(starts, ts, side="right") - 1]
+    # Only the offsets in force within [lo, hi] matter; most blocks of rows see one.
+    first, stop = np.searchsorted(starts, (lo, hi), side="right")
+    if stop - first <= 0:
+        return np.floor_divide(ts + offsets[first - 1], DAY_MS)
+    offset = offsets[first - 1 : stop][np.searchsorted(starts[first:stop], ts, side="right")]
     offset += ts
     return np.floor_divide(offset, DAY_MS, out=offset)
 
@@ -302,26 +304,31 @@ class _Writer(NamedTuple):
         self.causes[rows] = cause
 
 
-def _lasts(
-    causes: np.ndarray, ranks: np.ndarray | None, cur: np.ndarray, span: tuple[int, int], first_rank: int
-) -> np.ndarray:
-    """The last row of the segments of starts ``cur[a:b]``: the row before the next start, or that
-    start itself where a stateful rule listed before the stateless rule that made it may name it."""
-    a, b = span
-    last = np.empty(b - a, dtype=np.int64)
-    np.subtract(cur[a + 1 : b + 1], 1, out=last[: len(cur[a + 1 : b + 1])])
-    if b == len(cur):
-        last[-1:] = len(causes) - 1
+def _lasts(causes: np.ndarray, ranks: np.ndarray | None, cur: np.ndarray, first_rank: int) -> np.ndarray:
+    """The last row of each start's segment: the row before the next start, or that start itself
+    where a stateful rule listed before the stateless rule that made it may name it."""
+    last = np.empty_like(cur)
+    np.subtract(cur[1:], 1, out=last[:-1])
+    last[-1:] = len(causes) - 1
     if ranks is not None:
-        nxt = cur[a + 1 : b + 1]
-        last[np.flatnonzero(ranks.take(nxt) > first_rank)] += 1  # a user's first row has rank -1
+        last[np.flatnonzero(ranks.take(cur[1:]) > first_rank)] += 1  # a user's first row has rank -1
     return last
 
 
 def _advance(
     stateful: Sequence[_Stateful], writer: _Writer, cur: np.ndarray, last: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One round: each segment's next cut, written; the segments that had one, from that cut on."""
+    """One round: each segment's next cut, written; the segments that had one, from that cut on.
+
+    Many segments go in blocks of :data:`SEGMENTS`, so that the rows and temporaries of a block stay
+    in cache (the first rounds visit most sessions).
+    """
+    if len(cur) > SEGMENTS:
+        parts = [
+            _advance(stateful, writer, cur[a : a + SEGMENTS], last[a : a + SEGMENTS])
+            for a in range(0, len(cur), SEGMENTS)
+        ]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     cut = _next_cut(stateful, cur, last)
     inside = np.flatnonzero(cut.at <= last)
     cur, last = cut.at.take(inside), last.take(inside)
@@ -335,9 +342,8 @@ def _stateful_pass(
     """Add the cuts of the stateful rules to ``causes`` (which holds the stateless starts).
 
     ``ranks`` (None when no stateful rule precedes a stateless one) holds, on each start, the position
-    in the definition of the rule that made it. The first round visits every segment, in blocks of
-    :data:`SEGMENTS` so that the rows and temporaries of a block stay in cache, and keeps those with
-    a cut: most sessions are short, so later rounds only touch the few long segments.
+    in the definition of the rule that made it. The first round visits every segment and keeps those
+    with a cut: most sessions are short, so later rounds only touch the few long segments.
     """
     writer = _Writer(
         causes,
@@ -345,23 +351,9 @@ def _stateful_pass(
         np.array([s.cause for s in stateful], dtype=np.int8),
         np.array([s.rank for s in stateful], dtype=np.int16),
     )
-    first_rank = min(s.rank for s in stateful)
     cur = np.flatnonzero(np.not_equal(causes, 0))  # a bool mask: much faster to scan than int8
-    if not ROUNDS:
-        _doubling(stateful, cur, _lasts(causes, ranks, cur, (0, len(cur)), first_rank), writer)
-        return
-    parts = [
-        _advance(
-            stateful,
-            writer,
-            cur[a : a + SEGMENTS],
-            _lasts(causes, ranks, cur, (a, min(a + SEGMENTS, len(cur))), first_rank),
-        )
-        for a in range(0, len(cur), SEGMENTS)
-    ]
-    cur = np.concatenate([p[0] for p in parts])
-    last = np.concatenate([p[1] for p in parts])
-    for _ in range(ROUNDS - 1):
+    last = _lasts(causes, ranks, cur, min(s.rank for s in stateful))
+    for _ in range(ROUNDS):
         if not len(cur):
             return
         cur, last = _advance(stateful, writer, cur, last)
