@@ -61,6 +61,7 @@ SEGMENTS = 1 << 15
 #: Rounds of the vectorised stateful pass before the remaining segments switch to pointer doubling.
 ROUNDS = 24
 _SAMPLE_MS = 6 * 3_600_000  # time-zone offsets are sampled every 6 h, then transitions bisected
+_NEW_USER = int(SplitCause.NEW_USER)
 
 
 #: For a stateful rule: given session-start rows ``cur`` and ``last``, the last row of each one's
@@ -192,21 +193,19 @@ def _first_at_least(ts: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: np.n
 
 
 def _lower_bound(ts: np.ndarray, lo: np.ndarray, size: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Branchless binary search over ``[lo, lo + size)``: every search halves its range each step
-    (``bit_length(max(size))`` steps), with whole-array arithmetic and no compaction."""
-    lo = lo.copy()
-    size = size.copy()
-    for _ in range(int(size.max()).bit_length() if len(size) else 0):
-        half = size >> 1
-        mid = lo + half
-        go = ts.take(mid, mode="clip") < target  # mid == len(ts) only where size == 0
-        go &= size > half  # size == 0: nothing left to compare
-        size -= half
-        # go: continue right of mid (lo = mid + 1, size - half - 1 rows); else left of it (half rows).
-        np.subtract(size, go, out=size)
-        np.copyto(size, half, where=~go)
-        np.add(mid, 1, out=lo, where=go)
-    return lo
+    """Branchless binary search over ``[lo, lo + size)`` by binary lifting: ``pos`` is the last row
+    known to be below the target and advances by each power of two, largest first, that keeps it so.
+    Whole-array arithmetic, ``bit_length(max(size))`` steps, no compaction."""
+    hi = lo + size
+    pos = lo - 1
+    step = 1 << (int(size.max()).bit_length() - 1) if len(size) and size.max() > 0 else 0
+    while step:
+        probe = pos + step
+        below = probe < hi
+        below &= ts.take(probe, mode="clip") < target  # a probe at or past hi may be past the end
+        pos += below * step
+        step >>= 1
+    return pos + 1
 
 
 def count_next_start(cols: Columns, n_events: int) -> NextStart:
@@ -279,7 +278,7 @@ def _next_cut(rules: Sequence[_Stateful], cur: np.ndarray, last: np.ndarray) -> 
     which = np.zeros(len(cur), dtype=np.int8)
     for k, rule in enumerate(rules[1:], start=1):  # in definition order: on a tie the earlier rule stays
         cand = rule.next_start(cur, last)
-        np.copyto(which, k, where=cand < at)
+        _overwrite(which, cand < at, k)
         at = np.minimum(at, cand)
     return _Cut(at, which)
 
@@ -489,7 +488,7 @@ def _stateless_block(
         if ranks is not None:
             _overwrite(ranks[a:b], mask, rank)
     new_user = new_user_starts(view)[a - lo :]
-    _overwrite(out, new_user, SplitCause.NEW_USER)
+    _overwrite(out, new_user, _NEW_USER)
     if ranks is not None:
         _overwrite(ranks[a:b], new_user, -1)
 
