@@ -13,8 +13,15 @@ which depends on every earlier cut, so they are evaluated together in one ordere
 
 * each stateful rule offers ``next_start(cur, last)``: the first row after a session start ``cur``
   where it would cut, assuming nothing else cuts first (a searchsorted-style lookup, O(1) per start);
-* a round advances every still-open segment by one cut at once (vectorised over segments), so the
-  cost is O(cuts) numpy work plus a small overhead per round;
+* a max-duration or fixed-window rule also fires on every row whose gap to the previous one is at
+  least its limit, whatever the session so far: those rows are taken as stateless starts (at the
+  rule's rank, with its cause) unless a shorter inactivity timeout already starts them;
+* a round advances every still-open segment by one cut at once (vectorised over segments, in blocks
+  of :data:`SEGMENTS` that stay in cache), so the cost is O(cuts) numpy work plus a small overhead
+  per round. The first round visits every segment; most have no cut and drop out;
+* a start's rank (the position of the rule that made it) is kept only when a stateful rule precedes
+  a stateless one in the definition: then a segment reaches up to the next start, which the
+  stateful rule names if it also fires there;
 * segments that need many cuts (a heavy user under ``max_events(2)``) would need many rounds; after
   :data:`ROUNDS` rounds the rest is finished by pointer doubling over the rows of the remaining
   segments (``next^(2^k)``), which takes O(rows * log(cuts)) and no Python loop per cut.
