@@ -11,10 +11,17 @@ session so far; the first that says yes names the cause, and a user's first row 
 which depends on every earlier cut, so they are evaluated together in one ordered pass over the
 *segments* between stateless starts:
 
-* each stateful rule offers ``next_start(cur, end)``: the first row after a session start ``cur``
+* each stateful rule offers ``next_start(cur, last)``: the first row after a session start ``cur``
   where it would cut, assuming nothing else cuts first (a searchsorted-style lookup, O(1) per start);
-* a round advances every still-open segment by one cut at once (vectorised over segments), so the
-  cost is O(cuts) numpy work plus a small overhead per round;
+* a max-duration or fixed-window rule also fires on every row whose gap to the previous one is at
+  least its limit, whatever the session so far: those rows are taken as stateless starts (at the
+  rule's rank, with its cause) unless a shorter inactivity timeout already starts them;
+* a round advances every still-open segment by one cut at once (vectorised over segments, in blocks
+  of :data:`SEGMENTS` that stay in cache), so the cost is O(cuts) numpy work plus a small overhead
+  per round. The first round visits every segment; most have no cut and drop out;
+* a start's rank (the position of the rule that made it) is kept only when a stateful rule precedes
+  a stateless one in the definition: then a segment reaches up to the next start, which the
+  stateful rule names if it also fires there;
 * segments that need many cuts (a heavy user under ``max_events(2)``) would need many rounds; after
   :data:`ROUNDS` rounds the rest is finished by pointer doubling over the rows of the remaining
   segments (``next^(2^k)``), which takes O(rows * log(cuts)) and no Python loop per cut.
@@ -38,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BLOCK",
     "ROUNDS",
+    "SEGMENTS",
     "Columns",
     "NextStart",
     "campaign_next_start",
@@ -55,15 +63,20 @@ DAY_MS = 86_400_000
 #: Rows per block of the stateless pass (temporaries of this many rows stay in cache).
 BLOCK = 1 << 15
 _CACHE_SPAN = 400 * DAY_MS  # time-zone transitions are looked up (and cached) per 400-day window
+#: Segments per block of a round of the stateful pass.
+SEGMENTS = 1 << 15
 #: Rounds of the vectorised stateful pass before the remaining segments switch to pointer doubling.
 ROUNDS = 24
 _SAMPLE_MS = 6 * 3_600_000  # time-zone offsets are sampled every 6 h, then transitions bisected
+_NEW_USER = int(SplitCause.NEW_USER)
 
 
-#: For a stateful rule: given session-start rows ``cur`` and the end of their segments ``end`` (the
-#: next row a stateless rule or a new user starts a session at), the first row ``j > cur`` at which the
-#: rule starts a session, assuming no other start in between. Only values ``<= end`` are used, so a
-#: rule may look past ``end``; it returns anything ``> end`` (e.g. the number of rows) for "never".
+#: For a stateful rule: given session-start rows ``cur`` and ``last``, the last row of each one's
+#: segment that the kernel asks about (the row before the next start a stateless rule or a new user
+#: makes, or that start itself when a stateful rule may have to name it), the first row ``j > cur``
+#: at which the rule starts a session, assuming no other start in between. Rows ``cur..last`` are one
+#: user's, in time order. Only values ``<= last`` are used, so a rule may look past ``last``; it
+#: returns anything ``> last`` (e.g. the number of rows) for "never".
 NextStart = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
@@ -129,9 +142,11 @@ def local_days(ts: np.ndarray, tz: str) -> np.ndarray:
     # Round the range out to whole windows so that the calls for each block share the cache.
     span = _CACHE_SPAN
     starts, offsets = _transitions(tz, (lo // span - 1) * span, (hi // span + 2) * span)
-    if len(offsets) == 1:
-        return np.floor_divide(ts + offsets[0], DAY_MS)
-    offset = offsets[np.searchsorted(starts, ts, side="right") - 1]
+    # Only the offsets in force within [lo, hi] matter; most blocks of rows see one.
+    first, stop = np.searchsorted(starts, (lo, hi), side="right")
+    if stop - first <= 0:
+        return np.floor_divide(ts + offsets[first - 1], DAY_MS)
+    offset = offsets[first - 1 : stop][np.searchsorted(starts[first:stop], ts, side="right")]
     offset += ts
     return np.floor_divide(offset, DAY_MS, out=offset)
 
@@ -147,24 +162,24 @@ def midnight_starts(cols: Columns, tz: str) -> np.ndarray:
 
 def elapsed_next_start(cols: Columns, limit: int) -> NextStart:
     """Next start for max-duration and fixed-window rules: the first row ``>= ts[cur] + limit``."""
-    ts, n = cols.ts, len(cols.ts)
+    ts = cols.ts
 
-    def next_start(cur: np.ndarray, end: np.ndarray) -> np.ndarray:
-        target = ts[cur] + limit
-        out = np.full(len(cur), n + 1, dtype=np.int64)
-        # Most sessions end before the limit: only search segments whose last row reaches it.
-        last = np.maximum(end - 1, cur)
-        hit = np.flatnonzero(ts[last] >= target)
+    def next_start(cur: np.ndarray, last: np.ndarray) -> np.ndarray:
+        target = ts.take(cur)
+        target += limit
+        out = last + 1
+        # Most sessions end before the limit: only search the segments whose last row reaches it.
+        hit = np.flatnonzero(ts.take(last) >= target)
         if len(hit):
-            out[hit] = _first_at_least(ts, cur[hit] + 1, end[hit], target[hit])
-        # The segment's end row (a stateless start) may be where the rule fires, too.
-        at_end = np.flatnonzero((out > n) & (end < n))
-        if len(at_end):
-            fires = ts[end[at_end]] >= target[at_end]
-            out[at_end[fires]] = end[at_end[fires]]
+            # ts[last] >= target, so the first such row is in (cur, last].
+            out[hit] = _first_at_least(ts, cur.take(hit) + 1, last.take(hit), target.take(hit))
         return out
 
     return next_start
+
+
+#: Searches over more rows than this run apart from the others, so the short ones stop early.
+_LONG_SEARCH = 255
 
 
 def _first_at_least(ts: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -173,21 +188,37 @@ def _first_at_least(ts: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: np.n
     ``ts`` must be non-decreasing on each ``[lo, hi)``. The rows of one user are, while the whole
     array is not, so ``np.searchsorted`` cannot be used without a packed global key.
     """
-    lo, hi = lo.copy(), hi.copy()
-    todo = np.flatnonzero(lo < hi)
-    while len(todo):
-        mid = (lo[todo] + hi[todo]) >> 1
-        right = ts[mid] < target[todo]
-        lo[todo[right]] = mid[right] + 1
-        hi[todo[~right]] = mid[~right]
-        todo = todo[lo[todo] < hi[todo]]
-    return lo
+    size = hi - lo
+    long = np.flatnonzero(size > _LONG_SEARCH)
+    if not len(long) or len(long) == len(size):
+        return _lower_bound(ts, lo, size, target)
+    short = np.flatnonzero(size <= _LONG_SEARCH)
+    out = np.empty_like(lo)
+    out[short] = _lower_bound(ts, lo.take(short), size.take(short), target.take(short))
+    out[long] = _lower_bound(ts, lo.take(long), size.take(long), target.take(long))
+    return out
+
+
+def _lower_bound(ts: np.ndarray, lo: np.ndarray, size: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Branchless binary search over ``[lo, lo + size)`` by binary lifting: ``pos`` is the last row
+    known to be below the target and advances by each power of two, largest first, that keeps it so.
+    Whole-array arithmetic, ``bit_length(max(size))`` steps, no compaction."""
+    hi = lo + size
+    pos = lo - 1
+    step = 1 << (int(size.max()).bit_length() - 1) if len(size) and size.max() > 0 else 0
+    while step:
+        probe = pos + step
+        below = probe < hi
+        below &= ts.take(probe, mode="clip") < target  # a probe at or past hi may be past the end
+        pos += below * step
+        step >>= 1
+    return pos + 1
 
 
 def count_next_start(cols: Columns, n_events: int) -> NextStart:
     """Next start for max-events rules: the ``n + 1``-th row of the session."""
 
-    def next_start(cur: np.ndarray, end: np.ndarray) -> np.ndarray:
+    def next_start(cur: np.ndarray, last: np.ndarray) -> np.ndarray:
         return cur + n_events
 
     return next_start
@@ -214,7 +245,7 @@ def campaign_next_start(cols: Columns, from_none: str) -> NextStart:
     """
     n = len(cols.ts)
     if cols.campaign is None:
-        return lambda cur, end: np.full(len(cur), n + 1, dtype=np.int64)
+        return lambda cur, last: np.full(len(cur), n + 1, dtype=np.int64)
     camp = cols.campaign
     has = camp >= 0
     last = np.maximum.accumulate(np.where(has, np.arange(n, dtype=np.int64), -1))
@@ -225,7 +256,7 @@ def campaign_next_start(cols: Columns, from_none: str) -> NextStart:
     next_conflict = _next_index_at_or_after(conflict)
     next_campaign = _next_index_at_or_after(has)
 
-    def next_start(cur: np.ndarray, end: np.ndarray) -> np.ndarray:
+    def next_start(cur: np.ndarray, last: np.ndarray) -> np.ndarray:
         out = next_conflict[cur + 1]
         bare = ~has[cur]
         first = next_campaign[cur[bare] + 1]
@@ -242,83 +273,118 @@ class _Stateful(NamedTuple):
 
 
 class _Cut(NamedTuple):
-    at: np.ndarray  # the row of the next cut (> end: none within the segment)
-    cause: np.ndarray  # int8 cause of that cut
-    rank: np.ndarray  # int16 position in the definition of the rule that makes it
+    at: np.ndarray  # the row of the next cut (> last: none within the segment)
+    which: np.ndarray | None  # index into the stateful rules of the rule that makes it (None: the only one)
 
 
-def _next_cut(rules: Sequence[_Stateful], cur: np.ndarray, end: np.ndarray) -> _Cut:
+def _next_cut(rules: Sequence[_Stateful], cur: np.ndarray, last: np.ndarray) -> _Cut:
     """The first cut after each ``cur`` over all stateful rules (the earlier rule wins a tie)."""
-    cut = _Cut(
-        np.full(len(cur), np.iinfo(np.int64).max, dtype=np.int64),
-        np.zeros(len(cur), dtype=np.int8),
-        np.zeros(len(cur), dtype=np.int16),
-    )
-    for rule in rules:  # in definition order, so on a tie the earlier rule keeps the cause
-        cand = rule.next_start(cur, end)
-        better = cand < cut.at
-        cut.at[better] = cand[better]
-        cut.cause[better] = rule.cause
-        cut.rank[better] = rule.rank
-    return cut
+    at = np.asarray(rules[0].next_start(cur, last), dtype=np.int64)
+    if len(rules) == 1:
+        return _Cut(at, None)
+    which = np.zeros(len(cur), dtype=np.int8)
+    for k, rule in enumerate(rules[1:], start=1):  # in definition order: on a tie the earlier rule stays
+        cand = rule.next_start(cur, last)
+        _overwrite(which, cand < at, k)
+        at = np.minimum(at, cand)
+    return _Cut(at, which)
 
 
-def _relabel_ends(
-    causes: np.ndarray, ranks: np.ndarray, rows: np.ndarray, cut: _Cut, sel: np.ndarray
-) -> None:
-    """A stateful rule also fires at a stateless start: the earlier rule in the definition names it."""
-    wins = cut.rank[sel] < ranks[rows]
-    causes[rows[wins]] = cut.cause[sel][wins]
-    ranks[rows[wins]] = cut.rank[sel][wins]
+class _Writer(NamedTuple):
+    """Writes cuts into ``causes``; with ``ranks``, a cut on a stateless start must win on rank."""
+
+    causes: np.ndarray
+    ranks: np.ndarray | None
+    cause: np.ndarray  # int8 cause per stateful rule
+    rank: np.ndarray  # int16 rank per stateful rule
+
+    def write(self, rows: np.ndarray, which: np.ndarray | None) -> None:
+        cause = self.cause[0] if which is None else self.cause.take(which)
+        if self.ranks is not None:
+            # A row that already starts a session is the next stateless start (a segment extended by
+            # one row): the stateful rule names it only if it comes first in the definition.
+            rank = self.rank[0] if which is None else self.rank.take(which)
+            keep = np.flatnonzero((self.causes.take(rows) == 0) | (self.ranks.take(rows) > rank))
+            rows = rows.take(keep)
+            cause = cause if which is None else cause.take(keep)
+        self.causes[rows] = cause
+
+
+def _lasts(causes: np.ndarray, ranks: np.ndarray | None, cur: np.ndarray, first_rank: int) -> np.ndarray:
+    """The last row of each start's segment: the row before the next start, or that start itself
+    where a stateful rule listed before the stateless rule that made it may name it."""
+    last = np.empty_like(cur)
+    np.subtract(cur[1:], 1, out=last[:-1])
+    last[-1:] = len(causes) - 1
+    if ranks is not None:
+        last[np.flatnonzero(ranks.take(cur[1:]) > first_rank)] += 1  # a user's first row has rank -1
+    return last
+
+
+def _advance(
+    stateful: Sequence[_Stateful], writer: _Writer, cur: np.ndarray, last: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """One round: each segment's next cut, written; the segments that had one, from that cut on.
+
+    Many segments go in blocks of :data:`SEGMENTS`, so that the rows and temporaries of a block stay
+    in cache (the first rounds visit most sessions).
+    """
+    if len(cur) > SEGMENTS:
+        parts = [
+            _advance(stateful, writer, cur[a : a + SEGMENTS], last[a : a + SEGMENTS])
+            for a in range(0, len(cur), SEGMENTS)
+        ]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    cut = _next_cut(stateful, cur, last)
+    inside = np.flatnonzero(cut.at <= last)
+    cur, last = cut.at.take(inside), last.take(inside)
+    writer.write(cur, None if cut.which is None else cut.which.take(inside))
+    return cur, last
 
 
 def _stateful_pass(
-    cols: Columns, stateful: Sequence[_Stateful], causes: np.ndarray, ranks: np.ndarray
+    cols: Columns, stateful: Sequence[_Stateful], causes: np.ndarray, ranks: np.ndarray | None
 ) -> None:
     """Add the cuts of the stateful rules to ``causes`` (which holds the stateless starts).
 
-    ``ranks`` holds, on each start, the position in the definition of the rule that made it.
+    ``ranks`` (None when no stateful rule precedes a stateless one) holds, on each start, the position
+    in the definition of the rule that made it. The first round visits every segment and keeps those
+    with a cut: most sessions are short, so later rounds only touch the few long segments.
     """
-    n = len(causes)
-    cur = np.flatnonzero(causes)
-    end = np.empty_like(cur)
-    end[:-1] = cur[1:]
-    end[-1:] = n
+    writer = _Writer(
+        causes,
+        ranks,
+        np.array([s.cause for s in stateful], dtype=np.int8),
+        np.array([s.rank for s in stateful], dtype=np.int16),
+    )
+    cur = np.flatnonzero(np.not_equal(causes, 0))  # a bool mask: much faster to scan than int8
+    last = _lasts(causes, ranks, cur, min(s.rank for s in stateful))
     for _ in range(ROUNDS):
         if not len(cur):
             return
-        cut = _next_cut(stateful, cur, end)
-        at_end = np.flatnonzero((cut.at == end) & (end < n))
-        _relabel_ends(causes, ranks, end[at_end], cut, at_end)
-        inside = cut.at < end
-        cur, end = cut.at[inside], end[inside]
-        causes[cur] = cut.cause[inside]
-        ranks[cur] = cut.rank[inside]
+        cur, last = _advance(stateful, writer, cur, last)
     if len(cur):
-        _doubling(stateful, cur, end, causes, ranks)
+        _doubling(stateful, cur, last, writer)
 
 
-def _doubling(
-    stateful: Sequence[_Stateful], cur: np.ndarray, end: np.ndarray, causes: np.ndarray, ranks: np.ndarray
-) -> None:
+def _doubling(stateful: Sequence[_Stateful], cur: np.ndarray, last: np.ndarray, writer: _Writer) -> None:
     """Finish long segments: every cut is on the chain ``cur, next(cur), next(next(cur)), ...``.
 
-    The rows ``[cur, end)`` of the remaining segments are laid out contiguously; ``P`` maps a row's
+    The rows ``[cur, last]`` of the remaining segments are laid out contiguously; ``P`` maps a row's
     position to the position of its next cut (``m`` past the segment). Doubling ``P`` (``P = P[P]``)
     while adding ``P[R]`` to the reached set ``R`` reaches chains of length ``L`` in ``log2(L)`` steps.
     """
-    n = len(causes)
-    lens = end - cur
+    lens = last - cur + 1
     m = int(lens.sum())
     base = np.zeros(len(cur), dtype=np.int64)
     np.cumsum(lens[:-1], out=base[1:])
     pos = np.arange(m, dtype=np.int64)
     rows = pos + np.repeat(cur - base, lens)
-    row_end = np.repeat(end, lens)
-    cut = _next_cut(stateful, rows, row_end)
+    row_last = np.repeat(last, lens)
+    cut = _next_cut(stateful, rows, row_last)
     jump = np.full(m + 1, m, dtype=np.int64)
-    inside = cut.at < row_end
-    jump[:m][inside] = (pos + (cut.at - rows))[inside]
+    inside = np.flatnonzero(cut.at <= row_last)
+    jump[inside] = pos.take(inside) + (cut.at.take(inside) - rows.take(inside))
     reached = base
     while True:
         new = jump[reached]
@@ -330,14 +396,9 @@ def _doubling(
     reached.sort()
     is_root = np.zeros(m, dtype=np.bool_)
     is_root[base] = True
-    made = ~is_root[reached[1:]]
-    at, by = rows[reached[1:][made]], reached[:-1][made]
-    causes[at] = cut.cause[by]
-    ranks[at] = cut.rank[by]
-    # The last cut of each segment: does a stateful rule also fire at the segment's end row?
-    last = reached[np.append(~made, True)]
-    last = last[(cut.at[last] == row_end[last]) & (row_end[last] < n)]
-    _relabel_ends(causes, ranks, row_end[last], cut, last)
+    made = np.flatnonzero(~is_root[reached[1:]])
+    at, by = reached[1:].take(made), reached[:-1].take(made)
+    writer.write(rows.take(at), None if cut.which is None else cut.which.take(by))
 
 
 def split_causes(cols: Columns, rules: Sequence[Rule], timezone: str = "UTC") -> np.ndarray:
@@ -364,15 +425,49 @@ def split_causes(cols: Columns, rules: Sequence[Rule], timezone: str = "UTC") ->
         for rank, rule in enumerate(rules)
         if rule.stateful
     ]
-    # With stateful rules, each start also records the position of the rule that made it.
-    ranks = np.empty(n, dtype=np.int16) if stateful else None
+    stateless = [(rank, rule) for rank, rule in enumerate(rules) if not rule.stateful]
+    stateless += _forced_starts(rules)
     # Later rules first, so earlier rules overwrite: the cause shown is the first rule that fires.
-    stateless = [(rank, rule) for rank, rule in reversed(list(enumerate(rules))) if not rule.stateful]
+    stateless.sort(key=lambda entry: -entry[0])
+    # Each start also records the position of the rule that made it, when a stateful rule listed
+    # before a stateless one may have to name a stateless start.
+    ranks = None
+    if stateful and any(rank > stateful[0].rank for rank, _ in stateless):
+        ranks = np.empty(n, dtype=np.int16)
     for a in range(0, n, BLOCK):
         _stateless_block(cols, stateless, timezone, (a, min(a + BLOCK, n)), causes=causes, ranks=ranks)
-    if ranks is not None and n:
+    if stateful and n:
         _stateful_pass(cols, stateful, causes, ranks)
     return causes
+
+
+class _GapStarts(NamedTuple):
+    """A stateless stand-in for the rows where a stateful rule fires whatever the session so far."""
+
+    gap: int
+    cause: int
+
+    def starts(self, cols: Columns, timezone: str) -> np.ndarray:
+        return inactivity_starts(cols, self.gap, "new")
+
+
+def _forced_starts(rules: Sequence[Rule]) -> list[tuple[int, _GapStarts]]:
+    """Stateless starts standing in for stateful rules that fire on any gap of ``gap_start`` or more.
+
+    A max-duration or fixed-window rule fires on a row whose gap to the previous row is at least its
+    limit, wherever the session began. Taking those rows as stateless starts (at the rule's rank,
+    with its cause) splits the long segments (a user's visits days apart under a 24-hour window)
+    before the ordered pass. Rows that a stateless rule already starts on every such gap (an
+    inactivity timeout shorter than the limit) need no stand-in.
+    """
+    covered = min(
+        (getattr(rule, "gap_start", None) or np.inf for rule in rules if not rule.stateful), default=np.inf
+    )
+    return [
+        (rank, _GapStarts(rule.gap_start, int(rule.cause)))  # type: ignore[union-attr]
+        for rank, rule in enumerate(rules)
+        if rule.stateful and getattr(rule, "gap_start", None) is not None and rule.gap_start < covered  # type: ignore[union-attr]
+    ]
 
 
 def _stateless_block(
@@ -400,7 +495,7 @@ def _stateless_block(
         if ranks is not None:
             _overwrite(ranks[a:b], mask, rank)
     new_user = new_user_starts(view)[a - lo :]
-    _overwrite(out, new_user, SplitCause.NEW_USER)
+    _overwrite(out, new_user, _NEW_USER)
     if ranks is not None:
         _overwrite(ranks[a:b], new_user, -1)
 

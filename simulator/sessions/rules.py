@@ -146,6 +146,11 @@ class Inactivity(_Builtin):
         """Alias of ``timeout`` (milliseconds)."""
         return self.timeout
 
+    @property
+    def gap_start(self) -> int:
+        """The smallest gap to the user's previous event (ms) at which this rule starts a session."""
+        return self.timeout + (self.boundary == "same")
+
     def starts(self, cols: Columns, timezone: str) -> np.ndarray:
         return kernels.inactivity_starts(cols, self.timeout, self.boundary)
 
@@ -190,6 +195,12 @@ class MaxDuration(_Builtin):
     def __post_init__(self) -> None:
         _positive(self.limit, "limit")
 
+    @property
+    def gap_start(self) -> int:
+        """A gap to the user's previous event of at least this (ms) starts a session, whatever the
+        session so far: the kernel takes those rows as stateless starts (shorter segments)."""
+        return self.limit
+
     def next_start(self, cols: Columns, timezone: str) -> NextStart:
         return kernels.elapsed_next_start(cols, self.limit)
 
@@ -214,6 +225,12 @@ class FixedWindow(_Builtin):
 
     def __post_init__(self) -> None:
         _positive(self.length, "length")
+
+    @property
+    def gap_start(self) -> int:
+        """A gap to the user's previous event of at least this (ms) starts a session, whatever the
+        session so far: the kernel takes those rows as stateless starts (shorter segments)."""
+        return self.length
 
     def next_start(self, cols: Columns, timezone: str) -> NextStart:
         return kernels.elapsed_next_start(cols, self.length)

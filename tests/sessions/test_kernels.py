@@ -80,9 +80,13 @@ def _columns(logs: list) -> Columns:
     params=[(0, 3), (1, 7), (kernels.ROUNDS, kernels.BLOCK)], ids=lambda p: f"rounds={p[0]},block={p[1]}"
 )
 def rounds(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    """Also run with 0 and 1 vectorised rounds (pointer doubling finishes) and tiny stateless blocks."""
+    """Also run with 0 and 1 vectorised rounds (pointer doubling finishes), tiny stateless blocks,
+    tiny blocks of segments in the first round, and every binary search split into short and long."""
+    if request.param[0] < kernels.ROUNDS:
+        monkeypatch.setattr(kernels, "_LONG_SEARCH", 2)
     monkeypatch.setattr(kernels, "ROUNDS", request.param[0])
     monkeypatch.setattr(kernels, "BLOCK", request.param[1])
+    monkeypatch.setattr(kernels, "SEGMENTS", request.param[1])
     return request.param[0]
 
 
@@ -144,3 +148,23 @@ def test_empty_log_gives_empty_causes() -> None:
     """No rows, no causes, for stateless and stateful rules alike."""
     cols = Columns(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32))
     assert split_causes(cols, PRESETS["matomo"].rules, "Europe/Berlin").tolist() == []
+
+
+def test_heavy_user_max_duration_mixes_long_and_short_searches() -> None:
+    """A 600-event user (one long binary search) next to short users: a cut every 60 minutes."""
+    heavy = np.arange(600, dtype=np.int64) * MIN
+    light = np.array([0, 50 * MIN, 70 * MIN, 3 * HOUR], dtype=np.int64)
+    cols = Columns(np.repeat(np.arange(4), [600, 4, 4, 4]), np.concatenate((heavy, light, light, light)))
+    causes = split_causes(cols, [MaxDuration(HOUR)])
+    want = reference_causes(cols.user.tolist(), cols.ts.tolist(), None, [MaxDuration(HOUR)])
+    assert causes.tolist() == want
+    assert np.flatnonzero(causes[:600]).tolist() == list(range(0, 600, 60))
+
+
+def test_gap_of_the_window_is_named_by_the_rule_listed_first() -> None:
+    """A 2-day gap ends a 24-hour window, but max_events(2), listed first, names the shared start."""
+    cols = Columns(np.zeros(3, np.int64), np.array([0, MIN, 2 * DAY], np.int64))
+    first = split_causes(cols, [MaxEvents(2), FixedWindow(DAY)])
+    second = split_causes(cols, [FixedWindow(DAY), MaxEvents(2)])
+    assert first.tolist() == [SplitCause.NEW_USER, SplitCause.CONTINUES, SplitCause.MAX_EVENTS]
+    assert second.tolist() == [SplitCause.NEW_USER, SplitCause.CONTINUES, SplitCause.FIXED_WINDOW]
