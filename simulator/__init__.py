@@ -12,15 +12,25 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from simulator.engine import simulate
+from simulator.compare import compare_definitions
+from simulator.engine import iter_chunks, simulate
 from simulator.errors import PluginError, RuleError, ScenarioError, SessionlabError
-from simulator.events import Cause, EventLog, Kind, Loss, Source
-from simulator.expect import Outcome, evaluate
-from simulator.explain import Bridge, clicks_to_sessions
+from simulator.events import Cause, Device, EventLog, Kind, Loss, Source
+from simulator.expect import Outcome, evaluate, evaluate_scenario
+from simulator.explain import Bridge, clicks_to_sessions, split_table
 from simulator.metrics import AdCounts, AnalyticsCounts
+from simulator.report import write_report
 from simulator.result import Result, run, run_log
-from simulator.scenario import Scenario, load_scenario, loads_scenario
-from simulator.sessions import Definition, available_definitions, get_definition, sessionize
+from simulator.scenario import Scenario, json_schema, load_scenario, loads_scenario
+from simulator.sessions import (
+    Definition,
+    available_definitions,
+    available_rules,
+    get_definition,
+    register_rule,
+    sessionize,
+)
+from simulator.stats import compare_observed, replicate
 
 __all__ = [
     "AdCounts",
@@ -28,6 +38,7 @@ __all__ = [
     "Bridge",
     "Cause",
     "Definition",
+    "Device",
     "EventLog",
     "Kind",
     "Loss",
@@ -41,13 +52,23 @@ __all__ = [
     "Source",
     "__version__",
     "available_definitions",
+    "available_rules",
     "clicks_to_sessions",
+    "compare_definitions",
+    "compare_observed",
     "evaluate",
+    "evaluate_scenario",
     "get_definition",
+    "iter_chunks",
+    "json_schema",
     "load_scenario",
     "loads_scenario",
+    "register_rule",
+    "replicate",
     "run",
     "run_log",
     "sessionize",
     "simulate",
+    "split_table",
+    "write_report",
 ]

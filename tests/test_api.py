@@ -20,3 +20,13 @@ def test_readme_documents_every_public_name():
     api = readme.split("## Python API", 1)[1].split("\n## ", 1)[0]
     missing = [n for n in simulator.__all__ if n != "__version__" and f"`{n}" not in api]
     assert missing == []
+
+
+def test_readme_scenario_example_is_a_valid_scenario():
+    """The annotated example in the README's Scenario format section loads and runs."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Scenario format", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    scenario = simulator.loads_scenario(block, "README.md")
+    assert scenario.definitions == ("ga4", "universal_analytics", "ga4_45m", "mine")
+    result = simulator.run(scenario, visitors=200)
+    assert result.metric("sessions", "mine") >= 1
