@@ -3,12 +3,13 @@
 ==========================  ==================================================================
 ``py:pkg.mod:func``         a Python callable ``func(user_id, timestamp_ms, campaign)`` taking numpy
                             columns (int64, int64 epoch ms, str with "" for none) in file order and
-                            returning one session id per row (any dtype)
+                            returning one session id per row (any dtype); a function with a
+                            ``timezone`` parameter also gets the property's zone (``timezone=...``)
 ``cmd:TEMPLATE``            a shell command; ``{input}`` is replaced by a CSV file of the workload,
                             ``{input_parquet}`` by a Parquet file, ``{output}`` by the file to write:
                             one session id per line (optional ``session_id`` header), or CSV rows with
                             a header holding ``user_id``, ``timestamp_ms`` (or ``timestamp``) and
-                            ``session_id``
+                            ``session_id``; ``{timezone}`` is the property's IANA zone
 ``sql:FILE.sql``            a query run by embedded DuckDB over the table ``events(row_id, user_id,
                             timestamp_ms, ts, campaign)`` (``ts`` a UTC TIMESTAMP, ``campaign`` NULL for
                             none) returning ``session_id`` and ``row_id`` (or ``user_id`` and
@@ -22,6 +23,7 @@ Session ids are compared per user, so ids numbered per user (1, 2, 3 for every u
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 import shlex
 import subprocess
@@ -44,7 +46,7 @@ __all__ = ["KINDS", "Sessionizer", "SessionizerError", "parse_sessionizer"]
 
 KINDS = ("py", "cmd", "sql", "builtin")
 BUILTIN_NAMES = (*baselines.BUILTINS, "duckdb")
-_PLACEHOLDERS = {"input", "input_parquet", "output"}
+_PLACEHOLDERS = {"input", "input_parquet", "output", "timezone"}
 _SYNTAX = "expected [LABEL=]KIND:VALUE with KIND one of py, cmd, sql, builtin (e.g. builtin:duckdb)"
 
 
@@ -173,10 +175,20 @@ def _check_py(spec: str, value: str) -> None:
     _load_callable(spec, value)
 
 
+def _takes_timezone(func: Callable[..., Any]) -> bool:
+    """Whether ``func`` accepts a ``timezone`` keyword (named, or through ``**kwargs``)."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):  # some builtins have no signature
+        return False
+    return any(p.name == "timezone" or p.kind is p.VAR_KEYWORD for p in params)
+
+
 def _prepare_py(sz: Sessionizer, wl: Workload, definition: str, workdir: Path, limit: float | None):
     func = _load_callable(sz.spec, sz.value)
     cols = (wl.user_id.copy(), wl.timestamp_ms.copy(), wl.campaign.copy())
-    return (lambda: func(*cols)), (lambda raw: raw)
+    kwargs = {"timezone": wl.timezone} if _takes_timezone(func) else {}
+    return (lambda: func(*cols, **kwargs)), (lambda raw: raw)
 
 
 # ---- builtin ----------------------------------------------------------------------------------
@@ -201,7 +213,8 @@ def _prepare_builtin(sz: Sessionizer, wl: Workload, definition: str, workdir: Pa
     users, ts = wl.user_id.copy(), wl.timestamp_ms.copy()
     if sz.value == "sessionlab":
         codes = wl.campaign_codes()
-        return (lambda: sessionize(users, ts, definition, codes)), (lambda raw: raw)
+        tz = wl.timezone
+        return (lambda: sessionize(users, ts, definition, codes, timezone=tz)), (lambda raw: raw)
     func = baselines.bind(sz.value, definition)
     camp = wl.campaign.copy()
     return (lambda: func(users, ts, camp)), (lambda raw: raw)
@@ -217,7 +230,7 @@ def _check_cmd(spec: str, value: str) -> None:
         raise SessionizerError(
             spec,
             f"unknown placeholder {{{sorted(unknown)[0]}}}; allowed: "
-            "{input}, {input_parquet}, {output}",
+            "{input}, {input_parquet}, {output}, {timezone}",
         )
     if "output" not in names or not names & {"input", "input_parquet"}:
         raise SessionizerError(spec, "a command needs {output} and {input} (CSV) or {input_parquet}")
@@ -243,7 +256,7 @@ def _input_file(wl: Workload, workdir: Path, name: str) -> Path:
 
 
 def _prepare_cmd(sz: Sessionizer, wl: Workload, definition: str, workdir: Path, limit: float | None):
-    subs = {"output": workdir / "sessions.out"}
+    subs: dict[str, Any] = {"output": workdir / "sessions.out", "timezone": wl.timezone}
     if "{input}" in sz.value:
         subs["input"] = _input_file(wl, workdir, "events.csv")
     if "{input_parquet}" in sz.value:

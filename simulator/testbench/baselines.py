@@ -37,10 +37,18 @@ def _campaign_codes(campaign: np.ndarray) -> np.ndarray:
 
 
 def sessionlab_ids(
-    user_id: np.ndarray, timestamp_ms: np.ndarray, campaign: np.ndarray, *, definition: str
+    user_id: np.ndarray,
+    timestamp_ms: np.ndarray,
+    campaign: np.ndarray,
+    *,
+    definition: str,
+    timezone: str = "UTC",
 ) -> np.ndarray:
-    """sessionlab's own ``sessionize`` (the reference), with campaign names turned into codes."""
-    return sessionize(user_id, timestamp_ms, definition, _campaign_codes(campaign))
+    """sessionlab's own ``sessionize`` (the reference), with campaign names turned into codes.
+
+    ``timezone`` is the property's zone, used by midnight rules that do not name their own.
+    """
+    return sessionize(user_id, timestamp_ms, definition, _campaign_codes(campaign), timezone=timezone)
 
 
 def numpy_ids(
@@ -126,6 +134,7 @@ def need(module: str):
 
 
 #: Built-in Python baselines: name -> function(user_id, timestamp_ms, campaign, *, definition).
+#: Only ``sessionlab`` takes ``timezone`` (the others implement one inactivity rule).
 #: ``duckdb`` is a SQL baseline (see :func:`duckdb_query`), handled by the SQL adapter.
 BUILTINS: dict[str, Callable[..., np.ndarray]] = {
     "sessionlab": sessionlab_ids,

@@ -209,9 +209,10 @@ def bench(
     for size in sizes:
         path = _workload_dir(out, size, profile, seed, timezone)
         wl = load_workload(path)
-        expected = len(
-            np.unique(sessionlab_ids(wl.user_id, wl.timestamp_ms, wl.campaign, definition=definition))
+        ref = sessionlab_ids(
+            wl.user_id, wl.timestamp_ms, wl.campaign, definition=definition, timezone=wl.timezone
         )
+        expected = len(np.unique(ref))
         row = {
             sz.spec: Measurement(sz.spec, sz.label, size, sessions_expected=expected) for sz in sessionizers
         }

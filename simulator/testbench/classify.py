@@ -52,11 +52,12 @@ class RuleParams:
     midnight_zones: tuple[str, ...] = ()
     campaign: bool = False
     caps: tuple[str, ...] = ()  #: names of cap rules (max_duration, max_events, fixed_window)
+    midnight: bool = False  #: has a midnight rule (zones it names are in ``midnight_zones``)
 
 
 def rule_params(definition: str) -> RuleParams:
     """Read timeouts, midnight zones, campaign and cap rules from a definition's rule records."""
-    timeouts, zones, caps, campaign = [], [], [], False
+    timeouts, zones, caps, campaign, midnight = [], [], [], False, False
     for rule in get_definition(definition).rules:
         name = str(getattr(rule, "name", type(rule).__name__)).lower()
         values = (
@@ -67,12 +68,13 @@ def rule_params(definition: str) -> RuleParams:
         if name == "inactivity":
             timeouts.append(int(rule.timeout_ms))
         elif name == "midnight":
+            midnight = True
             zones += [v for v in values.values() if isinstance(v, str) and v]
         elif name.startswith("campaign"):
             campaign = True
         elif name in {"max_duration", "max_events", "fixed_window"}:
             caps.append(name)
-    return RuleParams(tuple(timeouts), tuple(zones), campaign, tuple(caps))
+    return RuleParams(tuple(timeouts), tuple(zones), campaign, tuple(caps), midnight)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +176,10 @@ def classify(
 ) -> Finding | None:
     """Classify how one user's candidate partition differs from the reference; None if it does not.
 
-    The earliest differing session start that fits exactly one class decides; when every differing
-    start is ambiguous, the earliest one is returned with its ``alternatives``.
+    The earliest differing session start decides (later ones are often its consequences: a wrong
+    split moves the campaign or duration state the next rules see). When it fits several classes
+    it is returned with its ``alternatives``, and :func:`~simulator.testbench.conform.conform`
+    assigns the user to the class most unambiguous users show.
 
     Parameters
     ----------
@@ -197,13 +201,7 @@ def classify(
     diff = np.flatnonzero((r[1:] != r[:-1]) != (k[1:] != k[:-1])) + 1
     if not len(diff):
         return Finding("other", "the candidate's sessions interleave in time", 0)
-    first = None
-    for d in diff.tolist():
-        found = _at_row(d, rows, params, timezone)
-        if not found.alternatives:
-            return found
-        first = first or found
-    return first
+    return _at_row(int(diff[0]), rows, params, timezone)
 
 
 def _features(d: int, rows: _Rows, params: RuleParams, timezone: str, who: str) -> list[tuple[str, str]]:
@@ -218,17 +216,23 @@ def _features(d: int, rows: _Rows, params: RuleParams, timezone: str, who: str) 
     if gap in params.timeouts_ms:
         sentence = f"gap of exactly {format_duration(gap)}: {who} starts a new session, {other} does not"
         out.append(("boundary", sentence))
+    # the reference splits only by its own rules: no midnight or campaign class where it has none
+    candidate = who == "the candidate"
     zones = _date_changes(
         int(t[d - 1]), int(t[d]), list(dict.fromkeys(["UTC", timezone, *params.midnight_zones]))
     )
-    if zones:
-        rule = ", ".join(params.midnight_zones) or "no midnight rule"
+    if zones and (candidate or params.midnight):
+        rule = (
+            "midnight in " + (", ".join(params.midnight_zones) or f"the property's zone, {timezone}")
+            if params.midnight
+            else "no midnight rule"
+        )
         sentence = (
             f"{who} starts a session where the date changes in {' and '.join(zones)} "
             f"(gap {format_duration(gap)}; the definition has {rule})"
         )
         out.append(("midnight", sentence))
-    if c[d] != c[d - 1]:
+    if c[d] != c[d - 1] and (candidate or params.campaign):
         out.append(
             ("campaign", f"campaign {c[d - 1] or '(none)'} -> {c[d] or '(none)'}: {who} starts a new session")
         )

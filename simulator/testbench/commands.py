@@ -19,7 +19,8 @@ from simulator.testbench.adapters import parse_sessionizer
 from simulator.testbench.bench import bench, machine, parse_sizes, plot, render_table
 from simulator.testbench.conform import conform, render_text, write_outputs
 from simulator.testbench.profiles import PROFILES
-from simulator.testbench.workload import DEFAULT_TIMEZONE, generate, load_workload, write_workload
+from simulator.testbench.simulated import from_scenario
+from simulator.testbench.workload import DEFAULT_TIMEZONE, Workload, generate, load_workload, write_workload
 
 __all__ = ["add_bench", "add_conform", "add_workload"]
 
@@ -40,24 +41,54 @@ def _count(text: str) -> int:
     return int(value)
 
 
-def _add_workload_args(p: argparse.ArgumentParser, *, required: bool, profile: str) -> None:
-    p.add_argument("--events", type=_count, required=required, metavar="N", help="number of events (rows)")
-    p.add_argument("--users", type=_count, required=required, metavar="U", help="number of distinct users")
+def _add_workload_args(p: argparse.ArgumentParser, *, profile: str) -> None:
+    p.add_argument("--events", type=_count, metavar="N", help="number of events (rows)")
+    p.add_argument("--users", type=_count, metavar="U", help="number of distinct users")
     p.add_argument(
         "--profile", default=profile, metavar="NAME", help=f"{', '.join(PROFILES)} (default {profile})"
     )
-    p.add_argument("--seed", type=int, default=0, help="workload seed (default 0)")
-    p.add_argument("--timezone", metavar="TZ", help=f"the property's time zone (default {DEFAULT_TIMEZONE})")
+    p.add_argument(
+        "--scenario", type=Path, metavar="FILE", help="use the tracked hits of this simulated scenario"
+    )
+    p.add_argument(
+        "--visitors", type=_count, metavar="N", help="with --scenario: override [population] visitors"
+    )
+    p.add_argument("--seed", type=int, help="workload seed (default 0; with --scenario, the scenario's)")
+    p.add_argument(
+        "--timezone",
+        metavar="TZ",
+        help=f"the property's time zone (default {DEFAULT_TIMEZONE}; with --scenario, the scenario's)",
+    )
+
+
+def _workload_from_args(args: argparse.Namespace, *, events: int | None, users: int | None) -> Workload:
+    """A scenario's hits (``--scenario``) or a profile workload of ``events`` rows and ``users`` users."""
+    if args.scenario is not None:
+        if args.events is not None or args.users is not None:
+            raise SessionlabError("--scenario: give either --scenario or --events/--users, not both")
+        return from_scenario(args.scenario, seed=args.seed, visitors=args.visitors, timezone=args.timezone)
+    if args.visitors is not None:
+        raise SessionlabError("--visitors: only with --scenario (a profile workload takes --events/--users)")
+    if events is None or users is None:
+        raise SessionlabError("workload: give --events N and --users U (with --profile), or --scenario FILE")
+    seed = 0 if args.seed is None else args.seed
+    return generate(events, users, args.profile, seed, timezone=args.timezone or DEFAULT_TIMEZONE)
+
+
+def _describe(wl: Workload) -> str:
+    """``profile edge-cases, seed 1`` or ``scenario google_ads_vs_ga4, seed 42, 4,000 visitors``."""
+    m = wl.meta
+    if m.get("source") == "scenario":
+        return f"scenario {m['scenario']}, seed {m['seed']}, {m['visitors']:,} visitors"
+    return f"profile {m['profile']}, seed {m['seed']}"
 
 
 def _cmd_workload(args: argparse.Namespace) -> int:
-    wl = generate(
-        args.events, args.users, args.profile, args.seed, timezone=args.timezone or DEFAULT_TIMEZONE
-    )
+    wl = _workload_from_args(args, events=args.events, users=args.users)
     digests = write_workload(wl, args.out)
     print(
-        f"wrote {args.events:,} events of {args.users:,} users "
-        f"(profile {args.profile}, seed {args.seed}) to {args.out}"
+        f"wrote {wl.meta['events']:,} events of {wl.meta['users']:,} users "
+        f"({_describe(wl)}, time zone {wl.timezone}) to {args.out}"
     )
     for name in ("events.csv", "events.parquet"):
         if name in digests:
@@ -73,10 +104,11 @@ def add_workload(sub: argparse._SubParsersAction) -> None:
         "workload",
         help="write a seeded event log built to exercise sessionizers",
         description="Write a seeded event log (events.csv, events.parquet with pyarrow, workload.json) "
-        "full of the cases sessionizers get wrong. Profiles: "
+        "full of the cases sessionizers get wrong (--events, --users, --profile), or the tracked "
+        "analytics hits of a simulated scenario (--scenario). Profiles: "
         + "; ".join(f"{name}: {prof.summary}" for name, prof in PROFILES.items()),
     )
-    _add_workload_args(p, required=True, profile="edge-cases")
+    _add_workload_args(p, profile="edge-cases")
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="directory to write into")
     p.set_defaults(func=_cmd_workload)
 
@@ -85,13 +117,12 @@ def _cmd_conform(args: argparse.Namespace) -> int:
     get_definition(args.definition)  # an unknown name fails before any work
     sz = parse_sessionizer(args.sessionizer)
     if args.workload is not None:
-        if args.events is not None or args.users is not None:
-            raise SessionlabError("--workload: give either --workload or --events/--users, not both")
-        wl = load_workload(args.workload, args.timezone)
+        if args.events is not None or args.users is not None or args.scenario is not None:
+            raise SessionlabError("--workload: give either --workload or --events/--users or --scenario")
+        wl = load_workload(args.workload, args.timezone)  # its recorded time zone unless --timezone
     else:
         events = args.events or 10_000
-        users = args.users or max(1, events // 20)
-        wl = generate(events, users, args.profile, args.seed, timezone=args.timezone or DEFAULT_TIMEZONE)
+        wl = _workload_from_args(args, events=events, users=args.users or max(1, events // 20))
     res = conform(wl, sz, args.definition, time_limit=args.time_limit)
     written = write_outputs(res, args.out, wl.timezone)
     if args.json:
@@ -123,7 +154,7 @@ def add_conform(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--workload", type=Path, metavar="DIR|CSV", help="a workload directory or CSV (e.g. a counterexample)"
     )
-    _add_workload_args(p, required=False, profile="edge-cases")
+    _add_workload_args(p, profile="edge-cases")
     p.add_argument(
         "--time-limit", type=float, metavar="S", help="seconds allowed per sessionizer run (cmd only)"
     )

@@ -65,7 +65,9 @@ def conform(
 ) -> ConformResult:
     """Compare ``sessionizer`` with ``definition`` on ``wl``; classify and shrink the differences."""
     params = rule_params(definition)
-    ref = sessionlab_ids(wl.user_id, wl.timestamp_ms, wl.campaign, definition=definition)
+    ref = sessionlab_ids(
+        wl.user_id, wl.timestamp_ms, wl.campaign, definition=definition, timezone=wl.timezone
+    )
     cand = sessionizer(wl, definition, time_limit)
     agr, bad = agreement(wl.user_id, ref, cand)
     examples: list[Counterexample] = []
@@ -180,7 +182,8 @@ def timeline_table(ce: Counterexample, timezone: str) -> list[str]:
 def render_text(res: ConformResult, timezone: str, written: dict[str, Path] | None = None) -> str:
     """The human-readable report."""
     a, meta = res.agreement, res.workload
-    what = ", ".join(f"{k} {meta[k]}" for k in ("profile", "events", "users", "seed") if k in meta)
+    keys = ("scenario", "profile", "events", "users", "seed")
+    what = ", ".join(f"{k} {meta[k]}" for k in keys if k in meta)
     lines = [
         f"conform: {res.sessionizer} against definition {res.definition!r}" + (f" ({what})" if what else ""),
         f"events in identical sessions: {a.events_agree:,} of {a.events:,} "

@@ -2,7 +2,9 @@
 
 The search is delta debugging (Zeller's ddmin) over the user's rows, then simplification of what is
 left: round the first timestamp, shrink each gap to 0 / 1 s / 1 min or round it, clear campaigns --
-each step kept only if the difference is still there *and of the same class*. Every candidate of a step
+each step kept only if the difference is still there *and of the same class*. A ``max_duration``
+example is then respaced to rows exactly a timeout apart and ddmin'ed again (the fewest rows a long
+session can have). Every candidate of a step
 is evaluated in one batch: all candidate timelines become distinct users of one workload, so each step
 costs one reference run and one or two candidate runs however many candidates it has (one extra run
 with rows in time order tells ``ordering`` apart). The result is checked once more on its own.
@@ -74,7 +76,9 @@ class Oracle:
         self, timelines: Sequence[Timeline]
     ) -> list[tuple[np.ndarray, np.ndarray, Finding | None]]:
         wl, bounds = self._batch(timelines)
-        ref = sessionlab_ids(wl.user_id, wl.timestamp_ms, wl.campaign, definition=self.definition)
+        ref = sessionlab_ids(
+            wl.user_id, wl.timestamp_ms, wl.campaign, definition=self.definition, timezone=self.timezone
+        )
         cand = self.sessionizer(wl, self.definition, self.time_limit)
         self.calls += 1
         order = np.lexsort((wl.timestamp_ms, wl.user_id))
@@ -188,6 +192,23 @@ def _simplify_campaigns(tl: Timeline, holds: Callable) -> Timeline:
     return tl
 
 
+def _regular(tl: Timeline, timeouts_ms: tuple[int, ...], holds: Callable) -> Timeline:
+    """For a long session: the same span in rows exactly a timeout apart (or a minute less), if that holds.
+
+    Removing a row of a long session opens a gap beyond the timeout, so ddmin alone cannot go
+    below the rows the original gaps need; evenly spaced rows at the largest gap that keeps the
+    session need the fewest.
+    """
+    t = np.sort(tl.ts)
+    span, variants = int(t[-1] - t[0]), []
+    for gap in dict.fromkeys(g for timeout in timeouts_ms for g in (timeout, timeout - _MIN) if g > 0):
+        n = -(-span // gap) + 1
+        if n < len(tl):
+            ts = t[0] + gap * np.arange(n, dtype=np.int64)
+            variants.append(Timeline(ts, np.full(n, "", dtype=tl.campaign.dtype)))
+    return _first_holding(tl, variants, holds)
+
+
 def _session_numbers(ids: np.ndarray, ts: np.ndarray) -> np.ndarray:
     """Sessions numbered 1, 2, ... in order of their first event."""
     order = np.argsort(ts, kind="stable")
@@ -211,6 +232,12 @@ def shrink(tl: Timeline, finding: Finding, oracle: Oracle, user_id: int = 0) -> 
         ddmin(list(range(len(small))), lambda subsets: holds([small.take(s) for s in subsets]))
     )
     small = _simplify_campaigns(_simplify_times(small, holds), holds)
+    if target == "max_duration" and oracle.params.timeouts_ms:
+        regular = _regular(small, oracle.params.timeouts_ms, holds)
+        if regular is not small:
+            small = regular.take(
+                ddmin(list(range(len(regular))), lambda subsets: holds([regular.take(s) for s in subsets]))
+            )
     ref, cand, found = oracle.run([small])[0]
     verified = fits(found)
     return Counterexample(

@@ -19,7 +19,8 @@ def test_workload_command_writes_the_files(tmp_path, capsys):
     )
     assert (tmp_path / "events.csv").read_text().startswith("user_id,timestamp_ms,timestamp,campaign\n")
     assert json.loads((tmp_path / "workload.json").read_text())["events"] == 1000
-    assert "wrote 1,000 events of 50 users (profile realistic, seed 0)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "wrote 1,000 events of 50 users (profile realistic, seed 0, time zone America/New_York)" in out
 
 
 def test_conform_exits_1_and_the_counterexample_reproduces(tmp_path, capsys, wrong_module):
