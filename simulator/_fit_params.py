@@ -9,9 +9,9 @@ A path names one number of the stochastic sections::
 
 A :class:`Param` writes a value into a copy of the raw TOML dictionary; the scenario is then rebuilt by
 the normal loader (:func:`simulator.scenario.scenario_from_dict`), so every bound of the schema applies.
-The optimiser works in a unit interval per parameter: linear between the schema's bounds when both are
-finite, logarithmic over ``[start / 10, start * 10]`` (clipped to the bounds) when the schema has no
-upper bound.
+The optimiser works in a unit interval per parameter: linear between the schema's bounds when they are
+``[0, hi]``, logarithmic over ``[start / 10, start * 10]`` (clipped to the bounds) when the schema has no
+upper bound or a lower bound above zero (a CTR, a page count, a duration).
 """
 
 from __future__ import annotations
@@ -78,14 +78,15 @@ class Param:
 
     @property
     def log_scale(self) -> bool:
-        return self.hi is None
+        """No upper bound, or a lower bound above 0 (a CTR is > 0): searched on a log scale."""
+        return self.hi is None or self.lo > 0
 
     def search_range(self) -> tuple[float, float]:
         """The value at unit 0 and at unit 1."""
-        if self.hi is not None:
-            return self.lo, self.hi
-        low = max(self.start / _LOG_SPAN, self.lo)
-        return low, self.start * _LOG_SPAN
+        if not self.log_scale:
+            return self.lo, self.hi  # type: ignore[return-value]
+        high = self.start * _LOG_SPAN
+        return max(self.start / _LOG_SPAN, self.lo), high if self.hi is None else min(high, self.hi)
 
     def value(self, u: float) -> float:
         """The parameter value at ``u`` in [0, 1] (rounded for whole-number parameters)."""
@@ -299,8 +300,8 @@ def resolve_params(paths: list[str], doc: dict[str, Any], file: str) -> list[Par
             raise ScenarioError(
                 file,
                 f"--fit {given}",
-                f"starts at {param.start:g}: a parameter without an upper bound is searched over "
-                "[start / 10, start * 10]; set a positive starting value in the file",
+                f"starts at {param.start:g}: this parameter is searched over [start / 10, start * 10]; "
+                "set a positive starting value in the file",
             )
         out.append(param)
     return out

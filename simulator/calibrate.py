@@ -303,7 +303,6 @@ class _Model:
         self.doc, self.file, self.params, self.definition = doc, file, params, definition
         self.keys: list[str] | None = None
         self.cache: dict[tuple[tuple[float, ...], int], np.ndarray] = {}
-        self.points: set[tuple[float, ...]] = set()
 
     def scenario(self, u: np.ndarray) -> Scenario:
         doc = copy.deepcopy(self.doc)
@@ -324,7 +323,6 @@ class _Model:
     def values(self, u: np.ndarray, seeds: tuple[int, ...]) -> np.ndarray:
         """Per-seed values, shape (len(seeds), len(keys)); raises ScenarioError if the loader rejects u."""
         point = tuple(round(float(x), 12) for x in np.clip(u, 0.0, 1.0))
-        self.points.add(point)
         missing = [s for s in dict.fromkeys(seeds) if (point, s) not in self.cache]
         if missing:
             scenario = self.scenario(np.array(point))
@@ -430,7 +428,11 @@ def calibrate(
     obs_cols = [model.column(k) for k in obs_keys]
     observed = np.array([v for _, v in scenario.observed], dtype=np.float64)
 
+    calls = 0
+
     def objective(u: np.ndarray) -> float:
+        nonlocal calls
+        calls += 1
         try:
             means = np.nanmean(model.values(u, seeds)[:, obs_cols], axis=0)
         except ScenarioError:
@@ -439,7 +441,7 @@ def calibrate(
 
     start = np.array([p.unit(p.start) for p in params])
     u_hat, converged, message, method = _fit(objective, start, max_evals)
-    evaluations = len(model.points)
+    evaluations = calls
     at_hat = model.values(u_hat, seeds)
     jac = _jacobian(model, u_hat, seeds)
     fresh_vals = model.values(u_hat, fresh) if bootstrap else np.empty((0, len(model.keys or [])))
