@@ -366,13 +366,23 @@ def _fit(objective: Any, start: np.ndarray, max_evals: int) -> tuple[np.ndarray,
 
 
 def _jacobian(model: _Model, u: np.ndarray, seeds: tuple[int, ...]) -> np.ndarray:
-    """d mean / d u at ``u`` by central differences with the fitting seeds; shape (keys, params)."""
+    """d mean / d u at ``u`` by central differences with the fitting seeds; shape (keys, params).
+
+    One-sided at a bound, or where the loader rejects a side (e.g. campaign shares above 1).
+    """
+    center = np.nanmean(model.values(u, seeds), axis=0)
     cols = []
     for j in range(len(u)):
-        up, down = u.copy(), u.copy()
-        up[j], down[j] = min(u[j] + _STEP, 1.0), max(u[j] - _STEP, 0.0)
-        diff = np.nanmean(model.values(up, seeds), axis=0) - np.nanmean(model.values(down, seeds), axis=0)
-        cols.append(diff / (up[j] - down[j]))
+        ends = []
+        for step in (_STEP, -_STEP):
+            point = u.copy()
+            point[j] = min(max(u[j] + step, 0.0), 1.0)
+            try:
+                ends.append((point[j], np.nanmean(model.values(point, seeds), axis=0)))
+            except ScenarioError:
+                ends.append((u[j], center))
+        (hi_u, hi_mean), (lo_u, lo_mean) = ends
+        cols.append((hi_mean - lo_mean) / (hi_u - lo_u) if hi_u > lo_u else np.zeros_like(center))
     return np.nan_to_num(np.stack(cols, axis=1))
 
 

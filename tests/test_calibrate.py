@@ -274,3 +274,17 @@ def test_cli_bad_input_exits_2_with_one_line(write_scenario, capsys, tmp_path: P
     bare.write_text(_text(visitors=300), encoding="utf-8")
     assert main(["calibrate", str(bare), "--fit", "tracking.consent"]) == ExitCode.SCENARIO_ERROR
     assert "observed: nothing to calibrate against: add an [observed] table" in capsys.readouterr().err
+
+
+def test_candidates_the_loader_rejects_are_avoided(write_scenario) -> None:
+    """Shares may not add up to more than 1: a truth next to that limit is found without an error."""
+    social = '\n[[campaign]]\nname = "social"\nshare = 0.3\nctr = 0.02\n'
+    truth = _text(visitors=800).replace("share = 0.6", "share = 0.7") + social
+    observed = _report(truth, ("ads.clicks",))
+    path = write_scenario(_text(visitors=800).replace("share = 0.6", "share = 0.2") + social + observed)
+    cal = calibrate(path, ["campaign[search].share"], replications=3, max_evals=30, bootstrap=5)
+    (fit,) = cal.fitted
+    assert cal.converged
+    assert fit.identified
+    assert fit.value == pytest.approx(0.7, abs=0.05)
+    assert fit.value <= 0.7 + 1e-9
