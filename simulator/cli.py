@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from simulator import __version__
+from simulator.calibrate import calibrate, render_calibration
 from simulator.engine import DEFAULT_CHUNK, iter_chunks
 from simulator.errors import ScenarioError, SessionlabError
 from simulator.events import EventLog
@@ -134,6 +135,23 @@ def _cmd_compare(args: argparse.Namespace) -> ExitCode:
         if all(c.verdict.startswith("consistent") for c in checks)
         else ExitCode.EXPECTATIONS_FAILED
     )
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> ExitCode:
+    paths = [p for given in args.fit for p in given.split(",") if p.strip()]
+    if not paths:
+        raise ScenarioError(args.file, "--fit", "expected parameter paths like tracking.consent")
+    cal = calibrate(
+        args.file,
+        paths,
+        replications=args.replications,
+        max_evals=args.max_evals,
+        bootstrap=args.bootstrap,
+        confidence=args.confidence,
+        seed=args.seed,
+    )
+    sys.stdout.write(json.dumps(cal.to_dict(), indent=2) + "\n" if args.json else render_calibration(cal))
+    return ExitCode.OK if cal.ok else ExitCode.EXPECTATIONS_FAILED
 
 
 def _cmd_schema(args: argparse.Namespace) -> ExitCode:
@@ -309,6 +327,35 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_compare)
 
 
+def _add_calibrate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "calibrate",
+        help="fit unknown scenario parameters to the [observed] numbers of real reports",
+        description="Estimate the parameters named with --fit so that the simulation matches [observed] "
+        "(scipy.optimize, the same seeds for every candidate), with bootstrap intervals and a comparison "
+        "with documented typical ranges. Exit 0 when the fit converged and explains every observed "
+        "number, 1 otherwise, 2 on bad input.",
+    )
+    p.add_argument("file", help="scenario file (TOML) with [population] and [observed] tables")
+    p.add_argument(
+        "--fit",
+        action="append",
+        required=True,
+        metavar="PATHS",
+        help="comma-separated parameter paths: tracking.consent, behavior.patience.median, "
+        "campaign[NAME].ctr, ... (repeatable)",
+    )
+    p.add_argument(
+        "--replications", type=_replications, default=8, metavar="R", help="seeds per candidate (8)"
+    )
+    p.add_argument("--max-evals", type=_positive, default=40, metavar="N", help="most candidates tried (40)")
+    p.add_argument("--bootstrap", type=_count, default=20, metavar="B", help="bootstrap draws (20)")
+    p.add_argument("--confidence", type=_confidence, default=0.95, help="level of the intervals (0.95)")
+    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=_cmd_calibrate)
+
+
 def _add_schema(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "schema",
@@ -331,6 +378,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_conform,
     _add_bench,
     _add_simulate,
+    _add_calibrate,
 )
 
 

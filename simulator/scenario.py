@@ -61,6 +61,7 @@ __all__ = [
     "json_schema",
     "load_scenario",
     "loads_scenario",
+    "scenario_from_dict",
 ]
 
 #: Step actions and the keys each one accepts (besides ``do``, ``at``, ``after``, ``note``).
@@ -416,6 +417,20 @@ def loads_scenario(text: str, path: str = "<string>") -> Scenario:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(path, "", f"not valid TOML: {err}") from None
+    return scenario_from_dict(doc, path)
+
+
+def scenario_from_dict(doc: dict[str, Any], path: str = "<dict>") -> Scenario:
+    """Validate a parsed TOML document (``tomllib`` types) and build a :class:`Scenario`.
+
+    The seam for changing values before validation (``sessionlab calibrate`` overrides parameters
+    this way), so every bound of the schema still applies. ``doc`` is not modified.
+
+    Raises
+    ------
+    ScenarioError
+        With ``path``, the key path and what is allowed, for any problem in the document.
+    """
     return _build(SCHEMA(doc, Ctx(path)), path)
 
 

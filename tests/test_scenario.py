@@ -254,3 +254,20 @@ def test_scenario_files_never_execute_code(write_scenario):
     """A string that looks like code stays a string: a name, never evaluated."""
     path = write_scenario(HEAD.replace('"t"', "\"__import__('os').system('false')\"") + JOURNEY)
     assert load_scenario(path).name == "__import__('os').system('false')"
+
+
+def test_scenario_from_dict_validates_a_parsed_document_like_the_text():
+    """A parsed TOML dict builds the same Scenario as the text, is not modified, and is validated."""
+    import copy
+    import tomllib
+
+    from simulator.scenario import scenario_from_dict
+
+    text = "[scenario]\nname = 'd'\n[population]\nvisitors = 10\n[tracking]\nconsent = 0.5\n"
+    doc = tomllib.loads(text)
+    before = copy.deepcopy(doc)
+    assert scenario_from_dict(doc, "d.toml") == loads_scenario(text, "d.toml")
+    assert doc == before
+    doc["tracking"]["consent"] = 2
+    with pytest.raises(ScenarioError, match=r"^d\.toml: tracking\.consent: expected a fraction"):
+        scenario_from_dict(doc, "d.toml")
