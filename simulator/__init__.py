@@ -12,6 +12,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from simulator.calibrate import calibrate
 from simulator.compare import compare_definitions
 from simulator.engine import iter_chunks, simulate
 from simulator.errors import PluginError, RuleError, ScenarioError, SessionlabError
@@ -53,6 +54,7 @@ __all__ = [
     "__version__",
     "available_definitions",
     "available_rules",
+    "calibrate",
     "clicks_to_sessions",
     "compare_definitions",
     "compare_observed",
