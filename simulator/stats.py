@@ -236,7 +236,9 @@ class ObservedCheck:
     ``p_value`` is two-sided, ``min(1, 2 · min(P(sim <= obs), P(sim >= obs)))`` with the
     ``(k + 1) / (n + 1)`` Monte-Carlo correction, so it is never 0 from finitely many runs — except
     when every replication gives the same value (a deterministic setup): then p is 1 if the
-    observation equals it and 0 otherwise.
+    observation equals it and 0 otherwise. Beyond every simulated value the rank test cannot go
+    below ``2 / (n + 1)``; there, with at least five replications, ``p_value`` comes from a normal
+    approximation of the simulated values (``2 · P(Z > |z|)``), and the verdict says so.
     """
 
     key: str
@@ -257,6 +259,10 @@ class ObservedCheck:
         return {k: round(v, 9) if isinstance(v, float) else v for k, v in out.items()}
 
 
+#: Replications needed before a normal approximation judges an observation beyond every value.
+_MIN_FOR_NORMAL = 5
+
+
 def check_observed(values: np.ndarray, observed: float, key: str, confidence: float = 0.95) -> ObservedCheck:
     """Compare one observed number with its simulated values (NaN = no value in that replication)."""
     sim = values[~np.isnan(values)]
@@ -272,13 +278,23 @@ def check_observed(values: np.ndarray, observed: float, key: str, confidence: fl
         p_value = 1.0 if math.isclose(observed, sim[0], rel_tol=1e-9, abs_tol=1e-12) else 0.0
     tail = (1 - confidence) / 2
     low, high = (float(q) for q in np.quantile(sim, [tail, 1 - tail]))
-    if p_value >= 1 - confidence and (below == n or below + equal == 0):
+    outside = below == n or below + equal == 0
+    note = ""
+    if outside and p_value > 0 and n >= _MIN_FOR_NORMAL:
+        # The rank test cannot go below 2 / (n + 1): beyond every simulated value, judge by a normal
+        # approximation of the simulated distribution (counts over many visitors are close to normal).
+        z = (observed - float(sim.mean())) / float(sim.std(ddof=1))
+        p_value = float(min(1.0, 2 * sps.norm.sf(abs(z))))
+        note = f" (z = {z:+.1f}, normal approximation: outside all {n} simulated values)"
+    if p_value >= 1 - confidence and outside:
         verdict = f"inconclusive: outside all {n} simulated values; run more replications"
     elif p_value >= 1 - confidence:
         verdict = "consistent: the simulated setup explains this number"
     else:
         side = "below" if p_le < p_ge else "above"
-        verdict = f"not explained: the report is {side} what the setup produces (p < {1 - confidence:g})"
+        verdict = (
+            f"not explained: the report is {side} what the setup produces (p < {1 - confidence:g}){note}"
+        )
     return ObservedCheck(key, observed, n, float(sim.mean()), low, high, percentile, p_value, verdict)
 
 

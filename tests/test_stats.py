@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
@@ -171,14 +172,27 @@ def test_check_observed_percentile_and_two_sided_p_value() -> None:
 
 
 def test_check_observed_far_outside_is_not_explained() -> None:
-    """An observation above all 99 simulated values has p = 2/100 and is flagged at 95 %."""
+    """Beyond all simulated values p comes from a normal approximation: z = (obs - mean) / sd."""
     sim = np.random.default_rng(2).normal(100, 5, 99)
     check = check_observed(sim, 1000.0, "ads.clicks")
-    assert check.p_value == pytest.approx(2 / 100)
+    z = (1000.0 - sim.mean()) / sim.std(ddof=1)
+    assert check.p_value == pytest.approx(2 * scipy.stats.norm.sf(z))
     assert check.percentile == 100.0
     assert check.verdict.startswith("not explained: the report is above")
+    assert f"z = +{z:.1f}" in check.verdict
     few = check_observed(sim[:9], 1000.0, "ads.clicks")
-    assert few.verdict.startswith("inconclusive: outside all 9 simulated values")
+    assert few.verdict.startswith("not explained: the report is above")
+
+
+def test_check_observed_just_outside_few_values_is_inconclusive() -> None:
+    """Just beyond the largest of a few values (|z| < 2), or with under 5 values: inconclusive."""
+    sim = np.array([90.0, 95.0, 100.0, 105.0, 110.0])
+    near = check_observed(sim, 111.0, "k")
+    assert near.p_value == pytest.approx(2 * scipy.stats.norm.sf((111.0 - 100.0) / sim.std(ddof=1)))
+    assert near.verdict.startswith("inconclusive: outside all 5 simulated values")
+    tiny = check_observed(sim[:4], 1000.0, "k")
+    assert tiny.p_value == pytest.approx(2 / 5)
+    assert tiny.verdict.startswith("inconclusive: outside all 4 simulated values")
 
 
 def test_check_observed_on_a_deterministic_setup_is_exact() -> None:
