@@ -178,7 +178,10 @@ def breakdown(result: Result, dimension: str, definition: str | None = None) -> 
     ad_rows = np.flatnonzero(((kind == Kind.IMPRESSION) | (kind == Kind.CLICK)) & log.counted)
     ad_code, labels = _codes(log, ad_rows, dimension, result.timezone, ads=True)
     n = len(labels)
-    cost = np.bincount(ad_code, log.cost[ad_rows], minlength=n)
+    ad_cost = log.cost[ad_rows]
+    # numpy's pairwise sum per segment, over the same rows in the same order as segments.segment:
+    # the same float as an [[expect]] on that campaign or device (a bincount drifts by ~1e-12)
+    cost = [float(ad_cost[ad_code == i].sum()) for i in range(n)]
     clicks = np.bincount(ad_code[kind[ad_rows] == Kind.CLICK], minlength=n)
     bought = np.bincount(ad_code, minlength=n) > 0
     starts = np.flatnonzero(split != 0)
