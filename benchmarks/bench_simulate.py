@@ -13,12 +13,17 @@ Usage::
 
     python benchmarks/bench_simulate.py                    # 10k, 100k, 1M visitors, count + parquet
     python benchmarks/bench_simulate.py --sizes 10000 --sinks count --design
+    python benchmarks/bench_simulate.py --sizes 1000000 --sinks count --workers 1 2
+
+With ``--workers``, CPU seconds include the workers' (so events/s/core stays per core) and peak MiB
+is the parent's; "speed-up" is the wall time with the first worker count over this row's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -32,15 +37,15 @@ SCENARIO = ROOT / "scenarios" / "google_ads_vs_ga4.toml"
 EVENTSIM = (115_000, 147_000)
 
 
-def _child(visitors: int, sink: str, chunk_size: int) -> dict[str, float]:
-    """Run one simulation in this process and report its figures."""
+def _child(visitors: int, sink: str, chunk_size: int, workers: int = 1) -> dict[str, float]:
+    """Run one simulation in this process (and its workers) and report its figures."""
     sys.path.insert(0, str(ROOT))
     from simulator import load_scenario
     from simulator.engine import iter_chunks
 
     scenario = load_scenario(SCENARIO)
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    chunks = iter_chunks(scenario, visitors=visitors, chunk_size=chunk_size)
+    chunks = iter_chunks(scenario, visitors=visitors, chunk_size=chunk_size, workers=workers)
     if sink == "parquet":
         from simulator.output import write_chunks
 
@@ -49,7 +54,9 @@ def _child(visitors: int, sink: str, chunk_size: int) -> dict[str, float]:
             size = (Path(tmp) / "events.parquet").stat().st_size
     else:
         events, size = sum(len(chunk) for chunk in chunks), 0
-    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    wall = time.perf_counter() - wall0
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers, joined by now
+    cpu = time.process_time() - cpu0 + done.ru_utime + done.ru_stime
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "visitors": visitors,
@@ -100,12 +107,13 @@ def _design(n: int = 20_000) -> dict[str, float]:
     return out
 
 
-def _run_child(visitors: int, sink: str, chunk_size: int) -> dict[str, float]:
+def _run_child(visitors: int, sink: str, chunk_size: int, workers: int = 1) -> dict[str, float]:
     code = (
         f"import json, sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import bench_simulate as b; "
-        f"print(json.dumps(b._child({visitors}, {sink!r}, {chunk_size})))"
+        f"print(json.dumps(b._child({visitors}, {sink!r}, {chunk_size}, {workers})))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # spawned workers import the package from here
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -115,23 +123,37 @@ def main() -> None:
     parser.add_argument("--sinks", nargs="+", default=["count", "parquet"], choices=["count", "parquet"])
     parser.add_argument("--chunk-size", type=int, default=65_536)
     parser.add_argument("--design", action="store_true", help="also time the rejected designs")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="worker processes per row (e.g. 1 2); 'speed-up' is wall time of the first count over this one",
+    )
     args = parser.parse_args()
-    print(f"scenario {SCENARIO.name}, chunk size {args.chunk_size:,}, one child process per row")
+    print(
+        f"scenario {SCENARIO.name}, chunk size {args.chunk_size:,}, one child process per row, "
+        f"{os.cpu_count()} cores, load average before {os.getloadavg()[0]:.2f}"
+    )
     header = (
-        f"{'sink':>8} {'visitors':>10} {'events':>11} {'cpu s':>7} {'wall s':>7} "
-        f"{'events/s/core':>14} {'vs eventsim':>12} {'peak MiB':>9}"
+        f"{'sink':>8} {'visitors':>10} {'workers':>7} {'events':>11} {'cpu s':>7} {'wall s':>7} "
+        f"{'events/s/core':>14} {'vs eventsim':>12} {'peak MiB':>9} {'speed-up':>8}"
     )
     print(header)
     print("-" * len(header))
     for sink in args.sinks:
         for visitors in args.sizes:
-            r = _run_child(visitors, sink, args.chunk_size)
-            rate = r["events"] / r["cpu"]
-            ratio = f"{rate / EVENTSIM[1]:.1f}-{rate / EVENTSIM[0]:.1f}x"
-            print(
-                f"{sink:>8} {visitors:>10,} {r['events']:>11,} {r['cpu']:>7.2f} {r['wall']:>7.2f} "
-                f"{rate:>14,.0f} {ratio:>12} {r['peak_mib']:>9.0f}"
-            )
+            first_wall = None
+            for workers in args.workers:
+                r = _run_child(visitors, sink, args.chunk_size, workers)
+                first_wall = first_wall or r["wall"]
+                rate = r["events"] / r["cpu"]
+                ratio = f"{rate / EVENTSIM[1]:.1f}-{rate / EVENTSIM[0]:.1f}x"
+                print(
+                    f"{sink:>8} {visitors:>10,} {workers:>7} {r['events']:>11,} {r['cpu']:>7.2f} "
+                    f"{r['wall']:>7.2f} {rate:>14,.0f} {ratio:>12} {r['peak_mib']:>9.0f} "
+                    f"{first_wall / r['wall']:>7.2f}x"
+                )
     if args.design:
         print("\ncost per visitor, measured in this run (microseconds)")
         for label, us in _design().items():

@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from simulator import metrics
 from simulator._schema import Choice, Ctx, Date, Field, Int, ListOf, Num, Str, Table, did_you_mean
+from simulator.events import Device
 from simulator.forms import FORMS, Comparison, Form, MetricRef, parse_comparison, parse_ref
+
+#: Device names an expectation can count (``device = "mobile"``).
+DEVICES = tuple(d.label for d in Device)
 
 if TYPE_CHECKING:
     from simulator.scenario import Journey
@@ -91,6 +95,10 @@ EXPECT = Table(
             Str(what="a campaign name"),
             "count one campaign: its ad rows, and the sessions it started (with their hits)",
         ),
+        "device": Field(
+            Choice(DEVICES, "a device"),
+            "count one device: its ad rows, and the sessions whose first hit was on it (with their hits)",
+        ),
         "replications": Field(
             Int(1, what="a number of replications"),
             "judge the statistic over this many seeds (default: [scenario] replications)",
@@ -132,6 +140,7 @@ class Expectation:
     journey_names: tuple[str, ...] = ()
     day: dt.date | None = None
     campaign: str | None = None
+    device: str | None = None
     replications: int = 1
     statistic: str = "mean"
     confidence: float = 0.95
@@ -250,6 +259,8 @@ def _default_name(target: str, raw: dict[str, Any]) -> str:
         name += f" of {', '.join(raw['journeys'])}"
     if "campaign" in raw:
         name += f" in campaign {raw['campaign']}"
+    if "device" in raw:
+        name += f" on {raw['device']}"
     if "day" in raw:
         name += f" on {raw['day'].isoformat()}"
     return name
@@ -287,7 +298,7 @@ def build_expectation(
                 definition = _resolve_definition(metric, definition, definitions, ctx)
         form = _build_form(raw, ctx)
         target = f"{definition}.{metric}" if definition else metric  # names kept from the skeleton
-    sliced = [k for k in ("day", "campaign") if k in raw]
+    sliced = [k for k in ("day", "campaign", "device") if k in raw]
     if sliced and any(m and m.startswith("bridge.") for m in _metrics_of(metric, comparison)):
         with ctx.at(sliced[0]):
             ctx.fail(
@@ -311,6 +322,7 @@ def build_expectation(
         journey_names=tuple(raw.get("journeys", ())),
         day=raw.get("day"),
         campaign=raw.get("campaign"),
+        device=raw.get("device"),
         replications=raw.get("replications", default_replications),
         statistic=raw["statistic"],
         confidence=raw["confidence"],

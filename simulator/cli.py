@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from simulator import __version__
+from simulator.breakdown import breakdowns, parse_dimensions
 from simulator.calibrate import calibrate, render_calibration
 from simulator.engine import DEFAULT_CHUNK, iter_chunks
 from simulator.errors import ScenarioError, SessionlabError
@@ -45,20 +46,23 @@ class ExitCode(enum.IntEnum):
 
 def _cmd_run(args: argparse.Namespace) -> ExitCode:
     scenario = load_scenario(args.file)
-    result = run(scenario, seed=args.seed, visitors=args.visitors, chunk_size=args.chunk_size)
+    result = run(
+        scenario, seed=args.seed, visitors=args.visitors, chunk_size=args.chunk_size, workers=args.workers
+    )
+    tables = breakdowns(result, args.breakdown) if args.breakdown else None
     if args.report:
         try:
-            written = write_report(result, args.report, scenario.description)
+            written = write_report(result, args.report, scenario.description, tables)
         except OSError as err:
             raise ScenarioError(args.report, "", f"cannot write the report: {err.strerror or err}") from None
         print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
     if not args.replications:
         charset = "unicode" if (sys.stdout.encoding or "").lower().replace("-", "") == "utf8" else "ascii"
-        sys.stdout.write(render_json(result) if args.json else render_text(result, charset))
+        sys.stdout.write(render_json(result, tables) if args.json else render_text(result, charset, tables))
         return ExitCode.OK
     reps = replicate(scenario, args.replications, seed=args.seed)
     if args.json:
-        doc = json.loads(render_json(result))
+        doc = json.loads(render_json(result, tables))
         doc["replications"] = reps.to_dict(args.confidence)
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
@@ -203,8 +207,21 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="also write report.md, result.json, sessions.csv and PNG charts (with the 'plots' extra) to DIR",
     )
+    p.add_argument(
+        "--breakdown",
+        type=_dimensions,
+        metavar="DIMS",
+        help="also show cost per session by campaign,device,hour,network,channel (comma-separated, or all)",
+    )
     _population_options(p)
     p.set_defaults(func=_cmd_run)
+
+
+def _dimensions(text: str) -> tuple[str, ...]:
+    try:
+        return parse_dimensions(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _positive(text: str) -> int:
@@ -229,6 +246,13 @@ def _population_options(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_CHUNK,
         metavar="N",
         help=f"visitors simulated at a time (default {DEFAULT_CHUNK:,}); changes memory, never results",
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="simulate blocks of visitors in N processes (default 1); changes speed, never results",
     )
 
 
@@ -263,7 +287,9 @@ def _cmd_simulate(args: argparse.Namespace) -> ExitCode:
 
     def chunks() -> Iterator[EventLog]:
         nonlocal rows
-        for log in iter_chunks(scenario, args.seed, visitors=args.visitors, chunk_size=args.chunk_size):
+        for log in iter_chunks(
+            scenario, args.seed, visitors=args.visitors, chunk_size=args.chunk_size, workers=args.workers
+        ):
             rows += len(log)
             progress.add(int(log.meta.get("visitors", 0)), rows)
             yield log

@@ -13,6 +13,7 @@ the population, with ids numbered after them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,10 +22,11 @@ import numpy as np
 import simpy
 
 from simulator.events import COLUMNS, Cause, Device, EventLog, Kind, Loss, Source
+from simulator.population import BLOCK, make_plan
 from simulator.population import block_chunks as _block_chunks
-from simulator.population import make_plan
 from simulator.scenario import Journey, Scenario, Step
 from simulator.visits import Ids, simulate_block
+from simulator.workers import BlockPool
 
 __all__ = ["DEFAULT_CHUNK", "iter_chunks", "simulate"]
 
@@ -272,6 +274,7 @@ def iter_chunks(
     *,
     visitors: int | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    workers: int = 1,
 ) -> Iterator[EventLog]:
     """Simulate ``scenario`` chunk by chunk; each chunk is sorted and the chunks follow each other in order.
 
@@ -291,10 +294,34 @@ def iter_chunks(
         Overrides ``[population] visitors``.
     chunk_size
         Visitors per chunk; memory grows with it, results do not change.
+    workers
+        Processes simulating blocks (:mod:`simulator.workers`); results do not change.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size(={chunk_size}) must be >= 1")
+    if workers < 1:
+        raise ValueError(f"workers(={workers}) must be >= 1")
     seed = scenario.seed if seed is None else seed
+    with contextlib.ExitStack() as stack:
+        pool = _pool(scenario, visitors, workers, stack)
+        yield from _chunks(scenario, seed, visitors, chunk_size, pool)
+
+
+def _pool(
+    scenario: Scenario, visitors: int | None, workers: int, stack: contextlib.ExitStack
+) -> BlockPool | None:
+    """A worker pool when it can help (several workers, several blocks), started before the plan."""
+    if scenario.population is None or workers < 2:  # noqa: PLR2004
+        return None
+    n_blocks = -(-(scenario.population.visitors if visitors is None else visitors) // BLOCK)
+    if n_blocks < 2:  # noqa: PLR2004
+        return None
+    return stack.enter_context(BlockPool(min(workers, n_blocks)))
+
+
+def _chunks(
+    scenario: Scenario, seed: int, visitors: int | None, chunk_size: int, pool: BlockPool | None
+) -> Iterator[EventLog]:
     plan = make_plan(scenario, seed, visitors) if scenario.population is not None else None
     campaigns = {c.name: c.index for c in scenario.campaigns}
     pages = {name: i for i, name in enumerate(plan.pages)} if plan else {}
@@ -326,19 +353,21 @@ def iter_chunks(
     if plan.n_blocks == 0 and journeys is None:  # nobody at all: one empty chunk
         empty = {name: np.zeros(0, dtype=dtype) for name, dtype in COLUMNS.items()}
         yield EventLog(empty, names, page_names, {**meta, "people": 0, "visits": 0, "visitors": 0})
+    if pool is not None:
+        simulated = pool.blocks(plan, range(plan.n_blocks), ids)
+    else:
+        simulated = (simulate_block(plan, block, ids) for block in range(plan.n_blocks))
     for blocks in _block_chunks(plan, chunk_size):
         first_visit = ids.visit
-        parts, people, visitors = [], 0, 0
-        for block in blocks:
-            cols, n_people = simulate_block(plan, block, ids)
+        parts, people, n_visitors = [], 0, 0
+        for block, (cols, n_people) in zip(blocks, simulated, strict=False):
             cols["person"] = cols["person"] + person0
             parts.append(cols)
             people += n_people
-            visitors += len(range(*plan.block_range(block)))
+            n_visitors += len(range(*plan.block_range(block)))
         chunk = {name: np.concatenate([p[name] for p in parts]) for name in COLUMNS}
-        yield EventLog(
-            chunk, names, page_names, {**meta, "people": people, "visits": ids.visit - first_visit}
-        )
+        meta_chunk = {**meta, "people": people, "visits": ids.visit - first_visit, "visitors": n_visitors}
+        yield EventLog(chunk, names, page_names, meta_chunk)
 
 
 def simulate(
@@ -347,6 +376,7 @@ def simulate(
     *,
     visitors: int | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    workers: int = 1,
 ) -> EventLog:
     """Simulate the scenario (scripted journeys, then the population) and return the event log.
 
@@ -363,8 +393,10 @@ def simulate(
         Overrides ``[population] visitors``.
     chunk_size
         Visitors simulated at a time.
+    workers
+        Processes simulating blocks of visitors (the log is the same for any number).
     """
-    chunks = list(iter_chunks(scenario, seed, visitors=visitors, chunk_size=chunk_size))
+    chunks = list(iter_chunks(scenario, seed, visitors=visitors, chunk_size=chunk_size, workers=workers))
     meta = dict(chunks[0].meta)
     meta["people"] = sum(int(c.meta["people"]) for c in chunks)
     meta["visits"] = sum(int(c.meta["visits"]) for c in chunks)

@@ -110,6 +110,8 @@ def _scope(exp: Expectation) -> str:
         parts.append(f"day {exp.day.isoformat()}")
     if exp.campaign is not None:
         parts.append(f"campaign {exp.campaign!r}")
+    if exp.device is not None:
+        parts.append(f"device {exp.device!r}")
     return "; ".join(parts)
 
 
@@ -171,7 +173,7 @@ class _Views:
 
     def read(self, exp: Expectation) -> tuple[float | None, ...]:
         view: Any = self.restricted(exp.journeys)
-        if exp.day is not None or exp.campaign is not None:
+        if exp.day is not None or exp.campaign is not None or exp.device is not None:
             if self.scenario is None:
                 raise ValueError(f"expectation {exp.name!r} counts a day or campaign: pass the scenario")
             view = segment(
@@ -180,6 +182,7 @@ class _Views:
                 ad_timezone=self.scenario.ad_timezone,
                 day=exp.day,
                 campaign=exp.campaign,
+                device=exp.device,
             )
         return tuple(view.metric(ref.metric, ref.definition) for ref in exp.refs)
 

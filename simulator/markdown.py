@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from simulator.breakdown import Breakdown
 from simulator.compare import DAY_VOCABULARY, compare_vocabulary
 from simulator.explain import AD_VOCABULARY, GROUPS, VIEW_VOCABULARY, VOCABULARY, Bridge, Term
 from simulator.result import Result
@@ -368,8 +369,32 @@ def _glossary(result: Result) -> list[str]:
     return ["## Glossary of the causes in this report", "", *_md_table(["cause", "meaning"], rows, "ll"), ""]
 
 
+def _breakdowns_section(tables: Mapping[str, Mapping[str, Breakdown]]) -> list[str]:
+    from simulator.report import BREAKDOWN_HEADER, breakdown_rows  # noqa: PLC0415 - report imports this module
+
+    out = [
+        "## Cost per session by segment",
+        "",
+        "A session counts in the segment of its first hit (campaign, network, device, source, and the "
+        "hour it started in the property's time zone); ad cost and clicks count in the segment of the "
+        "ad row that carries them (hour in the property's time zone). Each table adds up to the total; "
+        "cost per session is n/a where nothing was bought.",
+        "",
+    ]
+    for name, dims in tables.items():
+        for dim, table in dims.items():
+            rows = breakdown_rows(table)
+            rows[-1] = [f"**{c}**" for c in rows[-1]]
+            out += [f"### By {dim} ({name})", "", *_md_table([dim, *BREAKDOWN_HEADER], rows), ""]
+    return out
+
+
 def render_markdown(
-    result: Result, description: str = "", charts: Mapping[str, Path] | None = None, missing: str = ""
+    result: Result,
+    description: str = "",
+    charts: Mapping[str, Path] | None = None,
+    missing: str = "",
+    breakdowns: Mapping[str, Mapping[str, Breakdown]] | None = None,
 ) -> str:
     """The text of ``report.md``.
 
@@ -383,6 +408,8 @@ def render_markdown(
         Chart key (``waterfall_<definition>``, ``definitions``) -> PNG file, as written beside the report.
     missing
         Why charts were not drawn (e.g. matplotlib is not installed); shown with the fix.
+    breakdowns
+        Optional tables of :func:`simulator.breakdown.breakdowns`: a section after the day-by-day one.
     """
     charts = charts or {}
     names = ", ".join(result.definitions)
@@ -407,6 +434,8 @@ def render_markdown(
     out += _views_section(result)
     out += _ads_section(result)
     out += _days_section(result)
+    if breakdowns:
+        out += _breakdowns_section(breakdowns)
     out += [
         "## Files",
         "",

@@ -18,12 +18,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from simulator.breakdown import Breakdown
+from simulator.breakdown import to_json as breakdowns_json
 from simulator.compare import compare_vocabulary
 from simulator.events import Cause, Kind
 from simulator.explain import AD_VOCABULARY, GROUPS, VIEW_VOCABULARY, VOCABULARY, Bridge, split_table
 from simulator.result import Result
 
 __all__ = [
+    "breakdown_rows",
     "format_table",
     "render_json",
     "render_text",
@@ -192,7 +195,43 @@ def _days_section(result: Result) -> list[str]:
     return out
 
 
-def render_text(result: Result, charset: str = "unicode") -> str:
+#: Columns of a breakdown table (terminal and report.md).
+BREAKDOWN_HEADER = ("ad cost", "clicks", "sessions", "cost/session", "conversions", "conv. rate")
+
+
+def breakdown_rows(table: Breakdown, na: str = "n/a") -> list[list[str]]:
+    """Rows ``[segment, cost, clicks, sessions, cost per session, conversions, rate]``, total last."""
+    out = []
+    for r in (*table.rows, table.total):
+        cps, rate = r.cost_per_session, r.conversion_rate
+        out.append(
+            [
+                r.segment,
+                _fmt(r.cost, "money"),
+                f"{r.clicks:,}",
+                f"{r.sessions:,}",
+                na if cps is None else _fmt(cps, "money"),
+                f"{r.conversions:,}",
+                na if rate is None else _fmt(rate, "pct"),
+            ]
+        )
+    return out
+
+
+def _breakdowns_section(tables: Mapping[str, Mapping[str, Breakdown]]) -> list[str]:
+    out = []
+    for name, dims in tables.items():
+        for dim, table in dims.items():
+            out += [f"cost per session by {dim} ({name})"]
+            out += [format_table([dim, *BREAKDOWN_HEADER], breakdown_rows(table)), ""]
+    return out
+
+
+def render_text(
+    result: Result,
+    charset: str = "unicode",
+    breakdowns: Mapping[str, Mapping[str, Breakdown]] | None = None,
+) -> str:
     """The terminal report: ad platform, analytics per definition, and every bridge as a waterfall.
 
     Parameters
@@ -201,6 +240,9 @@ def render_text(result: Result, charset: str = "unicode") -> str:
         What :func:`simulator.run` returned.
     charset
         ``"unicode"`` (block characters) or ``"ascii"`` for the waterfall bars.
+    breakdowns
+        Tables of :func:`simulator.breakdown.breakdowns`, shown at the end (one per dimension and
+        definition); none by default.
     """
     out = [f"scenario {result.scenario!r}  seed {result.seed}  events {len(result.log):,}", ""]
     out += _ads_section(result)
@@ -228,6 +270,8 @@ def render_text(result: Result, charset: str = "unicode") -> str:
         out += [_waterfall(f"{comp.a} -> {comp.b}", comp.bridge, labels, vocab, charset), ""]
     if any(len(d.days) > 1 for d in result.definitions.values()) or result.timezone != result.ad_timezone:
         out += _days_section(result)
+    if breakdowns:
+        out += _breakdowns_section(breakdowns)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -242,9 +286,16 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def render_json(result: Result) -> str:
-    """The result as JSON: stable key order, no timings; the same inputs give the same bytes."""
-    return json.dumps(_clean(result.to_dict()), indent=2) + "\n"
+def render_json(result: Result, breakdowns: Mapping[str, Mapping[str, Breakdown]] | None = None) -> str:
+    """The result as JSON: stable key order, no timings; the same inputs give the same bytes.
+
+    With ``breakdowns`` (:func:`simulator.breakdown.breakdowns`), a last key ``"breakdowns"`` holds
+    ``{definition: {dimension: {"rows": [...], "total": {...}}}}``; without, the bytes are unchanged.
+    """
+    doc = result.to_dict()
+    if breakdowns:
+        doc["breakdowns"] = breakdowns_json(breakdowns)
+    return json.dumps(_clean(doc), indent=2) + "\n"
 
 
 def write_atomic(path: Path, write: Callable[[io.IOBase], None], binary: bool = False) -> None:
@@ -293,7 +344,12 @@ def sessions_csv(result: Result) -> str:
     return buf.getvalue()
 
 
-def write_report(result: Result, directory: str | Path, description: str = "") -> list[Path]:
+def write_report(
+    result: Result,
+    directory: str | Path,
+    description: str = "",
+    breakdowns: Mapping[str, Mapping[str, Breakdown]] | None = None,
+) -> list[Path]:
     """Write ``report.md``, ``result.json``, ``sessions.csv`` and (with matplotlib) PNG charts.
 
     Parameters
@@ -304,6 +360,9 @@ def write_report(result: Result, directory: str | Path, description: str = "") -
         Created if missing; files in it with the same names are replaced.
     description
         The scenario's description, shown under the title of ``report.md``.
+    breakdowns
+        Optional tables of :func:`simulator.breakdown.breakdowns`, added to ``report.md`` and
+        ``result.json``.
 
     Returns
     -------
@@ -315,11 +374,16 @@ def write_report(result: Result, directory: str | Path, description: str = "") -
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in (("result.json", render_json(result)), ("sessions.csv", sessions_csv(result))):
+    for name, text in (
+        ("result.json", render_json(result, breakdowns)),
+        ("sessions.csv", sessions_csv(result)),
+    ):
         _write_text(root / name, text)
         written.append(root / name)
     charts, missing = plots.write_charts(result, root, write_atomic)
     written += list(charts.values())
-    _write_text(root / "report.md", markdown.render_markdown(result, description, charts, missing))
+    _write_text(
+        root / "report.md", markdown.render_markdown(result, description, charts, missing, breakdowns)
+    )
     written.append(root / "report.md")
     return written

@@ -159,11 +159,12 @@ def run(
     *,
     visitors: int | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    workers: int = 1,
 ) -> Result:
     """Simulate ``scenario`` and evaluate every definition it compares.
 
     ``visitors`` overrides ``[population] visitors``; ``chunk_size`` (visitors simulated at a time)
-    never changes the result.
+    and ``workers`` (processes simulating blocks of visitors) never change the result.
 
     Examples
     --------
@@ -173,7 +174,7 @@ def run(
     0.01
     """
     seed = scenario.seed if seed is None else seed
-    log = simulate(scenario, seed, visitors=visitors, chunk_size=chunk_size)
+    log = simulate(scenario, seed, visitors=visitors, chunk_size=chunk_size, workers=workers)
     return run_log(
         log,
         scenario.sessions or scenario.definitions,

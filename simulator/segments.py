@@ -7,6 +7,9 @@
 * **campaign** — the ad platform counts the campaign's rows; analytics counts the sessions the
   campaign *started* (the campaign of the session's first hit, the landing page view of its click)
   with all their hits: session-scoped attribution.
+* **device** — the same rule by device: the ad rows (impressions, clicks, their cost) shown or
+  clicked on the device, and the sessions whose first hit was on it, with all their hits. These are
+  the rows of ``simulator.breakdown`` by campaign and device.
 
 Sessions come from the whole run (a day does not cut a session short); only the counting is sliced.
 Bridge terms are not sliced: a click and its landing can fall on different days.
@@ -20,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from simulator.events import Kind
+from simulator.events import Device, Kind
 from simulator.metrics import AD_METRICS, AdCounts, AnalyticsCounts, ad_counts, analytics_counts
 from simulator.result import Result
 
@@ -70,6 +73,7 @@ def segment(
     ad_timezone: str,
     day: dt.date | None = None,
     campaign: str | None = None,
+    device: str | None = None,
 ) -> Segment:
     """Slice ``result`` to one day and/or one campaign (see the module docstring for the rules).
 
@@ -83,6 +87,8 @@ def segment(
         A local date, or None for every day.
     campaign
         A campaign name, or None for every campaign; a name the run never used counts nothing.
+    device
+        A device name (``desktop``, ``mobile``, ``tablet``, ``unknown``), or None for every device.
     """
     log, hits = result.log, result.hits
     ad_rows = np.isin(log.kind, (Kind.IMPRESSION, Kind.CLICK))
@@ -96,15 +102,20 @@ def segment(
         hit_keep &= (hit_ts >= lo) & (hit_ts < hi)
     if campaign is not None:
         ad_rows &= log.campaign == code
+    device_code = Device[device.upper()] if device is not None else None
+    if device_code is not None:
+        ad_rows &= log.device == device_code
     ads = ad_counts(log.select(ad_rows))
     counts, ratios = {}, {}
     for name, block in result.definitions.items():
         ids = np.cumsum(block.split != 0) - 1
         keep = hit_keep
+        starts = np.flatnonzero(block.split != 0)
         if campaign is not None:
-            starts = np.flatnonzero(block.split != 0)
             session_campaign = log.campaign[hits[starts]]
             keep = keep & (session_campaign[ids] == code)
+        if device_code is not None:
+            keep = keep & (log.device[hits[starts]][ids] == device_code)
         counts[name] = analytics_counts(log, hits[keep], _renumber(ids[keep]))
         ratios[name] = counts[name].ratios(ads)
     return Segment(ads, counts, ratios)

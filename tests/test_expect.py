@@ -123,6 +123,17 @@ def test_campaign_counts_its_ad_rows_and_the_sessions_it_started() -> None:
     assert (sessions.actual, views.actual, cost.actual) == (1, 3, 0.5)
 
 
+def test_device_counts_its_ad_rows_and_the_sessions_started_on_it() -> None:
+    """Scripted steps without a device are 'unknown': all 4 ga4 sessions; nothing on mobile."""
+    unknown, mobile, cost = _outcomes(
+        '[[expect]]\nmetric = "sessions"\ndefinition = "ga4"\ndevice = "unknown"\nequals = 4\n'
+        '[[expect]]\nmetric = "sessions"\ndefinition = "ga4"\ndevice = "mobile"\nequals = 0\n'
+        '[[expect]]\nmetric = "cost"\ndevice = "unknown"\nequals = 1.25\n'
+    )
+    assert (unknown.actual, mobile.actual, cost.actual) == (4, 0, 1.25)
+    assert mobile.expectation.name == "ga4.sessions on mobile"
+
+
 def test_journeys_filter_still_works() -> None:
     """The existing journeys filter narrows the run to the named journeys."""
     outcome = _one(
@@ -161,6 +172,12 @@ def test_journeys_filter_still_works() -> None:
             "did you mean 'raincoat'",
         ),
         ('metric = "clicks"\nday = "May 1"\nequals = 1', "expect[1].day", "a date like 2024-05-02"),
+        ('metric = "clicks"\ndevice = "phone"\nequals = 1', "expect[1].device", "'desktop', 'mobile'"),
+        (
+            'metric = "bridge.bookmark"\ndefinition = "ga4"\ndevice = "mobile"\nequals = 1',
+            "expect[1].device",
+            "bridge",
+        ),
         (
             'metric = "clicks"\nequals = 1\nstatistic = "median"',
             "expect[1].statistic",

@@ -101,5 +101,6 @@ def test_clicks_vs_conversions_rates_differ_on_the_same_traffic():
 def test_every_bundled_expectation_holds(path):
     """Every [[expect]] in scenarios/ holds for the bundled seed."""
     scenario = load_scenario(path)
-    failed = [o.describe() for o in evaluate(run(scenario), scenario.expectations) if not o.passed]
+    outcomes = evaluate(run(scenario), scenario.expectations, scenario)  # segments need its time zones
+    failed = [o.describe() for o in outcomes if not o.passed]
     assert failed == []
