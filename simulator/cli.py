@@ -17,7 +17,6 @@ from pathlib import Path
 
 from simulator import __version__
 from simulator.breakdown import breakdowns, parse_dimensions
-from simulator.calibrate import calibrate, render_calibration
 from simulator.engine import DEFAULT_CHUNK, iter_chunks
 from simulator.errors import ScenarioError, SessionlabError
 from simulator.events import EventLog
@@ -145,6 +144,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> ExitCode:
     paths = [p for given in args.fit for p in given.split(",") if p.strip()]
     if not paths:
         raise ScenarioError(args.file, "--fit", "expected parameter paths like tracking.consent")
+    from simulator.calibrate import calibrate, render_calibration  # noqa: PLC0415 - scipy.optimize, ~1 s
+
     cal = calibrate(
         args.file,
         paths,

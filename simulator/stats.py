@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
-from scipy import stats as sps
 
 from simulator.explain import VOCABULARY
 from simulator.metrics import AD_METRICS, DEFINITION_METRICS
@@ -69,6 +68,8 @@ def mean_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
     sd = float(np.std(values, ddof=1))
     if sd == 0.0:
         return mean, mean
+    from scipy import stats as sps  # noqa: PLC0415 - scipy.stats costs ~0.4 s to import; on use
+
     half = float(sps.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
     return mean - half, mean + half
 
@@ -84,6 +85,8 @@ def quantile_interval(values: np.ndarray, p: float, confidence: float) -> tuple[
     """Distribution-free confidence interval for the ``p`` quantile (order statistics)."""
     if np.all(values == values[0]):
         return float(values[0]), float(values[0])
+    from scipy import stats as sps  # noqa: PLC0415
+
     ci = sps.quantile_test(values, q=float(np.median(values)), p=p).confidence_interval(confidence)
     low = -math.inf if math.isnan(ci.low) else float(ci.low)
     high = math.inf if math.isnan(ci.high) else float(ci.high)
@@ -284,6 +287,8 @@ def check_observed(values: np.ndarray, observed: float, key: str, confidence: fl
         # The rank test cannot go below 2 / (n + 1): beyond every simulated value, judge by a normal
         # approximation of the simulated distribution (counts over many visitors are close to normal).
         z = (observed - float(sim.mean())) / float(sim.std(ddof=1))
+        from scipy import stats as sps  # noqa: PLC0415
+
         p_value = float(min(1.0, 2 * sps.norm.sf(abs(z))))
         note = f" (z = {z:+.1f}, normal approximation: outside all {n} simulated values)"
     if p_value >= 1 - confidence and outside:
