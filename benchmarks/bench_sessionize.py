@@ -9,7 +9,7 @@ runs in a subprocess per thread setting (its pool size is fixed at import); Duck
 ``SET threads``. Then: sessionlab's presorted single pass, stateful rules against plain inactivity,
 and peak memory against the input columns. Needs the ``bench`` extra (pandas, polars, duckdb); a
 missing tool is reported and skipped. Figures are events per second and ratios to DuckDB with one
-thread, in this run: absolute numbers vary by machine and load (BASELINES.md saw 30 % between runs).
+thread, in this run: absolute numbers vary by machine and load (docs/baselines.md saw 30 % between runs).
 """
 
 from __future__ import annotations

@@ -46,6 +46,8 @@ MISSING: Any = object()
 
 _UNIT_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+#: Durations beyond ten years are typos (and would overflow dates and int64 milliseconds downstream).
+MAX_DURATION_MS = 3660 * 86_400_000
 DURATION_HELP = 'a duration like "30m", "2h" or "1h30m" (units: ms, s, m, h, d, w)'
 
 
@@ -66,6 +68,8 @@ def parse_duration(text: str) -> int:
         pos = match.end()
     if pos != len(compact) or not compact:
         raise ValueError(f"expected {DURATION_HELP}, got {text!r}")
+    if total > MAX_DURATION_MS:
+        raise ValueError(f"expected a duration of at most 3660d (ten years), got {text!r}")
     return round(total)
 
 

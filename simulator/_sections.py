@@ -2,7 +2,7 @@
 
 Declarative tables (``simulator._schema``) with documented defaults, the frozen records built from them,
 and their cross-checks. ``simulator.scenario`` wires them into ``SCHEMA`` and ``Scenario``. Default values
-and their sources are listed in ``docs/issue4.md`` (facts from DOMAIN.md; [NC] where no source exists).
+and their sources are listed in ``docs/engine.md`` (facts from docs/domain.md; [NC] where no source exists).
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ bootstraps at B + 2k extra runs instead of B full fits; it assumes the means are
 over the interval (true for shares and rates; less so near a bound, where the interval is clipped).
 
 **Plausibility.** Each fitted value, and the share of ad clicks it implies for its mechanism (e.g. the
-share leaving before the tag), is compared with the typical ranges documented in DOMAIN.md
-(:data:`TYPICAL`); where DOMAIN.md gives no figure the output says so.
+share leaving before the tag), is compared with the typical ranges documented in docs/domain.md
+(:data:`TYPICAL`); where docs/domain.md gives no figure the output says so.
 """
 
 from __future__ import annotations
@@ -68,16 +68,16 @@ class Typical:
     advice: str
 
 
-_NO_RANGE = "no documented range in DOMAIN.md"
+_NO_RANGE = "no documented range in docs/domain.md"
 
 #: Parameter paths (campaign fields as ``campaign[*].<field>``) and implied shares (``share.<cause>``)
-#: -> the documented typical range, from /work/shared/DOMAIN.md (section numbers are its own).
+#: -> the documented typical range, from docs/domain.md (section numbers are its own).
 TYPICAL: dict[str, Typical] = {
     "tracking.consent": Typical(
         0.40,
         0.75,
         "consent rates of 40-75 % are claimed for EU sites [S] "
-        "cookiebeam.com/guides/consent-mode-ga4-reporting (DOMAIN.md 3.13)",
+        "cookiebeam.com/guides/consent-mode-ga4-reporting (docs/domain.md 3.13)",
         "check the consent banner and the consent mode",
     ),
     "tracking.blockers": Typical(

@@ -14,6 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from simulator import __version__
 from simulator.breakdown import breakdowns, parse_dimensions
@@ -44,6 +45,11 @@ class ExitCode(enum.IntEnum):
 
 
 def _cmd_run(args: argparse.Namespace) -> ExitCode:
+    if args.confidence is not None and not args.replications:
+        raise SessionlabError(
+            "run: --confidence sets the intervals of --replications; give --replications R too"
+        )
+    args.confidence = args.confidence or 0.95
     scenario = load_scenario(args.file)
     result = run(
         scenario, seed=args.seed, visitors=args.visitors, chunk_size=args.chunk_size, workers=args.workers
@@ -59,7 +65,14 @@ def _cmd_run(args: argparse.Namespace) -> ExitCode:
         charset = "unicode" if (sys.stdout.encoding or "").lower().replace("-", "") == "utf8" else "ascii"
         sys.stdout.write(render_json(result, tables) if args.json else render_text(result, charset, tables))
         return ExitCode.OK
-    reps = replicate(scenario, args.replications, seed=args.seed)
+    reps = replicate(
+        scenario,
+        args.replications,
+        seed=args.seed,
+        runner=lambda sc, seed: run(
+            sc, seed, visitors=args.visitors, chunk_size=args.chunk_size, workers=args.workers
+        ),
+    )
     if args.json:
         doc = json.loads(render_json(result, tables))
         doc["replications"] = reps.to_dict(args.confidence)
@@ -192,7 +205,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         "definition, and the bridge from clicks to sessions.",
     )
     p.add_argument("file", help="scenario file (TOML)")
-    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--seed", type=_seed, metavar="N", help="override the scenario's seed")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.add_argument(
         "--replications",
@@ -201,7 +214,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         help="run R seeds spawned from the scenario seed; report mean, std and a t interval per metric",
     )
     p.add_argument(
-        "--confidence", type=_confidence, default=0.95, help="confidence level of the intervals (0.95)"
+        "--confidence", type=_confidence, help="confidence level of the --replications intervals (0.95)"
     )
     p.add_argument(
         "--report",
@@ -223,6 +236,16 @@ def _dimensions(text: str) -> tuple[str, ...]:
         return parse_dimensions(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -313,7 +336,7 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", help="scenario file (TOML)")
     p.add_argument("--out", required=True, metavar="FILE", help="output file: .csv, .jsonl or .parquet")
-    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--seed", type=_seed, metavar="N", help="override the scenario's seed")
     _population_options(p)
     p.set_defaults(func=_cmd_simulate)
 
@@ -327,7 +350,7 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
         "fails, 2 on a bad file.",
     )
     p.add_argument("targets", nargs="+", metavar="FILE|DIR", help="scenario files or directories")
-    p.add_argument("--seed", type=int, help="override every scenario's seed")
+    p.add_argument("--seed", type=_seed, metavar="N", help="override every scenario's seed")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing expectations too")
     p.add_argument("--junit-xml", metavar="FILE", help="also write the results as JUnit XML (for CI)")
     p.set_defaults(func=_cmd_check)
@@ -348,7 +371,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
         metavar="R",
         help="number of seeds (default: [scenario] replications, at least 2)",
     )
-    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--seed", type=_seed, metavar="N", help="override the scenario's seed")
     p.add_argument("--confidence", type=_confidence, default=0.95, help="1 - significance level (0.95)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_compare)
@@ -376,9 +399,11 @@ def _add_calibrate(sub: argparse._SubParsersAction) -> None:
         "--replications", type=_replications, default=8, metavar="R", help="seeds per candidate (8)"
     )
     p.add_argument("--max-evals", type=_positive, default=40, metavar="N", help="most candidates tried (40)")
-    p.add_argument("--bootstrap", type=_count, default=20, metavar="B", help="bootstrap draws (20)")
+    p.add_argument(
+        "--bootstrap", type=_replications, default=20, metavar="B", help="bootstrap draws, at least 2 (20)"
+    )
     p.add_argument("--confidence", type=_confidence, default=0.95, help="level of the intervals (0.95)")
-    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--seed", type=_seed, metavar="N", help="override the scenario's seed")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=_cmd_calibrate)
 
@@ -409,8 +434,18 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit code 2) like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("sessionlab").strip()
+        where = f"{command}: " if command else ""
+        helper = f"sessionlab {command} --help" if command else "sessionlab --help"
+        self.exit(ExitCode.SCENARIO_ERROR, f"sessionlab: error: {where}{message} (see '{helper}')\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sessionlab",
         description=(
             "Simulate visitor journeys from a scenario file and explain why ad clicks, page "

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from simulator.errors import ScenarioError
 from simulator.events import COLUMNS, Cause, Device, EventLog, Kind, Loss, Source
 from simulator.population import BLOCK, make_plan
 from simulator.population import block_chunks as _block_chunks
@@ -97,6 +98,7 @@ class Visitor:
 
     journey: Journey
     person: int
+    last_click: int = -1  # the latest counted click: a conversion is attributed to it (last click)
     cookie_gen: dict[str, int] = field(default_factory=dict)
     visit: int = -1  # open visit id, -1 when none
     visit_campaign: int = -1
@@ -145,6 +147,8 @@ def _click(rec: Recorder, env: simpy.Environment, v: Visitor, step: Step) -> Gen
         v.visit, rec.n_visits = rec.n_visits, rec.n_visits + 1
     click_id, rec.n_clicks = rec.n_clicks, rec.n_clicks + 1
     counted = not p.get("invalid", False)
+    if counted:
+        v.last_click = click_id
     user = v.user(rec, p.get("device", "default"))
     rec.emit(
         env.now,
@@ -221,6 +225,7 @@ def _step(rec: Recorder, env: simpy.Environment, v: Visitor, step: Step) -> Gene
             kind=Kind.CONVERSION,
             cause=Cause.CONVERSION,
             page=v.page,
+            click=v.last_click,
             value=p.get("value", 0.0),
             units=p.get("units", 1),
         )
@@ -301,6 +306,12 @@ def iter_chunks(
         raise ValueError(f"chunk_size(={chunk_size}) must be >= 1")
     if workers < 1:
         raise ValueError(f"workers(={workers}) must be >= 1")
+    if visitors is not None and scenario.population is None:
+        raise ScenarioError(
+            scenario.path,
+            "",
+            "--visitors overrides [population] visitors, but this scenario has no [population]",
+        )
     seed = scenario.seed if seed is None else seed
     with contextlib.ExitStack() as stack:
         pool = _pool(scenario, visitors, workers, stack)

@@ -116,7 +116,7 @@ AD_VOCABULARY: dict[str, str] = {
     "invalid_click": "clicks the ad platform filtered as invalid (not counted, not charged)",
 }
 
-#: The four kinds of clicks -> sessions term (DESIGN.md's identity), for grouped tables and stories.
+#: The four kinds of clicks -> sessions term (docs/design.md's identity), for grouped tables and stories.
 GROUPS: dict[str, tuple[str, ...]] = {
     "not tracked": (
         "left_before_tag",

@@ -1,7 +1,7 @@
 """Local calendar time for UTC timestamps: each system's own day, hour and weekday, DST-correct.
 
 The ad platform reports days in the ad account's time zone, analytics in the property's, Amazon's
-Business Reports in Pacific Time (DOMAIN.md §5.2). Timestamps stay UTC epoch milliseconds everywhere;
+Business Reports in Pacific Time (docs/domain.md §5.2). Timestamps stay UTC epoch milliseconds everywhere;
 these helpers bucket them into one system's local calendar. They are vectorised: the UTC offset is
 looked up once per UTC hour touched (offsets change on hour boundaries in every zone but a handful of
 historical ones, which the per-timestamp fallback covers exactly).

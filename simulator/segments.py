@@ -3,7 +3,7 @@
 * **day** — the ad platform counts impressions, clicks and cost on the date in the *ad account's*
   time zone; analytics counts the hits on the date in the *property's* time zone, and a session
   counts on every day it has a hit (a session across midnight counts on both days, as GA4 and
-  Adobe report it; DOMAIN.md).
+  Adobe report it; docs/domain.md).
 * **campaign** — the ad platform counts the campaign's rows; analytics counts the sessions the
   campaign *started* (the campaign of the session's first hit, the landing page view of its click)
   with all their hits: session-scoped attribution.

@@ -85,7 +85,7 @@ def scenario(**changes: dict[str, Any] | list) -> Scenario:
 
 
 def check_contract(log: EventLog) -> None:
-    """Assert the EventLog contract the bridge relies on (DESIGN.md, EventLog)."""
+    """Assert the EventLog contract the bridge relies on (docs/design.md, EventLog)."""
     kind, click, tracked, loss, counted = log.kind, log.click, log.tracked, log.loss, log.counted
     user, ts = log.user, log.ts
     assert np.all((np.diff(user) > 0) | ((np.diff(user) == 0) & (np.diff(ts) >= 0))), (

@@ -240,3 +240,40 @@ def test_bad_observed_numbers_are_one_line_errors(
     err = capsys.readouterr().err
     assert message in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run"], "run: the following arguments are required: file (see 'sessionlab run --help')"),
+        (["run", "x.toml", "--seed", "-1"], "run: argument --seed: expected a whole number >= 0, got '-1'"),
+        (["simulate", "x.toml", "--out", "e.csv", "--workers", "0"], "simulate: argument --workers"),
+        (["bogus"], "argument COMMAND: invalid choice: 'bogus'"),
+        (["check", "scenarios", "--seed", "x"], "check: argument --seed: expected a whole number >= 0"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(argv, message, capsys):
+    """argparse's usage errors follow the same rule as bad files: one line, exit code 2."""
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == ExitCode.SCENARIO_ERROR
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("sessionlab: error: ")
+    assert message in err
+
+
+def test_visitors_on_a_journey_only_scenario_is_an_error(capsys):
+    """--visitors needs a [population] to override; silently ignoring it would mislead."""
+    assert main(["run", str(SCENARIOS / "impressions_ctr.toml"), "--visitors", "5"]) == 2
+    assert "has no [population]" in capsys.readouterr().err
+
+
+def test_replications_honour_visitors(capsys):
+    """--replications runs the same population size as the single run (--visitors applies to both)."""
+    path = str(SCENARIOS / "google_ads_vs_ga4.toml")
+    main(["run", path, "--visitors", "300", "--replications", "2", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    clicks = doc["replications"]["metrics"]["ads.clicks"]["mean"]
+    # 300 visitors make ~200 clicks; the scenario's own 4,000 would make ~2,650
+    assert abs(clicks - doc["ads"]["clicks"]) < 0.3 * doc["ads"]["clicks"]

@@ -108,3 +108,34 @@ def test_text_report_shows_bridge_lines(result):
     assert "clicks -> sessions (ga4)" in text
     assert "invalid_click" in text
     assert "a visit split by the inactivity timeout" in text
+
+
+def test_ad_attributed_sales_respect_the_7_and_14_day_windows():
+    """Sales count for the latest counted click within 7 or 14 days of it; ACoS = cost / sales."""
+    r = run(
+        loads_scenario(
+            """
+[scenario]
+name = "acos"
+start = 2024-05-01T00:00:00
+[[journey]]
+name = "buys twice"
+steps = [
+  { at = 10:00:00, do = "click", campaign = "sp", cost = 2.0 },
+  { after = "5m", do = "convert", value = 30.0 },
+  { after = "10d", do = "return", via = "direct" },
+  { after = "1m", do = "convert", value = 50.0 },
+  { after = "5d", do = "return", via = "direct" },
+  { after = "1m", do = "convert", value = 70.0 },
+]
+[[journey]]
+name = "never clicked"
+steps = [{ at = 10:00:00, do = "return", via = "organic" }, { after = "1m", do = "convert", value = 9.0 }]
+""",
+            "acos.toml",
+        )
+    )
+    assert (r.ads.sales_7d, r.ads.sales_14d) == (30.0, 80.0)
+    assert r.ads.acos_7d == pytest.approx(2.0 / 30.0)
+    assert r.ads.acos_14d == pytest.approx(2.0 / 80.0)
+    assert r.metric("conversions", "ga4") == 4

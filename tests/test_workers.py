@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from simulator.cli import main
 from simulator.visits import Ids
@@ -72,6 +73,9 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+@pytest.mark.skipif(
+    not Path("/proc/self/task").exists(), reason="finds the worker processes through Linux's /proc"
+)
 def test_ctrl_c_leaves_no_file_and_no_worker(tmp_path) -> None:
     """Ctrl-C (SIGINT to the group) in simulate --workers 2: exit 130, no file, no traceback, no worker."""
     path = _file(tmp_path)

@@ -1,7 +1,7 @@
 """Ordering rows by (user, time) fast: a stable argsort built from plain sorts of packed int64 keys.
 
 ``np.lexsort((ts, user))`` and ``np.argsort(key)`` sort 10 M rows at 2-8 M rows/s; a plain
-``ndarray.sort`` of one int64 key runs 5-10x faster because it moves no separate index (BASELINES.md).
+``ndarray.sort`` of one int64 key runs 5-10x faster because it moves no separate index (docs/baselines.md).
 So the row index is packed into the key's low bits and read back after the sort:
 
     key = user << (t_bits + i_bits) | (ts - t0) << i_bits | row

@@ -1,6 +1,6 @@
 """Named session definitions as data: name -> rules, with the sources each one follows.
 
-Every preset cites ``/work/shared/DOMAIN.md`` (the platform facts, tagged [P] primary, [S] secondary,
+Every preset cites ``docs/domain.md`` (the platform facts, tagged [P] primary, [S] secondary,
 [NC] not confirmed). Where the platform does not document a behaviour, the preset makes a choice,
 exposes it as a parameter (override it in a scenario: ``{ name = "x", preset = "ga4", boundary =
 "new" }``) and says so in ``choices``.
@@ -42,7 +42,7 @@ class Definition:
     summary
         One paragraph: what the platform does.
     sources
-        Where each fact comes from (``[P]``/``[S]``/``[NC]`` tags as in DOMAIN.md).
+        Where each fact comes from (``[P]``/``[S]``/``[NC]`` tags as in docs/domain.md).
     choices
         Behaviour the platform leaves undocumented, the choice made, and the parameter to change it.
     preset

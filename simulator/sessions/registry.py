@@ -27,7 +27,6 @@ __all__ = [
     "definitions",
     "get_definition",
     "get_rule",
-    "register_definition",
     "register_rule",
     "rule_distribution",
     "rules",
@@ -68,13 +67,6 @@ def get_definition(name: str) -> Definition:
             f"unknown session definition {name!r}; available: "
             f"{', '.join(available_definitions())}" + (f"; {hint}" if hint else "")
         ) from None
-
-
-def register_definition(definition: Definition, *, clobber: bool = False) -> None:
-    """Add a definition; refuse to replace an existing one unless ``clobber``."""
-    if definition.name in _definitions and not clobber:
-        raise ValueError(f"a definition named {definition.name!r} is already registered")
-    _definitions[definition.name] = definition
 
 
 def _signature_problem(cls: type, method: str, arity: int) -> str:

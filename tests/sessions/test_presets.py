@@ -1,4 +1,4 @@
-"""Each platform's documented examples, hand-worked (DOMAIN.md), through the public ``sessionize``."""
+"""Each platform's documented examples, hand-worked (docs/domain.md), through the public ``sessionize``."""
 
 from __future__ import annotations
 
