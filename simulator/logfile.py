@@ -51,6 +51,7 @@ _MS = dt.timedelta(milliseconds=1)
 #: Epoch milliseconds of the first and just after the last instant a ``datetime`` holds (years 1-9999).
 _MIN_MS = Decimal((dt.datetime.min.replace(tzinfo=dt.UTC) - _EPOCH) // _MS)
 _MAX_MS = Decimal((dt.datetime.max.replace(tzinfo=dt.UTC) - _EPOCH) // _MS + 1)
+_MAX_DIGITS = 20  #: a number with more digits before the point is out of range in any unit
 #: How many bad lines an error message lists.
 SHOW_BAD = 5
 #: ``EventFile.status`` of a row that could not be read, and of a row whose event was excluded.
@@ -130,8 +131,9 @@ def _parse_time(value: Any, epoch: str | None) -> int:
             raise ValueError(f"timestamp {value!r} is not a number of {epoch} since the epoch") from None
         if not number.is_finite():
             raise ValueError(f"timestamp {value!r} is not a finite number")
-        ms = number * _EPOCH_MS[epoch]
-        if not _MIN_MS <= ms < _MAX_MS:  # checked before flooring: 1e999999999 would be a huge int
+        # 1e999999999 would overflow the multiplication (and floor to a huge int): its exponent says no
+        ms = number * _EPOCH_MS[epoch] if number.adjusted() < _MAX_DIGITS else _MAX_MS
+        if not _MIN_MS <= ms < _MAX_MS:
             unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds"}[epoch]
             raise ValueError(f"timestamp {value!r} ({unit} since the epoch) is outside the years 1 to 9999")
         return math.floor(ms)
