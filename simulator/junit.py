@@ -1,18 +1,17 @@
 """JUnit XML for CI systems: one test suite per scenario file, one test case per expectation.
 
-Written with :mod:`xml.etree.ElementTree` and atomically (a temporary file in the same directory,
-then :func:`os.replace`), so a CI system never reads a half-written report.
+Written with :mod:`xml.etree.ElementTree` and atomically (:func:`write_atomically`, which is
+:func:`simulator._files.write_atomic`: a temporary file in the same directory, then a rename), so a CI
+system never reads a half-written report.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
+from simulator._files import write_atomic as write_atomically
 from simulator.expect import Outcome
 
 __all__ = ["SuiteResult", "junit_xml", "write_atomically"]
@@ -70,16 +69,3 @@ def junit_xml(suites: Sequence[SuiteResult]) -> bytes:
     root.set("errors", "0")
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
-
-
-def write_atomically(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

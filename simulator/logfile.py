@@ -18,8 +18,6 @@ import csv
 import datetime as dt
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -28,16 +26,19 @@ from typing import Any
 
 import numpy as np
 
+from simulator._files import atomic_open
 from simulator.errors import ScenarioError
 
 __all__ = [
     "BAD",
     "EXCLUDED",
     "FORMATS",
+    "OUT_FORMATS",
     "SHOW_BAD",
     "BadRow",
     "EventFile",
     "LogColumns",
+    "output_format",
     "read_log",
     "write_assignments",
 ]
@@ -47,6 +48,10 @@ FORMATS = {"csv": (".csv",), "jsonl": (".jsonl", ".ndjson", ".json"), "parquet":
 _EPOCH_MS = {"s": Decimal(1000), "ms": Decimal(1), "us": Decimal("0.001")}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MS = dt.timedelta(milliseconds=1)
+#: Epoch milliseconds of the first and just after the last instant a ``datetime`` holds (years 1-9999).
+_MIN_MS = Decimal((dt.datetime.min.replace(tzinfo=dt.UTC) - _EPOCH) // _MS)
+_MAX_MS = Decimal((dt.datetime.max.replace(tzinfo=dt.UTC) - _EPOCH) // _MS + 1)
+_MAX_DIGITS = 20  #: a number with more digits before the point is out of range in any unit
 #: How many bad lines an error message lists.
 SHOW_BAD = 5
 #: ``EventFile.status`` of a row that could not be read, and of a row whose event was excluded.
@@ -126,7 +131,12 @@ def _parse_time(value: Any, epoch: str | None) -> int:
             raise ValueError(f"timestamp {value!r} is not a number of {epoch} since the epoch") from None
         if not number.is_finite():
             raise ValueError(f"timestamp {value!r} is not a finite number")
-        return math.floor(number * _EPOCH_MS[epoch])
+        # 1e999999999 would overflow the multiplication (and floor to a huge int): its exponent says no
+        ms = number * _EPOCH_MS[epoch] if number.adjusted() < _MAX_DIGITS else _MAX_MS
+        if not _MIN_MS <= ms < _MAX_MS:
+            unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds"}[epoch]
+            raise ValueError(f"timestamp {value!r} ({unit} since the epoch) is outside the years 1 to 9999")
+        return math.floor(ms)
     if not isinstance(value, str):
         raise ValueError(f"timestamp {value!r} is a number; pass --epoch s|ms|us for epoch times")  # noqa: TRY004 - a bad row, reported with its line
     try:
@@ -330,6 +340,22 @@ def _bad_message(bad: Sequence[BadRow], unit: str) -> str:
     )
 
 
+#: Extensions ``--out`` of ``sessionize`` accepts, and the format each selects.
+OUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def output_format(path: str | Path) -> str:
+    """``"csv"`` or ``"jsonl"`` from ``path``'s extension; a :class:`ScenarioError` for any other."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUT_FORMATS:
+        raise _fail(
+            str(path),
+            f"unsupported output format {suffix or '(no extension)'!r}; "
+            "the assignments are written as .csv or .jsonl (or .ndjson)",
+        )
+    return OUT_FORMATS[suffix]
+
+
 def write_assignments(
     path: str | Path,
     log: EventFile,
@@ -338,9 +364,15 @@ def write_assignments(
     """Write one line per input row: its line, user, time, and per definition session id and cause.
 
     ``assignments`` maps a definition name to (session id per good row, cause label per good row).
-    The file is CSV unless ``path`` ends in ``.jsonl``/``.ndjson``; it is written atomically.
+    The file is CSV (``.csv``) or JSON Lines (``.jsonl``/``.ndjson``), written atomically.
+
+    Raises
+    ------
+    ScenarioError
+        For another extension (checked first: call :func:`output_format` to fail before any work),
+        or when the file cannot be written.
     """
-    path = Path(path)
+    kind = output_format(path)
     header = [log.unit, "user_id", "timestamp"]
     for name in assignments:
         header += [f"{name}.session_id", f"{name}.split_cause"]
@@ -353,19 +385,12 @@ def write_assignments(
             else:
                 row += ["", "bad_row" if status == BAD else "excluded"]
         rows.append(row)
-    jsonl = path.suffix.lower() in (".jsonl", ".ndjson")
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            if jsonl:
-                for row in rows:
-                    record = dict(zip(header, row, strict=True))
-                    fh.write(json.dumps({k: (None if v == "" else v) for k, v in record.items()}) + "\n")
-            else:
-                writer = csv.writer(fh)
-                writer.writerow(header)
-                writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as fh:
+        if kind == "jsonl":
+            for row in rows:
+                record = dict(zip(header, row, strict=True))
+                fh.write(json.dumps({k: (None if v == "" else v) for k, v in record.items()}) + "\n")
+        else:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(rows)

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
+from simulator._files import atomic_path
 from simulator.errors import SessionlabError
 from simulator.events import COLUMNS, Cause, Device, EventLog, Kind, Loss, Source
 
@@ -33,7 +32,7 @@ FIELDS = (*COLUMNS, "network")
 
 
 class OutputError(SessionlabError):
-    """An output file cannot be written (unknown format, missing optional package, I/O error)."""
+    """An output file cannot be written in the format asked for (unknown format, missing optional package)."""
 
 
 def _labels(enum: type) -> np.ndarray:
@@ -156,7 +155,9 @@ def write_chunks(chunks: Iterable[EventLog], out: str | Path) -> int:
     Raises
     ------
     OutputError
-        For an unknown suffix, a missing optional package or an I/O error.
+        For an unknown suffix or a missing optional package.
+    ScenarioError
+        When the file cannot be written (missing directory, permission denied, ...).
     """
     target = Path(out)
     fmt = FORMATS.get(target.suffix.lower())
@@ -164,23 +165,10 @@ def write_chunks(chunks: Iterable[EventLog], out: str | Path) -> int:
         raise OutputError(f"{out}: unknown output format {target.suffix!r}; use one of {', '.join(FORMATS)}")
     if fmt == "parquet":
         _pyarrow()  # fail before simulating anything
-    directory = target.parent if str(target.parent) else Path()
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as err:
-        raise OutputError(f"{out}: cannot write here: {err.strerror or err}") from None
-    try:
+    with atomic_path(target) as tmp:
         if fmt == "parquet":
-            os.close(fd)
-            rows = _write_parquet(tmp, chunks)
+            rows = _write_parquet(str(tmp), chunks)
         else:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
                 rows = (_write_csv if fmt == "csv" else _write_jsonl)(handle, chunks)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp creates 0600; give the file the usual permissions
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return rows

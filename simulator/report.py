@@ -12,12 +12,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from simulator._files import atomic_open, ensure_dir
 from simulator.breakdown import Breakdown
 from simulator.breakdown import to_json as breakdowns_json
 from simulator.compare import compare_vocabulary
@@ -298,21 +297,16 @@ def render_json(result: Result, breakdowns: Mapping[str, Mapping[str, Breakdown]
     return json.dumps(_clean(doc), indent=2) + "\n"
 
 
-def write_atomic(path: Path, write: Callable[[io.IOBase], None], binary: bool = False) -> None:
-    """Write ``path`` through a temp file in the same directory, renamed into place when complete."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
-        with os.fdopen(
-            fd, "wb" if binary else "w", encoding=None if binary else "utf-8", newline=None if binary else ""
-        ) as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_atomic(path: Path, write: Callable[[IO[Any]], object], binary: bool = False) -> None:
+    """Write ``path`` with ``write(handle)`` through :func:`simulator._files.atomic_open`.
+
+    Raises
+    ------
+    ScenarioError
+        When the file cannot be written (one line: the path and the reason).
+    """
+    with atomic_open(path, binary=binary) as fh:
+        write(fh)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -371,8 +365,7 @@ def write_report(
     """
     from simulator import markdown, plots  # noqa: PLC0415 - keeps `sessionlab run` lean
 
-    root = Path(directory)
-    root.mkdir(parents=True, exist_ok=True)
+    root = ensure_dir(directory)
     written = []
     for name, text in (
         ("result.json", render_json(result, breakdowns)),

@@ -132,3 +132,45 @@ def test_sessionize_jsonl_epoch_ms(tmp_path: Path, capsys: pytest.CaptureFixture
     doc = json.loads(capsys.readouterr().out)
     assert doc["definitions"]["matomo"]["sessions"] == 3  # exactly 1800 s is a new visit
     assert doc["definitions"]["ga4"]["sessions"] == 1
+
+
+def _one_line(err: str) -> str:
+    """The single stderr line (no traceback), without the 'sessionlab: error: ' prefix."""
+    assert "Traceback" not in err
+    assert err.count("\n") == 1, err
+    return err.removeprefix("sessionlab: error: ").rstrip("\n")
+
+
+@pytest.mark.parametrize("name", ["x.parquet", "x.txt"])
+def test_sessionize_out_with_another_extension_is_one_line(
+    log: Path, tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out x.parquet or x.txt: exit 2, one line naming the file; nothing written (was: CSV)."""
+    out = tmp_path / name
+    assert main(["sessionize", str(log), "--out", str(out)]) == ExitCode.SCENARIO_ERROR
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith(f"{out}: unsupported output format '{out.suffix}'; ")
+    assert not out.exists()
+
+
+def test_sessionize_out_into_a_missing_directory_is_one_line(
+    log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out under a missing directory: exit 2, one line with the path and the reason."""
+    out = tmp_path / "missing" / "a.csv"
+    assert main(["sessionize", str(log), "--out", str(out)]) == ExitCode.SCENARIO_ERROR
+    assert _one_line(capsys.readouterr().err) == f"{out}: cannot write the file: No such file or directory"
+
+
+def test_sessionize_huge_epoch_numbers_are_bad_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--epoch s with 1e300 and a 23-digit integer: exit 2, one line listing both lines (no OverflowError)."""
+    path = tmp_path / "e.csv"
+    path.write_text("user_id,timestamp\na,1e300\nb,12345678901234567890123\nc,1000\n")
+    assert main(["sessionize", str(path), "--epoch", "s"]) == ExitCode.SCENARIO_ERROR
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith(
+        f"{path}: 2 bad row(s): line 2: timestamp '1e300' (seconds since the epoch) is outside the years "
+        "1 to 9999; line 3: timestamp '12345678901234567890123' (seconds"
+    )

@@ -153,3 +153,39 @@ def test_parquet_without_pyarrow_says_how_to_install(tmp_path: Path, monkeypatch
     path.write_bytes(b"PAR1")
     with pytest.raises(ScenarioError, match=r"pip install 'sessionlab\[parquet\]'"):
         read_log(path)
+
+
+@pytest.mark.parametrize("epoch", ["s", "ms", "us"])
+def test_epoch_times_beyond_the_calendar_are_bad_rows(tmp_path: Path, epoch: str) -> None:
+    """Huge epoch numbers (1e300, 23 digits, 1e999999999) are bad rows with their lines, not overflows."""
+    path = tmp_path / "log.csv"
+    path.write_text("user_id,timestamp\nu,1e300\nu,12345678901234567890123\nu,1e999999999\nu,-1e30\nu,1000\n")
+    log = read_log(path, LogColumns(epoch=epoch), skip_bad=True)
+    unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds"}[epoch]
+    assert [b.line for b in log.bad] == [2, 3, 4, 5]
+    assert log.bad[0].reason == f"timestamp '1e300' ({unit} since the epoch) is outside the years 1 to 9999"
+    assert log.ts.tolist() == [{"s": 1_000_000, "ms": 1000, "us": 1}[epoch]]
+
+
+def test_epoch_times_at_the_ends_of_the_calendar_are_read(tmp_path: Path) -> None:
+    """The first and last second a datetime holds (years 1 and 9999) are good rows."""
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"user_id": 1, "timestamp": -62135596800}\n{"user_id": 1, "timestamp": 253402300799}\n')
+    log = read_log(path, LogColumns(epoch="s"))
+    assert log.ts.tolist() == [-62_135_596_800_000, 253_402_300_799_000]
+
+
+@pytest.mark.parametrize("name", ["x.parquet", "x.txt", "x"])
+def test_assignments_only_as_csv_or_jsonl(tmp_path: Path, name: str) -> None:
+    """Any --out extension but .csv/.jsonl/.ndjson is refused, and nothing is written."""
+    src = tmp_path / "log.csv"
+    src.write_text(CSV)
+    log = read_log(src)
+    with pytest.raises(ScenarioError) as info:
+        write_assignments(tmp_path / name, log, {})
+    suffix = Path(name).suffix or "(no extension)"
+    assert str(info.value) == (
+        f"{tmp_path / name}: unsupported output format {suffix!r}; "
+        "the assignments are written as .csv or .jsonl (or .ndjson)"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from simulator import load_scenario, run
 from simulator.cli import main
+from simulator.errors import ScenarioError
 from simulator.explain import Bridge, Term
 from simulator.markdown import INSTALL_PLOTS, render_markdown, story
 from simulator.report import render_json, render_text, waterfall_rows, write_atomic, write_report
@@ -191,7 +193,7 @@ def test_sessions_csv_has_each_hits_session_and_split_cause(tmp_path, amazon, mo
 
 
 def test_write_atomic_leaves_nothing_behind_on_failure(tmp_path):
-    """A writer that fails leaves the old file untouched and no temp file."""
+    """A writer that fails leaves the old file untouched and no temp file; the error names the file."""
     target = tmp_path / "report.md"
     target.write_text("old")
 
@@ -199,7 +201,7 @@ def test_write_atomic_leaves_nothing_behind_on_failure(tmp_path):
         fh.write("partial")
         raise OSError("disk full")
 
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ScenarioError, match=f"^{re.escape(str(target))}: cannot write the file: disk full$"):
         write_atomic(target, boom)
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
@@ -232,4 +234,4 @@ def test_cli_report_into_an_unwritable_place_is_one_line_exit_2(tmp_path, capsys
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1
-    assert f"{blocker / 'rep'}: cannot write the report" in err
+    assert err == f"sessionlab: error: {blocker / 'rep'}: cannot create the directory: Not a directory\n"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 
 from simulator.errors import ScenarioError
-from simulator.logfile import EXCLUDED, SHOW_BAD, LogColumns, read_log, write_assignments
+from simulator.logfile import EXCLUDED, SHOW_BAD, LogColumns, output_format, read_log, write_assignments
 from simulator.report import format_table
 from simulator.sessions import sessionize
 from simulator.sessions.config import parse_definition_spec
@@ -85,6 +85,8 @@ def _timezone(name: str) -> str:
 def _cmd_sessionize(args: argparse.Namespace) -> int:
     specs = [parse_definition_spec(spec) for spec in args.definition or ["ga4"]]
     tz = _timezone(args.timezone)
+    if args.out:
+        output_format(args.out)  # an unsupported --out fails before any work
     cols = LogColumns(args.user_column, args.time_column, args.campaign_column, args.event_column, args.epoch)
     log = read_log(
         args.file, cols, fmt=args.format, skip_bad=args.skip_bad, exclude_events=args.exclude_event

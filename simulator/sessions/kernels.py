@@ -106,7 +106,17 @@ def inactivity_starts(cols: Columns, timeout: int, boundary: str) -> np.ndarray:
     return out
 
 
+#: Instants (epoch ms) a ``datetime`` holds in any zone: years 1 to 9999, two days in from each end.
+_FIRST_MS, _LAST_MS = (
+    (dt.datetime(*day, tzinfo=dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+    // dt.timedelta(milliseconds=1)
+    for day in ((1, 1, 3), (9999, 12, 29))
+)
+
+
 def _offset_ms(zone: ZoneInfo, t_ms: int) -> int:
+    """The zone's UTC offset at ``t_ms``; beyond what a datetime holds, the offset at the nearest end."""
+    t_ms = min(max(t_ms, _FIRST_MS), _LAST_MS)
     when = dt.datetime.fromtimestamp(t_ms / 1000, tz=zone)
     return int(when.utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
 

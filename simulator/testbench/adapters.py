@@ -65,7 +65,10 @@ def canonical_ids(user_id: np.ndarray, raw: Any, n: int, spec: str) -> np.ndarra
         ids = np.asarray(raw)
     except Exception as err:
         raise SessionizerError(spec, f"returned something that is not an array ({err})") from None
-    if ids.ndim != 1 or len(ids) != n:
+    if ids.ndim != 1:
+        what = f"a {type(raw).__name__}" if ids.ndim == 0 else f"an array of shape {ids.shape}"
+        raise SessionizerError(spec, f"returned {what}; expected a 1-d array or list of {n} session ids")
+    if len(ids) != n:
         raise SessionizerError(spec, f"returned {ids.shape} session ids for {n} rows; expected one per row")
     if ids.dtype.kind not in "iub":
         # numeric order for floats (DuckDB's SUM is a HUGEINT -> float), text order for the rest
@@ -171,8 +174,44 @@ def _load_callable(spec: str, value: str) -> Callable[..., Any]:
     return target
 
 
+_CALL = "(user_id, timestamp_ms, campaign)"
+
+
 def _check_py(spec: str, value: str) -> None:
-    _load_callable(spec, value)
+    """Import the target and check that it can be called with the three columns."""
+    func = _load_callable(spec, value)
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):  # some builtins have no signature: find out when called
+        return
+    try:
+        sig.bind(None, None, None, **({"timezone": "UTC"} if _takes_timezone(func) else {}))
+    except TypeError as err:
+        name = value.rsplit(":", 1)[-1]
+        raise SessionizerError(
+            spec, f"{name}{sig} cannot be called as {name}{_CALL} ({err}); see 'py:' in --help"
+        ) from None
+
+
+def _guarded(spec: str, what: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` with any exception of the user's code turned into a one-line :class:`SessionizerError`.
+
+    ``what`` says which step failed (``raised``, ``wrote unreadable output``); sessionlab's own errors
+    and Ctrl-C pass through.
+    """
+
+    def call(*args: Any) -> Any:
+        try:
+            return func(*args)
+        except SessionlabError:
+            raise
+        except Exception as err:
+            detail = str(err).strip().splitlines()
+            raise SessionizerError(
+                spec, f"{what} {type(err).__name__}" + (f": {detail[0]}" if detail else "")
+            ) from err
+
+    return call
 
 
 def _takes_timezone(func: Callable[..., Any]) -> bool:
@@ -188,7 +227,7 @@ def _prepare_py(sz: Sessionizer, wl: Workload, definition: str, workdir: Path, l
     func = _load_callable(sz.spec, sz.value)
     cols = (wl.user_id.copy(), wl.timestamp_ms.copy(), wl.campaign.copy())
     kwargs = {"timezone": wl.timezone} if _takes_timezone(func) else {}
-    return (lambda: func(*cols, **kwargs)), (lambda raw: raw)
+    return _guarded(sz.spec, "raised", lambda: func(*cols, **kwargs)), (lambda raw: raw)
 
 
 # ---- builtin ----------------------------------------------------------------------------------
@@ -207,7 +246,7 @@ def _check_builtin(spec: str, value: str) -> None:
 def _prepare_builtin(sz: Sessionizer, wl: Workload, definition: str, workdir: Path, limit: float | None):
     """Bind the definition; import the library and encode campaigns now, so ``run`` is the work alone."""
     if sz.value == "duckdb":
-        return _sql_runner(sz.spec, baselines.duckdb_query(definition), wl)
+        return _sql_runner(sz.spec, baselines.duckdb_query(definition), wl, user=False)
     if sz.value in {"pandas", "polars"}:
         baselines.need(sz.value)
     users, ts = wl.user_id.copy(), wl.timestamp_ms.copy()
@@ -264,13 +303,29 @@ def _prepare_cmd(sz: Sessionizer, wl: Workload, definition: str, workdir: Path, 
     command = re.sub(r"{(\w+)}", lambda m: shlex.quote(str(subs[m.group(1)])), sz.value)
 
     def run() -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=limit, check=False)
+        try:
+            proc = subprocess.run(
+                command,
+                shell=True,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=limit,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise SessionizerError(
+                sz.spec, f"the command did not finish within the time limit ({limit:g} s, --time-limit)"
+            ) from None
+        except OSError as err:
+            raise SessionizerError(sz.spec, f"cannot run the command: {err.strerror or err}") from None
         if proc.returncode != 0:
             tail = (proc.stderr.strip().splitlines() or ["(no stderr)"])[-1]
             raise SessionizerError(sz.spec, f"command exited with status {proc.returncode}: {tail}")
         return proc
 
-    return run, (lambda raw: _read_output(sz.spec, subs["output"], wl))
+    read = _guarded(sz.spec, "wrote unreadable output:", lambda: _read_output(sz.spec, subs["output"], wl))
+    return run, (lambda raw: read())
 
 
 def _read_output(spec: str, path: Path, wl: Workload) -> np.ndarray:
@@ -280,6 +335,11 @@ def _read_output(spec: str, path: Path, wl: Workload) -> np.ndarray:
     header = [h.strip() for h in lines[0].split(",")] if lines else []
     if "session_id" in header and len(header) > 1:
         rows = [line.split(",") for line in lines[1:] if line]
+        short = next((k for k, r in enumerate(rows) if len(r) != len(header)), None)
+        if short is not None:
+            raise SessionizerError(
+                spec, f"output row {short + 1} has {len(rows[short])} fields; the header has {len(header)}"
+            )
         cols = {h: [r[i] for r in rows] for i, h in enumerate(header)}
         ts_name = "timestamp_ms" if "timestamp_ms" in cols else "timestamp"
         if "user_id" not in cols or ts_name not in cols:
@@ -345,7 +405,8 @@ def _prepare_sql(sz: Sessionizer, wl: Workload, definition: str, workdir: Path, 
     return _sql_runner(sz.spec, Path(sz.value).read_text(), wl)
 
 
-def _sql_runner(spec: str, query: str, wl: Workload):
+def _sql_runner(spec: str, query: str, wl: Workload, *, user: bool = True):
+    """Load ``wl`` into DuckDB; the query's failures (and, for a user's query, odd results) are one line."""
     duckdb = _duckdb()
     con = duckdb.connect()
     con.execute("SET threads = 1")
@@ -391,4 +452,4 @@ def _sql_runner(spec: str, query: str, wl: Workload):
             spec, "the query must return row_id (or user_id and timestamp_ms) with session_id"
         )
 
-    return run, finish
+    return run, (_guarded(spec, "returned unreadable columns:", finish) if user else finish)

@@ -11,6 +11,7 @@ then skipped. Runs are interleaved (each repeat runs every sessionizer) so drift
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform
@@ -26,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from simulator._files import write_atomic
 from simulator.errors import SessionlabError
 from simulator.testbench.adapters import Sessionizer
 from simulator.testbench.baselines import sessionlab_ids
@@ -292,10 +294,12 @@ def plot(results: list[Measurement], path: Path, title: str) -> str | None:
     except ImportError:
         return "no chart: matplotlib is not installed (pip install 'sessionlab[plots]')"
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    plotted = False
     for label in dict.fromkeys(m.label for m in results):
         pts = [(m.size, m.events_per_s) for m in results if m.label == label and m.events_per_s]
         if pts:
             ax.plot(*zip(*pts, strict=True), marker="o", label=label)
+            plotted = True
     ax.set(
         xscale="log",
         yscale="log",
@@ -304,10 +308,13 @@ def plot(results: list[Measurement], path: Path, title: str) -> str | None:
         title=title,
     )
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    if plotted:  # a legend without lines warns ("No artists with labels")
+        ax.legend()
     fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
     plt.close(fig)
+    write_atomic(path, buf.getvalue())
     return None
 
 

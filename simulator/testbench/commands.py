@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shlex
 import sys
 from pathlib import Path
 
+from simulator._files import ensure_dir, write_atomic
 from simulator.errors import SessionlabError
 from simulator.sessions import get_definition
 from simulator.testbench.adapters import parse_sessionizer
-from simulator.testbench.bench import bench, machine, parse_sizes, plot, render_table
+from simulator.testbench.bench import Measurement, bench, machine, parse_sizes, plot, render_table
 from simulator.testbench.conform import conform, render_text, write_outputs
 from simulator.testbench.profiles import PROFILES
 from simulator.testbench.simulated import from_scenario
@@ -41,6 +43,39 @@ def _count(text: str) -> int:
     return int(value)
 
 
+def _seconds(text: str) -> float:
+    """A time limit in seconds: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0 like 30 or 0.5, got {text!r}")
+    return value
+
+
+def _repeats(text: str) -> int:
+    """A number of repeats: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1 like 3, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    """A seed: a whole number >= 0 (what numpy.random.SeedSequence takes)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0 like 42, got {text!r}")
+    return value
+
+
 def _add_workload_args(p: argparse.ArgumentParser, *, profile: str) -> None:
     p.add_argument("--events", type=_count, metavar="N", help="number of events (rows)")
     p.add_argument("--users", type=_count, metavar="U", help="number of distinct users")
@@ -53,7 +88,7 @@ def _add_workload_args(p: argparse.ArgumentParser, *, profile: str) -> None:
     p.add_argument(
         "--visitors", type=_count, metavar="N", help="with --scenario: override [population] visitors"
     )
-    p.add_argument("--seed", type=int, help="workload seed (default 0; with --scenario, the scenario's)")
+    p.add_argument("--seed", type=_seed, help="workload seed (default 0; with --scenario, the scenario's)")
     p.add_argument(
         "--timezone",
         metavar="TZ",
@@ -84,6 +119,7 @@ def _describe(wl: Workload) -> str:
 
 
 def _cmd_workload(args: argparse.Namespace) -> int:
+    ensure_dir(args.out)  # a bad --out fails before any work
     wl = _workload_from_args(args, events=args.events, users=args.users)
     digests = write_workload(wl, args.out)
     print(
@@ -116,6 +152,7 @@ def add_workload(sub: argparse._SubParsersAction) -> None:
 def _cmd_conform(args: argparse.Namespace) -> int:
     get_definition(args.definition)  # an unknown name fails before any work
     sz = parse_sessionizer(args.sessionizer)
+    ensure_dir(args.out)
     if args.workload is not None:
         if args.events is not None or args.users is not None or args.scenario is not None:
             raise SessionlabError("--workload: give either --workload or --events/--users or --scenario")
@@ -156,7 +193,7 @@ def add_conform(sub: argparse._SubParsersAction) -> None:
     )
     _add_workload_args(p, profile="edge-cases")
     p.add_argument(
-        "--time-limit", type=float, metavar="S", help="seconds allowed per sessionizer run (cmd only)"
+        "--time-limit", type=_seconds, metavar="S", help="seconds allowed per sessionizer run (cmd only)"
     )
     out_help = "where conform.json and the counterexample CSVs go (default ./sessionlab-conform)"
     p.add_argument("--out", type=Path, default=Path("sessionlab-conform"), metavar="DIR", help=out_help)
@@ -176,10 +213,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if baseline not in labels:
         specs.append(parse_sessionizer(baseline if ":" in baseline else f"builtin:{baseline}"))
         baseline = specs[-1].label
-    if args.repeats < 1 or args.time_limit <= 0:
-        raise SessionlabError("--repeats must be >= 1 and --time-limit > 0")
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_dir(args.out)
     results = bench(
         specs, parse_sizes(args.sizes), out=out, definition=args.definition, repeats=args.repeats,
         baseline=baseline, time_limit=args.time_limit, profile=args.profile, seed=args.seed,
@@ -193,13 +227,26 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         "time_limit_s": args.time_limit, "baseline": baseline, "machine": machine(),
         "results": [m.to_dict() for m in results],
     }  # fmt: skip
-    (out / "bench.json").write_text(json.dumps(doc, indent=2) + "\n")
-    (out / "bench.txt").write_text(table)
+    write_atomic(out / "bench.json", json.dumps(doc, indent=2) + "\n")
+    write_atomic(out / "bench.txt", table)
     why_not = plot(
         results, out / "bench.png", f"sessionizers, definition {args.definition}, profile {args.profile}"
     )
     print(why_not or f"wrote {out / 'bench.json'} and {out / 'bench.png'}")
-    return 0
+    failed = _all_failed(results)
+    if failed:
+        print(f"sessionlab: every run of {', '.join(failed)} failed (see the table)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _all_failed(results: list[Measurement]) -> list[str]:
+    """Labels of the sessionizers that measured nothing because their runs failed (not timed out)."""
+    failed = []
+    for label in dict.fromkeys(m.label for m in results):
+        statuses = {m.status for m in results if m.label == label}
+        if "error" in statuses and "ok" not in statuses:
+            failed.append(label)
+    return failed
 
 
 def add_bench(sub: argparse._SubParsersAction) -> None:
@@ -209,22 +256,25 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
         help="benchmark sessionizers on workloads of growing size",
         description="Run each sessionizer on the same workloads (one per size, size/20 users), each run "
         "in a fresh child process: median and spread of wall time, events/s, peak memory, ratio to a "
-        "baseline. Prints a table; writes bench.json and bench.png (log-log throughput) into --out.",
+        "baseline. Prints a table; writes bench.json and bench.png (log-log throughput) into --out. "
+        "Exit 0, or 1 when every run of a sessionizer failed, 2 on bad input.",
     )
     p.add_argument(
         "--sessionizer", required=True, action="append", metavar="SPEC", help=_SPEC_HELP + "; repeatable"
     )
     p.add_argument("--sizes", default="1e4,1e5,1e6", help="workload sizes in events (default 1e4,1e5,1e6)")
-    p.add_argument("--repeats", type=int, default=3, help="runs per sessionizer and size (default 3)")
+    p.add_argument("--repeats", type=_repeats, default=3, help="runs per sessionizer and size (default 3)")
     p.add_argument(
         "--baseline", metavar="NAME", help="label (or builtin name) to compare with (default: the first)"
     )
-    p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="seconds per run (default 60)")
+    p.add_argument(
+        "--time-limit", type=_seconds, default=60.0, metavar="S", help="seconds per run (default 60)"
+    )
     p.add_argument("--definition", default="ga4", help="definition the sessionizers implement (default ga4)")
     p.add_argument(
         "--profile", default="realistic", help=f"workload profile: {', '.join(PROFILES)} (default realistic)"
     )
-    p.add_argument("--seed", type=int, default=0, help="workload seed (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="workload seed (default 0)")
     p.add_argument("--timezone", metavar="TZ", help=f"the property's time zone (default {DEFAULT_TIMEZONE})")
     p.add_argument(
         "--out", type=Path, default=Path("sessionlab-bench"), metavar="DIR", help="output directory"

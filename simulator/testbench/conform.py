@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from simulator._files import ensure_dir, write_atomic
 from simulator._schema import format_duration
 from simulator.testbench.adapters import Sessionizer
 from simulator.testbench.baselines import sessionlab_ids
@@ -234,11 +235,11 @@ def _counterexample_csv(ce: Counterexample, timezone: str) -> str:
 
 def write_outputs(res: ConformResult, out: Path, timezone: str, argv_hint: str = "") -> dict[str, Path]:
     """Write ``conform.json`` and one ``counterexample-<class>.csv`` per class into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out)
     written = {}
     for ce in res.counterexamples:
         path = out / f"counterexample-{ce.cls}.csv"
-        path.write_text(_counterexample_csv(ce, timezone))
+        write_atomic(path, _counterexample_csv(ce, timezone))
         written[ce.cls] = path
     doc = {
         "definition": res.definition,
@@ -264,5 +265,5 @@ def write_outputs(res: ConformResult, out: Path, timezone: str, argv_hint: str =
         ],
         "ok": res.ok,
     }
-    (out / "conform.json").write_text(json.dumps(doc, indent=2) + "\n")
+    write_atomic(out / "conform.json", json.dumps(doc, indent=2) + "\n")
     return written

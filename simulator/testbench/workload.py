@@ -18,8 +18,6 @@ import csv
 import datetime as dt
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
+from simulator._files import ensure_dir, write_atomic
 from simulator.errors import SessionlabError
 from simulator.testbench.profiles import GAP_COMPONENTS, TIMEOUTS_MS, Profile, get_profile
 
@@ -237,13 +236,6 @@ def iso_local(ts_ms: np.ndarray, timezone: str) -> np.ndarray:
     return np.char.add(np.datetime_as_string(local, unit="ms"), suffix[off_idx][inv])
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-
-
 def csv_bytes(wl: Workload) -> bytes:
     """The workload as CSV text (header ``user_id,timestamp_ms,timestamp,campaign``)."""
     iso = iso_local(wl.timestamp_ms, wl.timezone)
@@ -281,9 +273,13 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 
 
 def write_workload(wl: Workload, out: str | Path) -> dict[str, str]:
-    """Write ``wl`` into directory ``out`` (created); return file name -> SHA-256 of what was written."""
-    out = Path(out)
-    (out / "columns").mkdir(parents=True, exist_ok=True)
+    """Write ``wl`` into directory ``out`` (created); return file name -> SHA-256 of what was written.
+
+    Every file is written atomically; a directory or file that cannot be written is a one-line
+    :class:`~simulator.errors.ScenarioError`.
+    """
+    out = ensure_dir(out)
+    ensure_dir(out / "columns")
     files = {"events.csv": csv_bytes(wl)}
     parquet = _parquet_bytes(wl)
     if parquet is not None:
@@ -296,7 +292,7 @@ def write_workload(wl: Workload, out: str | Path) -> dict[str, str]:
     meta |= {"columns": ["user_id", "timestamp_ms", "timestamp", "campaign"], "sha256": digests}
     files["workload.json"] = (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode()
     for name, data in files.items():
-        _atomic_write(out / name, data)
+        write_atomic(out / name, data)
     return digests
 
 

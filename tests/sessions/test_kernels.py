@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -168,3 +169,15 @@ def test_gap_of_the_window_is_named_by_the_rule_listed_first() -> None:
     second = split_causes(cols, [FixedWindow(DAY), MaxEvents(2)])
     assert first.tolist() == [SplitCause.NEW_USER, SplitCause.CONTINUES, SplitCause.MAX_EVENTS]
     assert second.tolist() == [SplitCause.NEW_USER, SplitCause.CONTINUES, SplitCause.FIXED_WINDOW]
+
+
+@pytest.mark.parametrize(
+    "day", [dt.datetime(1, 1, 5, 12, tzinfo=dt.UTC), dt.datetime(9999, 12, 25, tzinfo=dt.UTC)]
+)
+def test_local_days_at_the_ends_of_the_calendar(day: dt.datetime) -> None:
+    """Times in years 1 and 9999 get local days (offsets are looked up inside datetime's range)."""
+    ms = (day - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
+    ts = np.array([ms, ms + 3_600_000], dtype=np.int64)
+    zone = "Pacific/Kiritimati"
+    offset = int(day.astimezone(ZoneInfo(zone)).utcoffset().total_seconds() * 1000)
+    assert local_days(ts, zone).tolist() == ((ts + offset) // 86_400_000).tolist()

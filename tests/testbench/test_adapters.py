@@ -144,3 +144,100 @@ def test_baselines_refuse_definitions_they_do_not_implement(monkeypatch):
     monkeypatch.setattr(baselines, "get_definition", lambda name: two)
     with pytest.raises(SessionlabError, match="implement one inactivity rule; definition 'two' has rules"):
         baselines.inactivity_of("two")
+
+
+RAISING = """
+import numpy as np
+
+def raises(user_id, ts, campaign):
+    raise ValueError("bad input\\nsecond line")
+
+def one_arg(user_id):
+    return user_id
+
+def keyword_zone(user_id, ts, campaign, *, timezone):
+    return np.zeros(len(ts))
+
+def generator(user_id, ts, campaign):
+    return (u for u in user_id)
+"""
+
+
+@pytest.fixture
+def raising_module(tmp_path, monkeypatch) -> str:
+    """A module of sessionizers that break their contract."""
+    (tmp_path / "raising_sessionizers.py").write_text(RAISING)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "raising_sessionizers"
+
+
+def test_a_py_sessionizer_that_raises_is_named_with_its_exception(edge_workload, raising_module):
+    """The user's exception becomes one line: spec, 'raised', type and the first line of its message."""
+    spec = f"py:{raising_module}:raises"
+    with pytest.raises(SessionizerError) as info:
+        parse_sessionizer(spec)(edge_workload, "ga4")
+    assert str(info.value) == f"--sessionizer {spec!r}: raised ValueError: bad input"
+
+
+def test_a_py_sessionizer_with_the_wrong_signature_fails_when_parsed(raising_module):
+    """A function that cannot take (user_id, timestamp_ms, campaign) is refused before any work."""
+    spec = f"py:{raising_module}:one_arg"
+    with pytest.raises(SessionizerError) as info:
+        parse_sessionizer(spec)
+    assert str(info.value) == (
+        f"--sessionizer {spec!r}: one_arg(user_id) cannot be called as one_arg(user_id, timestamp_ms, "
+        "campaign) (too many positional arguments); see 'py:' in --help"
+    )
+    parse_sessionizer(f"py:{raising_module}:keyword_zone")  # a required keyword timezone is fine
+
+
+def test_a_py_sessionizer_returning_no_array_is_one_line(edge_workload, raising_module):
+    """A generator instead of ids: named, with what was expected."""
+    with pytest.raises(SessionizerError, match="returned a generator; expected a 1-d array or list of 3000"):
+        parse_sessionizer(f"py:{raising_module}:generator")(edge_workload, "ga4")
+
+
+def test_command_over_the_time_limit_is_one_line(edge_workload):
+    """A command that outlives --time-limit: a SessionizerError, not subprocess.TimeoutExpired."""
+    spec = f"cmd:{shlex.quote(sys.executable)} -c 'import time; time.sleep(5)' {{input}} {{output}}"
+    with pytest.raises(
+        SessionizerError, match=r"did not finish within the time limit \(0.3 s, --time-limit\)"
+    ):
+        parse_sessionizer(spec)(edge_workload, "ga4", time_limit=0.3)
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        (
+            "open(sys.argv[1], 'wb').write(bytes(range(128, 256)))",
+            "wrote unreadable output: UnicodeDecodeError",
+        ),
+        (
+            "open(sys.argv[1], 'w').write('user_id,timestamp_ms,session_id\\n1,2\\n')",
+            "output row 1 has 2 fields; the header has 3",
+        ),
+    ],
+)
+def test_unreadable_command_output_is_one_line(edge_workload, tmp_path, script, message):
+    """Output that is not UTF-8, or ragged CSV: one line naming the spec."""
+    path = tmp_path / "out.py"
+    path.write_text(f"import sys\n{script}\n")
+    spec = f"cmd:{shlex.quote(sys.executable)} {shlex.quote(str(path))} {{output}} {{input}}"
+    with pytest.raises(SessionizerError, match=message) as info:
+        parse_sessionizer(spec)(edge_workload, "ga4")
+    assert str(info.value).startswith(f"--sessionizer {spec!r}: ")
+    assert "\n" not in str(info.value)
+
+
+def test_sql_with_unreadable_columns_is_one_line(edge_workload, tmp_path):
+    """A query whose row_id is not a number: one line, not a ValueError."""
+    pytest.importorskip("duckdb")
+    query = tmp_path / "q.sql"
+    query.write_text("SELECT 'x' AS row_id, user_id AS session_id FROM events")
+    with pytest.raises(SessionizerError) as info:
+        parse_sessionizer(f"sql:{query}")(edge_workload, "ga4")
+    assert str(info.value) == (
+        f"--sessionizer 'sql:{query}': returned unreadable columns: ValueError: "
+        "invalid literal for int() with base 10: 'x'"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 
@@ -106,3 +107,117 @@ def test_bench_measures_in_child_processes(tmp_path, capsys, wrong_module, monke
     assert rows["numpy"]["peak_rss_mb"][0] > 1
     assert doc["baseline"] == "numpy"
     assert "events/s" in out
+
+
+def _one_line(err: str) -> str:
+    """The single stderr line (no traceback), without the 'sessionlab: error: ' prefix."""
+    assert "Traceback" not in err
+    assert err.count("\n") == 1, err
+    return err.removeprefix("sessionlab: error: ").rstrip("\n")
+
+
+_SMALL = ["--events", "200", "--users", "10"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["workload", *_SMALL],
+        ["conform", "--sessionizer", "builtin:numpy", *_SMALL],
+        ["bench", "--sessionizer", "builtin:numpy", "--sizes", "200", "--repeats", "1"],
+    ],
+    ids=["workload", "conform", "bench"],
+)
+def test_out_that_is_a_file_or_under_one_is_one_line(argv, tmp_path, capsys):
+    """--out naming an existing file, or a directory under a file: exit 2, one line, nothing written."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main([*argv, "--out", str(blocker)]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line == f"{blocker}: cannot create the directory: a file of that name is in the way"
+    assert main([*argv, "--out", str(blocker / "sub")]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line == f"{blocker / 'sub'}: cannot create the directory: Not a directory"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_workload_file_that_cannot_be_written_is_one_line(tmp_path, capsys):
+    """A directory where workload.json goes: exit 2, one line naming that file."""
+    (tmp_path / "workload.json").mkdir()
+    assert main(["workload", *_SMALL, "--out", str(tmp_path)]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line == f"{tmp_path / 'workload.json'}: cannot write the file: it is a directory"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["conform", "--sessionizer", "builtin:numpy", "--time-limit", "-1"],
+            "--time-limit: expected a number",
+        ),
+        (
+            ["conform", "--sessionizer", "builtin:numpy", "--time-limit", "0"],
+            "--time-limit: expected a number",
+        ),
+        (
+            ["conform", "--sessionizer", "builtin:numpy", "--time-limit", "nan"],
+            "--time-limit: expected a number",
+        ),
+        (
+            ["conform", "--sessionizer", "builtin:numpy", "--seed", "-1"],
+            "--seed: expected a whole number >= 0",
+        ),
+        (
+            ["workload", "--events", "1e3", "--users", "5", "--seed", "-3"],
+            "--seed: expected a whole number >= 0",
+        ),
+        (["workload", "--events", "-5", "--users", "5"], "--events: expected a positive whole number"),
+        (
+            ["bench", "--sessionizer", "builtin:numpy", "--repeats", "0"],
+            "--repeats: expected a whole number >= 1",
+        ),
+        (
+            ["bench", "--sessionizer", "builtin:numpy", "--time-limit", "-2"],
+            "--time-limit: expected a number",
+        ),
+        (["bench", "--sessionizer", "builtin:numpy", "--seed", "x"], "--seed: expected a whole number >= 0"),
+    ],
+)
+def test_negative_or_zero_numbers_are_refused_by_argparse(argv, message, tmp_path, capsys):
+    """Negative, zero or non-finite numeric flags: argparse exits 2 naming the flag; no traceback."""
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--out", str(tmp_path / "o")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"argument {message}" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_bench_where_every_run_fails_exits_1_without_warnings(tmp_path, capsys, wrong_module, monkeypatch):
+    """Every run of a sessionizer errors: its row says why, exit 1, no matplotlib warning, chart written."""
+    pytest.importorskip("matplotlib")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    argv = [
+        "bench", "--sessionizer", f"py:{wrong_module}:wrong_length", "--sizes", "300", "--repeats", "1",
+        "--out", str(tmp_path / "b"),
+    ]  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(argv) == 1
+    out, err = capsys.readouterr()
+    assert "returned (299,) session ids for 300 rows" in out
+    assert err == "sessionlab: every run of py:wrong_length failed (see the table)\n"
+    doc = json.loads((tmp_path / "b" / "bench.json").read_text())
+    assert [r["status"] for r in doc["results"]] == ["error"]
+    assert (tmp_path / "b" / "bench.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_conform_with_a_sessionizer_that_raises_is_one_line(tmp_path, capsys, monkeypatch):
+    """A py: sessionizer that raises: exit 2 (not 3), one line naming the spec and the exception."""
+    (tmp_path / "raising.py").write_text("def f(user_id, ts, campaign):\n    raise KeyError('boom')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["conform", "--sessionizer", "py:raising:f", *_SMALL, "--out", str(tmp_path / "o")]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line == "--sessionizer 'py:raising:f': raised KeyError: 'boom'"
