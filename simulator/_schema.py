@@ -38,6 +38,7 @@ __all__ = [
     "Str",
     "Table",
     "TimeZone",
+    "check_timezone",
     "format_duration",
     "parse_duration",
 ]
@@ -241,15 +242,29 @@ class Duration:
         return {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*(ms|s|m|h|d|w)\s*)+$"}
 
 
+_TZ_HELP = "expected an IANA time zone name like 'Europe/Berlin'"
+
+
+def check_timezone(name: str) -> ZoneInfo:
+    """The zone called ``name``; ``ValueError`` with the expected form and a "did you mean" if none.
+
+    The one place time-zone names are validated: scenario files, ``--timezone`` flags, workloads.
+    """
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        hint = did_you_mean(name, sorted(available_timezones()))
+        raise ValueError(f"{_TZ_HELP}, got {name!r}" + (f"; {hint}" if hint else "")) from None
+
+
 class TimeZone:
     def __call__(self, value: Any, ctx: Ctx) -> str:
         if not isinstance(value, str):
-            ctx.fail(f"expected an IANA time zone name like 'Europe/Berlin', got {_got(value)}")
+            ctx.fail(f"{_TZ_HELP}, got {_got(value)}")
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            hint = did_you_mean(value, sorted(available_timezones()))
-            ctx.fail(f"expected an IANA time zone name like 'Europe/Berlin', got {value!r}", hint)
+            check_timezone(value)
+        except ValueError as err:
+            ctx.fail(str(err))
         return value
 
     def json_schema(self) -> dict[str, Any]:

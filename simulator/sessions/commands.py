@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
+from simulator._schema import check_timezone
 from simulator.errors import ScenarioError
 from simulator.logfile import EXCLUDED, SHOW_BAD, LogColumns, output_format, read_log, write_assignments
 from simulator.report import format_table
@@ -74,11 +74,9 @@ def add_definitions(sub: argparse._SubParsersAction) -> None:
 
 def _timezone(name: str) -> str:
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScenarioError(
-            "--timezone", "", f"expected an IANA time zone like 'Europe/Berlin', got {name!r}"
-        ) from None
+        check_timezone(name)
+    except ValueError as err:
+        raise ScenarioError("--timezone", "", str(err)) from None
     return name
 
 

@@ -103,7 +103,7 @@ def polars_ids(
 def duckdb_query(definition: str) -> str:
     """The DuckDB SQL baseline for ``definition`` (one inactivity rule), over ``events``.
 
-    Ties are ordered by ``row_id`` so both windows see the same order (BASELINES.md pitfall).
+    Ties are ordered by ``row_id`` so both windows see the same order (docs/baselines.md: pitfalls).
     """
     timeout, boundary = inactivity_of(definition)
     op = ">" if boundary == "same" else ">="

@@ -21,11 +21,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from simulator._files import ensure_dir, write_atomic
+from simulator._schema import check_timezone
 from simulator.errors import SessionlabError
 from simulator.testbench.profiles import GAP_COMPONENTS, TIMEOUTS_MS, Profile, get_profile
 
@@ -71,11 +72,9 @@ class Workload:
 
 def _tz(name: str) -> ZoneInfo:
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SessionlabError(
-            f"--timezone: unknown time zone {name!r}; expected an IANA name like 'Europe/Paris' or 'UTC'"
-        ) from None
+        return check_timezone(name)
+    except ValueError as err:
+        raise SessionlabError(f"--timezone: {err}") from None
 
 
 def _user_sizes(rng: np.random.Generator, events: int, users: int, p: Profile) -> tuple[np.ndarray, ...]:
