@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from simulator import __version__
+from simulator._argtypes import confidence, whole
 from simulator.breakdown import breakdowns, parse_dimensions
 from simulator.engine import DEFAULT_CHUNK, iter_chunks
 from simulator.errors import ScenarioError, SessionlabError
@@ -34,6 +35,11 @@ from simulator.testbench.commands import add_conform as _add_conform
 from simulator.testbench.commands import add_workload as _add_workload
 
 __all__ = ["ExitCode", "main"]
+
+_SEED = whole(0, "42")
+_COUNT = whole(0, "10000")
+_POSITIVE = whole(1, "4")
+_REPLICATIONS = whole(2, "30")  # an interval needs two runs
 
 
 class ExitCode(enum.IntEnum):
@@ -169,26 +175,6 @@ def _cmd_schema(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
-def _confidence(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1) like 0.95, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1) like 0.95, got {text!r}")
-    return value
-
-
-def _replications(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 2:  # noqa: PLR2004 - an interval needs two runs
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 2, got {text!r}")
-    return value
-
-
 def _add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "run",
@@ -197,16 +183,16 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         "definition, and the bridge from clicks to sessions.",
     )
     p.add_argument("file", help="scenario file (TOML)")
-    p.add_argument("--seed", type=_seed, metavar="N", help="override the scenario's seed")
+    p.add_argument("--seed", type=_SEED, metavar="N", help="override the scenario's seed")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.add_argument(
         "--replications",
-        type=_replications,
+        type=_REPLICATIONS,
         metavar="R",
         help="run R seeds spawned from the scenario seed; report mean, std and a t interval per metric",
     )
     p.add_argument(
-        "--confidence", type=_confidence, help="confidence level of the --replications intervals (0.95)"
+        "--confidence", type=confidence, help="confidence level of the --replications intervals (0.95)"
     )
     p.add_argument(
         "--report",
@@ -230,42 +216,18 @@ def _dimensions(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
-
-
-def _count(text: str) -> int:
-    value = int(text.replace("_", "").replace(",", ""))
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value
-
-
 def _population_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--visitors", type=_count, metavar="N", help="override [population] visitors")
+    p.add_argument("--visitors", type=_COUNT, metavar="N", help="override [population] visitors")
     p.add_argument(
         "--chunk-size",
-        type=_positive,
+        type=_POSITIVE,
         default=DEFAULT_CHUNK,
         metavar="N",
         help=f"visitors simulated at a time (default {DEFAULT_CHUNK:,}); changes memory, never results",
     )
     p.add_argument(
         "--workers",
-        type=_positive,
+        type=_POSITIVE,
         default=1,
         metavar="N",
         help="simulate blocks of visitors in N processes (default 1); changes speed, never results",
@@ -328,7 +290,7 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", help="scenario file (TOML)")
     p.add_argument("--out", required=True, metavar="FILE", help="output file: .csv, .jsonl or .parquet")
-    p.add_argument("--seed", type=_seed, metavar="N", help="override the scenario's seed")
+    p.add_argument("--seed", type=_SEED, metavar="N", help="override the scenario's seed")
     _population_options(p)
     p.set_defaults(func=_cmd_simulate)
 
@@ -342,7 +304,7 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
         "fails, 2 on a bad file.",
     )
     p.add_argument("targets", nargs="+", metavar="FILE|DIR", help="scenario files or directories")
-    p.add_argument("--seed", type=_seed, metavar="N", help="override every scenario's seed")
+    p.add_argument("--seed", type=_SEED, metavar="N", help="override every scenario's seed")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing expectations too")
     p.add_argument("--junit-xml", metavar="FILE", help="also write the results as JUnit XML (for CI)")
     p.set_defaults(func=_cmd_check)
@@ -359,12 +321,12 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="scenario file (TOML) with an [observed] table")
     p.add_argument(
         "--replications",
-        type=_replications,
+        type=_REPLICATIONS,
         metavar="R",
         help="number of seeds (default: [scenario] replications, at least 2)",
     )
-    p.add_argument("--seed", type=_seed, metavar="N", help="override the scenario's seed")
-    p.add_argument("--confidence", type=_confidence, default=0.95, help="1 - significance level (0.95)")
+    p.add_argument("--seed", type=_SEED, metavar="N", help="override the scenario's seed")
+    p.add_argument("--confidence", type=confidence, default=0.95, help="1 - significance level (0.95)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_compare)
 
@@ -388,14 +350,14 @@ def _add_calibrate(sub: argparse._SubParsersAction) -> None:
         "campaign[NAME].ctr, ... (repeatable)",
     )
     p.add_argument(
-        "--replications", type=_replications, default=8, metavar="R", help="seeds per candidate (8)"
+        "--replications", type=_REPLICATIONS, default=8, metavar="R", help="seeds per candidate (8)"
     )
-    p.add_argument("--max-evals", type=_positive, default=40, metavar="N", help="most candidates tried (40)")
+    p.add_argument("--max-evals", type=_POSITIVE, default=40, metavar="N", help="most candidates tried (40)")
     p.add_argument(
-        "--bootstrap", type=_replications, default=20, metavar="B", help="bootstrap draws, at least 2 (20)"
+        "--bootstrap", type=_REPLICATIONS, default=20, metavar="B", help="bootstrap draws, at least 2 (20)"
     )
-    p.add_argument("--confidence", type=_confidence, default=0.95, help="level of the intervals (0.95)")
-    p.add_argument("--seed", type=_seed, metavar="N", help="override the scenario's seed")
+    p.add_argument("--confidence", type=confidence, default=0.95, help="level of the intervals (0.95)")
+    p.add_argument("--seed", type=_SEED, metavar="N", help="override the scenario's seed")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=_cmd_calibrate)
 

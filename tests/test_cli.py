@@ -246,7 +246,10 @@ def test_bad_observed_numbers_are_one_line_errors(
     ("argv", "message"),
     [
         (["run"], "run: the following arguments are required: file (see 'sessionlab run --help')"),
-        (["run", "x.toml", "--seed", "-1"], "run: argument --seed: expected a whole number >= 0, got '-1'"),
+        (
+            ["run", "x.toml", "--seed", "-1"],
+            "run: argument --seed: expected a whole number >= 0 like 42, got '-1'",
+        ),
         (["simulate", "x.toml", "--out", "e.csv", "--workers", "0"], "simulate: argument --workers"),
         (["bogus"], "argument COMMAND: invalid choice: 'bogus'"),
         (["check", "scenarios", "--seed", "x"], "check: argument --seed: expected a whole number >= 0"),

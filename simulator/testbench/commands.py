@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import shlex
 import sys
 from pathlib import Path
 
+from simulator._argtypes import seconds, whole
 from simulator._files import ensure_dir, write_atomic
 from simulator.errors import SessionlabError
 from simulator.sessions import get_definition
@@ -31,54 +31,14 @@ _SPEC_HELP = (
     "sql:FILE.sql or builtin:NAME (sessionlab, numpy, pandas, polars, duckdb); prefix LABEL= to name it"
 )
 
-
-def _count(text: str) -> int:
-    """An event or user count: 10000, 1e4 or 10_000."""
-    try:
-        value = float(text.replace("_", ""))
-    except ValueError:
-        value = -1.0
-    if value < 1 or value != int(value):
-        raise argparse.ArgumentTypeError(f"expected a positive whole number like 10000 or 1e4, got {text!r}")
-    return int(value)
-
-
-def _seconds(text: str) -> float:
-    """A time limit in seconds: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0 like 30 or 0.5, got {text!r}")
-    return value
-
-
-def _repeats(text: str) -> int:
-    """A number of repeats: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1 like 3, got {text!r}")
-    return value
-
-
-def _seed(text: str) -> int:
-    """A seed: a whole number >= 0 (what numpy.random.SeedSequence takes)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0 like 42, got {text!r}")
-    return value
+_COUNT = whole(1, "10000")  # events, users, visitors
+_REPEATS = whole(1, "3")
+_SEED = whole(0, "42")
 
 
 def _add_workload_args(p: argparse.ArgumentParser, *, profile: str) -> None:
-    p.add_argument("--events", type=_count, metavar="N", help="number of events (rows)")
-    p.add_argument("--users", type=_count, metavar="U", help="number of distinct users")
+    p.add_argument("--events", type=_COUNT, metavar="N", help="number of events (rows)")
+    p.add_argument("--users", type=_COUNT, metavar="U", help="number of distinct users")
     p.add_argument(
         "--profile", default=profile, metavar="NAME", help=f"{', '.join(PROFILES)} (default {profile})"
     )
@@ -86,9 +46,9 @@ def _add_workload_args(p: argparse.ArgumentParser, *, profile: str) -> None:
         "--scenario", type=Path, metavar="FILE", help="use the tracked hits of this simulated scenario"
     )
     p.add_argument(
-        "--visitors", type=_count, metavar="N", help="with --scenario: override [population] visitors"
+        "--visitors", type=_COUNT, metavar="N", help="with --scenario: override [population] visitors"
     )
-    p.add_argument("--seed", type=_seed, help="workload seed (default 0; with --scenario, the scenario's)")
+    p.add_argument("--seed", type=_SEED, help="workload seed (default 0; with --scenario, the scenario's)")
     p.add_argument(
         "--timezone",
         metavar="TZ",
@@ -193,7 +153,7 @@ def add_conform(sub: argparse._SubParsersAction) -> None:
     )
     _add_workload_args(p, profile="edge-cases")
     p.add_argument(
-        "--time-limit", type=_seconds, metavar="S", help="seconds allowed per sessionizer run (cmd only)"
+        "--time-limit", type=seconds, metavar="S", help="seconds allowed per sessionizer run (cmd only)"
     )
     out_help = "where conform.json and the counterexample CSVs go (default ./sessionlab-conform)"
     p.add_argument("--out", type=Path, default=Path("sessionlab-conform"), metavar="DIR", help=out_help)
@@ -263,18 +223,18 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
         "--sessionizer", required=True, action="append", metavar="SPEC", help=_SPEC_HELP + "; repeatable"
     )
     p.add_argument("--sizes", default="1e4,1e5,1e6", help="workload sizes in events (default 1e4,1e5,1e6)")
-    p.add_argument("--repeats", type=_repeats, default=3, help="runs per sessionizer and size (default 3)")
+    p.add_argument("--repeats", type=_REPEATS, default=3, help="runs per sessionizer and size (default 3)")
     p.add_argument(
         "--baseline", metavar="NAME", help="label (or builtin name) to compare with (default: the first)"
     )
     p.add_argument(
-        "--time-limit", type=_seconds, default=60.0, metavar="S", help="seconds per run (default 60)"
+        "--time-limit", type=seconds, default=60.0, metavar="S", help="seconds per run (default 60)"
     )
     p.add_argument("--definition", default="ga4", help="definition the sessionizers implement (default ga4)")
     p.add_argument(
         "--profile", default="realistic", help=f"workload profile: {', '.join(PROFILES)} (default realistic)"
     )
-    p.add_argument("--seed", type=_seed, default=0, help="workload seed (default 0)")
+    p.add_argument("--seed", type=_SEED, default=0, help="workload seed (default 0)")
     p.add_argument("--timezone", metavar="TZ", help=f"the property's time zone (default {DEFAULT_TIMEZONE})")
     p.add_argument(
         "--out", type=Path, default=Path("sessionlab-bench"), metavar="DIR", help="output directory"

@@ -172,7 +172,7 @@ def test_workload_file_that_cannot_be_written_is_one_line(tmp_path, capsys):
             ["workload", "--events", "1e3", "--users", "5", "--seed", "-3"],
             "--seed: expected a whole number >= 0",
         ),
-        (["workload", "--events", "-5", "--users", "5"], "--events: expected a positive whole number"),
+        (["workload", "--events", "-5", "--users", "5"], "--events: expected a whole number >= 1"),
         (
             ["bench", "--sessionizer", "builtin:numpy", "--repeats", "0"],
             "--repeats: expected a whole number >= 1",
