@@ -195,16 +195,19 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     print(why_not or f"wrote {out / 'bench.json'} and {out / 'bench.png'}")
     failed = _all_failed(results)
     if failed:
-        print(f"sessionlab: every run of {', '.join(failed)} failed (see the table)", file=sys.stderr)
+        print(
+            f"sessionlab: every run of {', '.join(failed)} failed or timed out (see the table)",
+            file=sys.stderr,
+        )
     return 1 if failed else 0
 
 
 def _all_failed(results: list[Measurement]) -> list[str]:
-    """Labels of the sessionizers that measured nothing because their runs failed (not timed out)."""
+    """Labels of the sessionizers that measured nothing: every run errored or timed out."""
     failed = []
     for label in dict.fromkeys(m.label for m in results):
         statuses = {m.status for m in results if m.label == label}
-        if "error" in statuses and "ok" not in statuses:
+        if statuses and "ok" not in statuses:
             failed.append(label)
     return failed
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 
 import pytest
@@ -208,10 +209,24 @@ def test_bench_where_every_run_fails_exits_1_without_warnings(tmp_path, capsys, 
         assert main(argv) == 1
     out, err = capsys.readouterr()
     assert "returned (299,) session ids for 300 rows" in out
-    assert err == "sessionlab: every run of py:wrong_length failed (see the table)\n"
+    assert err == "sessionlab: every run of py:wrong_length failed or timed out (see the table)\n"
     doc = json.loads((tmp_path / "b" / "bench.json").read_text())
     assert [r["status"] for r in doc["results"]] == ["error"]
     assert (tmp_path / "b" / "bench.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_bench_where_every_run_times_out_exits_1(tmp_path, capsys):
+    """A sessionizer that never finishes within --time-limit measured nothing: exit 1, said on stderr."""
+    sleeper = tmp_path / "sleeper.py"
+    sleeper.write_text("import time\ntime.sleep(30)\n")
+    argv = [
+        "bench", "--sessionizer", f"slow=cmd:{sys.executable} {sleeper} {{input}} {{output}}",
+        "--sizes", "300", "--repeats", "1", "--time-limit", "1", "--out", str(tmp_path / "b"),
+    ]  # fmt: skip
+    assert main(argv) == 1
+    assert "every run of slow failed or timed out" in capsys.readouterr().err
+    doc = json.loads((tmp_path / "b" / "bench.json").read_text())
+    assert [r["status"] for r in doc["results"]] == ["timeout"]
 
 
 def test_conform_with_a_sessionizer_that_raises_is_one_line(tmp_path, capsys, monkeypatch):
