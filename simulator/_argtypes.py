@@ -8,19 +8,29 @@ from collections.abc import Callable
 
 __all__ = ["confidence", "seconds", "whole"]
 
+_DAY = 86_400.0
+#: Sizes beyond this are typos here: a billion events or visitors already needs tens of GB.
+MAX_SIZE = 10**9
 
-def whole(minimum: int, example: str) -> Callable[[str], int]:
-    """A type for whole numbers ``>= minimum``; ``10000``, ``10_000``, ``10,000`` and ``1e4`` all work."""
+
+def whole(minimum: int, example: str, maximum: int = 2**63 - 1) -> Callable[[str], int]:
+    """A type for whole numbers in ``[minimum, maximum]``; ``10000``, ``10_000``, ``10,000``, ``1e4`` work.
+
+    Plain digits are read exactly (a 20-digit seed stays itself); ``1e4`` forms go through ``float``.
+    """
 
     def parse(text: str) -> int:
+        clean = text.replace("_", "").replace(",", "")
         try:
-            value = float(text.replace("_", "").replace(",", ""))
+            value: float = int(clean)
         except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and value == int(value) and value >= minimum):
-            raise argparse.ArgumentTypeError(
-                f"expected a whole number >= {minimum} like {example}, got {text!r}"
-            )
+            try:
+                value = float(clean)
+            except ValueError:
+                value = math.nan
+        if not (math.isfinite(value) and value == int(value) and minimum <= value <= maximum):
+            bound = f">= {minimum}" if maximum == 2**63 - 1 else f"from {minimum} to {maximum:,}"
+            raise argparse.ArgumentTypeError(f"expected a whole number {bound} like {example}, got {text!r}")
         return int(value)
 
     parse.__name__ = f"whole number >= {minimum}"
@@ -33,8 +43,10 @@ def seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0 like 30 or 0.5, got {text!r}")
+    if not (math.isfinite(value) and 0 < value <= _DAY):
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds > 0 and at most a day like 30 or 0.5, got {text!r}"
+        )
     return value
 
 

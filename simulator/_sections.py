@@ -133,7 +133,7 @@ DEFAULT_WEEKDAYS = (1.0, 1.0, 1.0, 1.0, 0.95, 0.85, 0.9)
 POPULATION = Table(
     {
         "visitors": Field(
-            Int(0, what="a number of people"), "people who try to reach the site", default=1000
+            Int(0, 1_000_000_000, what="a number of people"), "people who try to reach the site", default=1000
         ),
         "days": Field(Int(1, 366, what="a number of days"), "length of the simulated period", default=7),
         "timezone": Field(
@@ -183,7 +183,14 @@ CAMPAIGN = Table(
             _FRACTION, "share of people whose first visit is a click on this campaign", required=True
         ),
         "ctr": Field(
-            Num(0, 1, lo_open=True, what="a click-through rate"), "clicks per impression", default=0.05
+            Num(
+                1e-4,
+                1,
+                what="a click-through rate",
+                hint="rates below 0.01 % would simulate ten thousand impressions and more per click",
+            ),
+            "clicks per impression",
+            default=0.05,
         ),
         "cpc": Field(DistCheck("number"), "cost per click (a number or a distribution); default 1.0"),
         "cpm": Field(Num(0, what="a cost per thousand impressions"), "bill impressions instead of clicks"),

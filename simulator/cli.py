@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from simulator import __version__
-from simulator._argtypes import confidence, whole
+from simulator._argtypes import MAX_SIZE, confidence, whole
 from simulator.breakdown import breakdowns, parse_dimensions
 from simulator.engine import DEFAULT_CHUNK, iter_chunks
 from simulator.errors import ScenarioError, SessionlabError
@@ -36,10 +36,10 @@ from simulator.testbench.commands import add_workload as _add_workload
 
 __all__ = ["ExitCode", "main"]
 
-_SEED = whole(0, "42")
-_COUNT = whole(0, "10000")
-_POSITIVE = whole(1, "4")
-_REPLICATIONS = whole(2, "30")  # an interval needs two runs
+_SEED = whole(0, "42", 2**64 - 1)
+_COUNT = whole(0, "10000", MAX_SIZE)
+_POSITIVE = whole(1, "4", MAX_SIZE)
+_REPLICATIONS = whole(2, "30", 100_000)  # an interval needs two runs
 
 
 class ExitCode(enum.IntEnum):
@@ -428,6 +428,9 @@ def _handle(func: Callable[[], ExitCode], debug: bool) -> int:
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return ExitCode.OK
+    except MemoryError:
+        print("sessionlab: error: not enough memory for this size; use smaller numbers", file=sys.stderr)
+        return ExitCode.SCENARIO_ERROR
     except Exception:
         traceback.print_exc()
         print(

@@ -157,7 +157,7 @@ def _user_text(value: Any) -> str:
 
 
 def _records_csv(path: str, cols: LogColumns) -> Iterator[tuple[int, dict[str, Any]]]:
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:  # -sig: Excel's "CSV UTF-8" has a BOM
         reader = csv.DictReader(fh)
         if reader.fieldnames is None:
             raise _fail(path, "empty file: expected a header line with column names")
@@ -167,7 +167,7 @@ def _records_csv(path: str, cols: LogColumns) -> Iterator[tuple[int, dict[str, A
 
 
 def _records_jsonl(path: str, cols: LogColumns) -> Iterator[tuple[int, dict[str, Any]]]:
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:
         for number, text in enumerate(fh, start=1):
             if not text.strip():
                 continue

@@ -119,7 +119,7 @@ STEP = Table(
         "at": Field(At(), "when, absolute (property time zone unless an offset is given)"),
         "after": Field(Duration(), "when, relative to the previous step"),
         "campaign": Field(Str(what="a campaign name"), "ad campaign of an impression or click"),
-        "cost": Field(Num(0, what="a cost"), "what the ad platform charges for this click"),
+        "cost": Field(Num(0, 1e9, what="a cost"), "what the ad platform charges for this click"),
         "invalid": Field(Bool(), "an invalid click or impression: not counted, not charged"),
         "tab": Field(Bool(), "the ad was opened in a new tab"),
         "lands": Field(Bool(), "the click reached the site (default true)"),
@@ -128,8 +128,8 @@ STEP = Table(
         "loss": Field(Choice(LOSSES, "a loss reason"), "why the tag did not fire"),
         "page": Field(Str(what="a page name"), "the page viewed"),
         "via": Field(Choice(RETURN_VIA, "a way back"), "how the visitor returns"),
-        "value": Field(Num(0, what="a conversion value"), "revenue of the conversion"),
-        "units": Field(Int(0, what="a number of units"), "units ordered in the conversion"),
+        "value": Field(Num(0, 1e9, what="a conversion value"), "revenue of the conversion"),
+        "units": Field(Int(0, 1_000_000_000, what="a number of units"), "units ordered in the conversion"),
         "device": Field(Str(what="a device name"), "device (each has its own cookie)"),
         "note": Field(Str(), "free text, ignored"),
     },
@@ -140,7 +140,7 @@ JOURNEY = Table(
     {
         "name": Field(Str(what="a journey name"), "shown in errors and reports", required=True),
         "person": Field(Str(), "journeys with the same person are the same human"),
-        "count": Field(Int(1, what="a number of visitors"), "identical visitors", default=1),
+        "count": Field(Int(1, 10_000_000, what="a number of visitors"), "identical visitors", default=1),
         "start": Field(DateTime(), "when the journey starts (default: the scenario start)"),
         "tracking": Field(
             Choice(("ok", *LOSSES), "a tracking state"),
@@ -414,7 +414,7 @@ def loads_scenario(text: str, path: str = "<string>") -> Scenario:
         With the file, the key path and what is allowed, for any problem in the text.
     """
     try:
-        doc = tomllib.loads(text)
+        doc = tomllib.loads(text.removeprefix("\ufeff"))  # a byte-order mark, as Windows editors write
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(path, "", f"not valid TOML: {err}") from None
     return scenario_from_dict(doc, path)

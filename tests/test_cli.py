@@ -248,11 +248,11 @@ def test_bad_observed_numbers_are_one_line_errors(
         (["run"], "run: the following arguments are required: file (see 'sessionlab run --help')"),
         (
             ["run", "x.toml", "--seed", "-1"],
-            "run: argument --seed: expected a whole number >= 0 like 42, got '-1'",
+            "run: argument --seed: expected a whole number from 0 to",
         ),
         (["simulate", "x.toml", "--out", "e.csv", "--workers", "0"], "simulate: argument --workers"),
         (["bogus"], "argument COMMAND: invalid choice: 'bogus'"),
-        (["check", "scenarios", "--seed", "x"], "check: argument --seed: expected a whole number >= 0"),
+        (["check", "scenarios", "--seed", "x"], "check: argument --seed: expected a whole number from 0 to"),
     ],
 )
 def test_usage_errors_are_one_line_exit_2(argv, message, capsys):
@@ -280,3 +280,35 @@ def test_replications_honour_visitors(capsys):
     clicks = doc["replications"]["metrics"]["ads.clicks"]["mean"]
     # 300 visitors make ~200 clicks; the scenario's own 4,000 would make ~2,650
     assert abs(clicks - doc["ads"]["clicks"]) < 0.3 * doc["ads"]["clicks"]
+
+
+def test_byte_order_mark_in_scenario_and_log_is_accepted(tmp_path, capsys):
+    """Windows editors and Excel's "CSV UTF-8" start files with a BOM; both inputs still read."""
+    scenario = tmp_path / "bom.toml"
+    scenario.write_bytes("\ufeff".encode() + GOOD.encode())
+    assert main(["check", str(scenario)]) == ExitCode.OK
+    capsys.readouterr()
+    log = tmp_path / "bom.csv"
+    log.write_bytes("\ufeffuser_id,timestamp\n1,2024-05-01T10:00:00+02:00\n".encode())
+    assert main(["sessionize", str(log), "--json"]) == ExitCode.OK
+    assert json.loads(capsys.readouterr().out)["definitions"]["ga4"]["sessions"] == 1
+
+
+def test_sessionize_refuses_to_overwrite_its_input(tmp_path, capsys):
+    """--out naming the input log would destroy it: one line, exit 2, the log untouched."""
+    log = tmp_path / "log.csv"
+    log.write_text("user_id,timestamp\n1,2024-05-01T10:00:00+02:00\n")
+    before = log.read_bytes()
+    assert main(["sessionize", str(log), "--out", str(log)]) == ExitCode.SCENARIO_ERROR
+    assert "--out is the input log" in capsys.readouterr().err
+    assert log.read_bytes() == before
+
+
+def test_large_seeds_are_exact_and_sizes_are_capped(capsys):
+    """A 20-digit seed is kept digit for digit; a trillion visitors is refused, not attempted."""
+    main(["run", str(SCENARIOS / "impressions_ctr.toml"), "--json", "--seed", "12345678901234567891"])
+    assert json.loads(capsys.readouterr().out)["seed"] == 12345678901234567891
+    with pytest.raises(SystemExit) as exc:
+        main(["run", str(SCENARIOS / "google_ads_vs_ga4.toml"), "--visitors", "1e12"])
+    assert exc.value.code == ExitCode.SCENARIO_ERROR
+    assert "from 0 to 1,000,000,000" in capsys.readouterr().err

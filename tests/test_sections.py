@@ -67,7 +67,7 @@ def test_a_partial_mix_weighs_missing_names_zero():
         (
             {"campaign": [{"name": "a", "share": 0.5, "ctr": 5}]},
             "campaign[1].ctr",
-            r"click-through rate > 0 and <= 1",
+            r"click-through rate >= 0.0001 and <= 1",
         ),
         (
             {"campaign": [{"name": "a", "share": 0.7}, {"name": "b", "share": 0.6}]},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -85,6 +86,8 @@ def _cmd_sessionize(args: argparse.Namespace) -> int:
     tz = _timezone(args.timezone)
     if args.out:
         output_format(args.out)  # an unsupported --out fails before any work
+        if Path(args.out).resolve() == Path(args.file).resolve():
+            raise ScenarioError(args.out, "", "--out is the input log; write the assignments elsewhere")
     cols = LogColumns(args.user_column, args.time_column, args.campaign_column, args.event_column, args.epoch)
     log = read_log(
         args.file, cols, fmt=args.format, skip_bad=args.skip_bad, exclude_events=args.exclude_event

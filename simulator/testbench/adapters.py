@@ -203,9 +203,9 @@ def _guarded(spec: str, what: str, func: Callable[..., Any]) -> Callable[..., An
     def call(*args: Any) -> Any:
         try:
             return func(*args)
-        except SessionlabError:
+        except (SessionlabError, KeyboardInterrupt):
             raise
-        except Exception as err:
+        except BaseException as err:  # SystemExit too: user code must not end sessionlab silently
             detail = str(err).strip().splitlines()
             raise SessionizerError(
                 spec, f"{what} {type(err).__name__}" + (f": {detail[0]}" if detail else "")

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from simulator._argtypes import MAX_SIZE
 from simulator._files import write_atomic
 from simulator.errors import SessionlabError
 from simulator.testbench.adapters import Sessionizer
@@ -46,9 +47,9 @@ def parse_sizes(text: str) -> list[int]:
             value = float(part)
         except ValueError:
             value = -1.0
-        if value < 1 or value != int(value):
+        if not (1 <= value <= MAX_SIZE) or value != int(value):
             raise SessionlabError(
-                f"--sizes: expected positive whole numbers like 1e4,1e5,1e6; got {part.strip()!r}"
+                f"--sizes: expected whole numbers from 1 to 1e9 like 1e4,1e5,1e6; got {part.strip()!r}"
             )
         sizes.append(int(value))
     return sorted(set(sizes))

@@ -13,7 +13,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from simulator._argtypes import seconds, whole
+from simulator._argtypes import MAX_SIZE, seconds, whole
 from simulator._files import ensure_dir, write_atomic
 from simulator.errors import SessionlabError
 from simulator.sessions import get_definition
@@ -31,9 +31,9 @@ _SPEC_HELP = (
     "sql:FILE.sql or builtin:NAME (sessionlab, numpy, pandas, polars, duckdb); prefix LABEL= to name it"
 )
 
-_COUNT = whole(1, "10000")  # events, users, visitors
-_REPEATS = whole(1, "3")
-_SEED = whole(0, "42")
+_COUNT = whole(1, "10000", MAX_SIZE)  # events, users, visitors
+_REPEATS = whole(1, "3", 1000)
+_SEED = whole(0, "42", 2**64 - 1)
 
 
 def _add_workload_args(p: argparse.ArgumentParser, *, profile: str) -> None:

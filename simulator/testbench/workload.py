@@ -297,7 +297,7 @@ def write_workload(wl: Workload, out: str | Path) -> dict[str, str]:
 
 def _read_csv(path: Path, timezone: str) -> Workload:
     try:
-        with path.open(newline="") as fh:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             fields = reader.fieldnames or []
             if "user_id" not in fields or not {"timestamp_ms", "timestamp"} & set(fields):

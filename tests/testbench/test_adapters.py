@@ -241,3 +241,12 @@ def test_sql_with_unreadable_columns_is_one_line(edge_workload, tmp_path):
         f"--sessionizer 'sql:{query}': returned unreadable columns: ValueError: "
         "invalid literal for int() with base 10: 'x'"
     )
+
+
+def test_sessionizer_calling_sys_exit_is_a_one_line_error(edge_workload, tmp_path, monkeypatch):
+    """User code that calls sys.exit must not end sessionlab silently with its own exit code."""
+    (tmp_path / "exiting.py").write_text("import sys\ndef f(user_id, ts, campaign):\n    sys.exit(5)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(SessionizerError) as info:
+        parse_sessionizer("py:exiting:f")(edge_workload, "ga4")
+    assert str(info.value) == "--sessionizer 'py:exiting:f': raised SystemExit: 5"
