@@ -295,6 +295,10 @@ def _check_step(step: dict[str, Any], bookmarked: bool, visiting: bool, ctx: Ctx
             ctx.fail("a loss reason needs tag = false")
 
 
+#: Steps later than this are typos; it also keeps every local date (and a load time) within datetime's range.
+_LATEST_MS = int(dt.datetime(9000, 1, 1, tzinfo=dt.UTC).timestamp() * 1000)
+
+
 def _build_steps(raw: list[dict], start: dt.datetime, zone: ZoneInfo, ctx: Ctx) -> list[Step]:
     steps, last_ms = [], _epoch_ms(start, zone)
     bookmarked = visiting = False
@@ -303,6 +307,8 @@ def _build_steps(raw: list[dict], start: dt.datetime, zone: ZoneInfo, ctx: Ctx) 
             action = step["do"]
             _check_step(step, bookmarked, visiting, ctx)
             last_ms = _step_time(step, start, zone, last_ms, ctx)
+            if last_ms > _LATEST_MS:
+                ctx.fail("happens after the year 9000; check the date or the delays before it")
             bookmarked |= action == "bookmark"
             if action == "return" or (action == "click" and step.get("lands", True)):
                 visiting = True

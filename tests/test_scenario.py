@@ -225,6 +225,18 @@ steps = [{ at = 10:00:00, do = "view" }]
     ),
     pytest.param("[scenario\nname=1", "", "not valid TOML", id="not-toml"),
     pytest.param(
+        HEAD + JOURNEY.replace("at = 10:00:00", "at = 9999-12-31T23:00:00Z"),
+        "journey[1].steps[1]",
+        "after the year 9000",
+        id="far-future",
+    ),
+    pytest.param(
+        HEAD + JOURNEY.replace('after = "5m"', 'after = "20000d"'),
+        "journey[1].steps[2].after",
+        "at most 3660d",
+        id="duration-too-long",
+    ),
+    pytest.param(
         HEAD.replace('name = "t"\n', "") + JOURNEY,
         "scenario",
         "missing required key 'name'",

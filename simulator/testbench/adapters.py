@@ -166,7 +166,9 @@ def _load_callable(spec: str, value: str) -> Callable[..., Any]:
         sys.path.insert(0, str(Path.cwd()))  # as `python -m` would, so local modules are found
     try:
         mod = importlib.import_module(module)
-    except Exception as err:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # SystemExit at import too: report it, don't exit with its code
         raise SessionizerError(spec, f"cannot import {module!r} ({type(err).__name__}: {err})") from None
     target = getattr(mod, func, None)
     if not callable(target):
