@@ -34,6 +34,7 @@ import numpy as np
 
 from simulator.events import Device, EventLog, Kind, Source
 from simulator.localtime import local_hour
+from simulator.metrics import _ratio
 from simulator.result import Result
 
 __all__ = ["DIMENSIONS", "Breakdown", "Row", "breakdown", "breakdowns", "parse_dimensions"]
@@ -43,10 +44,6 @@ DIMENSIONS = ("campaign", "device", "hour", "network", "channel")
 NONE = "(none)"
 _NOT_SET = "(not set)"  # a campaign without a network (scripted journeys)
 _LAST = frozenset({NONE, Device.UNKNOWN.label})
-
-
-def _ratio(num: float, den: float) -> float | None:
-    return None if den == 0 else num / den
 
 
 @dataclass(frozen=True, slots=True)

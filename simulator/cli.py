@@ -18,15 +18,15 @@ from typing import NoReturn
 
 from simulator import __version__
 from simulator._argtypes import MAX_SIZE, confidence, whole
-from simulator.breakdown import breakdowns, parse_dimensions
+from simulator.breakdown import Breakdown, breakdowns, parse_dimensions
 from simulator.engine import DEFAULT_CHUNK, iter_chunks
 from simulator.errors import ScenarioError, SessionlabError
 from simulator.events import EventLog
 from simulator.expect import evaluate_scenario, expect_blocks, has_expectations
 from simulator.junit import SuiteResult, junit_xml, write_atomically
 from simulator.report import render_json, render_text, write_report
-from simulator.result import run
-from simulator.scenario import json_schema, load_scenario
+from simulator.result import Result, run
+from simulator.scenario import Scenario, json_schema, load_scenario
 from simulator.sessions.commands import add_definitions as _add_definitions
 from simulator.sessions.commands import add_sessionize as _add_sessionize
 from simulator.stats import compare_observed, render_observed, render_replications, replicate
@@ -57,25 +57,20 @@ def _cmd_run(args: argparse.Namespace) -> ExitCode:
         )
     args.confidence = args.confidence or 0.95
     scenario = load_scenario(args.file)
-    result = run(
-        scenario, seed=args.seed, visitors=args.visitors, chunk_size=args.chunk_size, workers=args.workers
-    )
-    tables = breakdowns(result, args.breakdown) if args.breakdown else None
-    if args.report:
-        written = write_report(result, args.report, scenario.description, tables)  # ScenarioError if it can't
-        print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
+
+    def run_once(sc: Scenario, seed: int | None) -> Result:
+        return run(sc, seed, visitors=args.visitors, chunk_size=args.chunk_size, workers=args.workers)
+
     if not args.replications:
+        result = run_once(scenario, args.seed)
+        tables = _report(args, scenario, result)
         charset = "unicode" if (sys.stdout.encoding or "").lower().replace("-", "") == "utf8" else "ascii"
         sys.stdout.write(render_json(result, tables) if args.json else render_text(result, charset, tables))
         return ExitCode.OK
-    reps = replicate(
-        scenario,
-        args.replications,
-        seed=args.seed,
-        runner=lambda sc, seed: run(
-            sc, seed, visitors=args.visitors, chunk_size=args.chunk_size, workers=args.workers
-        ),
-    )
+    if args.json or args.report:  # the single run is printed (JSON) or written (report) beside the table
+        result = run_once(scenario, args.seed)
+        tables = _report(args, scenario, result)
+    reps = replicate(scenario, args.replications, seed=args.seed, runner=run_once)
     if args.json:
         doc = json.loads(render_json(result, tables))
         doc["replications"] = reps.to_dict(args.confidence)
@@ -83,6 +78,17 @@ def _cmd_run(args: argparse.Namespace) -> ExitCode:
     else:
         sys.stdout.write(render_replications(reps, args.confidence))
     return ExitCode.OK
+
+
+def _report(
+    args: argparse.Namespace, scenario: Scenario, result: Result
+) -> dict[str, dict[str, Breakdown]] | None:
+    """The breakdown tables asked for, after writing ``--report DIR`` if asked (both use them)."""
+    tables = breakdowns(result, args.breakdown) if args.breakdown else None
+    if args.report:
+        written = write_report(result, args.report, scenario.description, tables)  # ScenarioError if it can't
+        print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
+    return tables
 
 
 def _scenario_files(targets: Sequence[str]) -> Iterator[Path]:

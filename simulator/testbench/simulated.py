@@ -57,7 +57,7 @@ def from_scenario(
     Parameters
     ----------
     path
-        A scenario TOML file (see ``docs/scenarios.md``).
+        A scenario TOML file (see "Scenario format" in README.md).
     seed
         Overrides the scenario's ``[scenario] seed``.
     visitors
