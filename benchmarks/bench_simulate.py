@@ -41,13 +41,13 @@ def _child(visitors: int, sink: str, chunk_size: int, workers: int = 1) -> dict[
     """Run one simulation in this process (and its workers) and report its figures."""
     sys.path.insert(0, str(ROOT))
     from simulator import load_scenario
-    from simulator.engine import iter_chunks
+    from simulator.engine.simulate import iter_chunks
 
     scenario = load_scenario(SCENARIO)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     chunks = iter_chunks(scenario, visitors=visitors, chunk_size=chunk_size, workers=workers)
     if sink == "parquet":
-        from simulator.output import write_chunks
+        from simulator.log.writer import write_chunks
 
         with tempfile.TemporaryDirectory() as tmp:
             events = write_chunks(chunks, Path(tmp) / "events.parquet")

@@ -16,46 +16,46 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 #: Public name -> the module that defines it. Imported on first use (PEP 562), so that
-#: ``import simulator.engine`` in a worker process, or ``sessionlab --help``, does not pay for scipy.
+#: ``import simulator.engine.simulate`` in a worker process, or ``sessionlab --help``, does not pay for scipy.
 _EXPORTS: dict[str, str] = {
-    "AdCounts": "simulator.metrics",
-    "AnalyticsCounts": "simulator.metrics",
-    "Bridge": "simulator.explain",
-    "Cause": "simulator.events",
+    "AdCounts": "simulator.analysis.metrics",
+    "AnalyticsCounts": "simulator.analysis.metrics",
+    "Bridge": "simulator.analysis.bridges",
+    "Cause": "simulator.log.events",
     "Definition": "simulator.sessions",
-    "Device": "simulator.events",
-    "EventLog": "simulator.events",
-    "Kind": "simulator.events",
-    "Loss": "simulator.events",
-    "Outcome": "simulator.expect",
+    "Device": "simulator.log.events",
+    "EventLog": "simulator.log.events",
+    "Kind": "simulator.log.events",
+    "Loss": "simulator.log.events",
+    "Outcome": "simulator.testing.expect",
     "PluginError": "simulator.errors",
-    "Result": "simulator.result",
+    "Result": "simulator.analysis.result",
     "RuleError": "simulator.errors",
-    "Scenario": "simulator.scenario",
+    "Scenario": "simulator.scenario.loader",
     "ScenarioError": "simulator.errors",
     "SessionlabError": "simulator.errors",
-    "Source": "simulator.events",
+    "Source": "simulator.log.events",
     "available_definitions": "simulator.sessions",
     "available_rules": "simulator.sessions",
-    "calibrate": "simulator.calibrate",
-    "clicks_to_sessions": "simulator.explain",
-    "compare_definitions": "simulator.compare",
-    "compare_observed": "simulator.stats",
-    "evaluate": "simulator.expect",
-    "evaluate_scenario": "simulator.expect",
+    "calibrate": "simulator.testing.calibrate",
+    "clicks_to_sessions": "simulator.analysis.bridges",
+    "compare_definitions": "simulator.analysis.comparisons",
+    "compare_observed": "simulator.testing.stats",
+    "evaluate": "simulator.testing.expect",
+    "evaluate_scenario": "simulator.testing.expect",
     "get_definition": "simulator.sessions",
-    "iter_chunks": "simulator.engine",
-    "json_schema": "simulator.scenario",
-    "load_scenario": "simulator.scenario",
-    "loads_scenario": "simulator.scenario",
+    "iter_chunks": "simulator.engine.simulate",
+    "json_schema": "simulator.scenario.loader",
+    "load_scenario": "simulator.scenario.loader",
+    "loads_scenario": "simulator.scenario.loader",
     "register_rule": "simulator.sessions",
-    "replicate": "simulator.stats",
-    "run": "simulator.result",
-    "run_log": "simulator.result",
+    "replicate": "simulator.testing.stats",
+    "run": "simulator.analysis.result",
+    "run_log": "simulator.analysis.result",
     "sessionize": "simulator.sessions",
-    "simulate": "simulator.engine",
-    "split_table": "simulator.explain",
-    "write_report": "simulator.report",
+    "simulate": "simulator.engine.simulate",
+    "split_table": "simulator.analysis.bridges",
+    "write_report": "simulator.report.text",
 }
 
 __all__ = [
@@ -115,17 +115,15 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static type checkers and IDEs see the real imports
-    from simulator.calibrate import calibrate
-    from simulator.compare import compare_definitions
-    from simulator.engine import iter_chunks, simulate
+    from simulator.analysis.bridges import Bridge, clicks_to_sessions, split_table
+    from simulator.analysis.comparisons import compare_definitions
+    from simulator.analysis.metrics import AdCounts, AnalyticsCounts
+    from simulator.analysis.result import Result, run, run_log
+    from simulator.engine.simulate import iter_chunks, simulate
     from simulator.errors import PluginError, RuleError, ScenarioError, SessionlabError
-    from simulator.events import Cause, Device, EventLog, Kind, Loss, Source
-    from simulator.expect import Outcome, evaluate, evaluate_scenario
-    from simulator.explain import Bridge, clicks_to_sessions, split_table
-    from simulator.metrics import AdCounts, AnalyticsCounts
-    from simulator.report import write_report
-    from simulator.result import Result, run, run_log
-    from simulator.scenario import Scenario, json_schema, load_scenario, loads_scenario
+    from simulator.log.events import Cause, Device, EventLog, Kind, Loss, Source
+    from simulator.report.text import write_report
+    from simulator.scenario.loader import Scenario, json_schema, load_scenario, loads_scenario
     from simulator.sessions import (
         Definition,
         available_definitions,
@@ -134,4 +132,6 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the real imports
         register_rule,
         sessionize,
     )
-    from simulator.stats import compare_observed, replicate
+    from simulator.testing.calibrate import calibrate
+    from simulator.testing.expect import Outcome, evaluate, evaluate_scenario
+    from simulator.testing.stats import compare_observed, replicate

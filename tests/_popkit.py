@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from simulator import loads_scenario
-from simulator.events import CLICK_CAUSES, EventLog, Kind, Loss
-from simulator.scenario import Scenario
+from simulator.log.events import CLICK_CAUSES, EventLog, Kind, Loss
+from simulator.scenario.loader import Scenario
 
 #: Every mechanism off: each person clicks the one ad once, lands, is tracked, views one page, leaves.
 QUIET: dict[str, Any] = {

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from simulator import loads_scenario, run
-from simulator.result import Result
+from simulator.analysis.result import Result
 
 # pytester runs the sessionlab pytest plugin end to end (tests/test_pytest_plugin.py).
 pytest_plugins = ["pytester"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simulator import evaluate, load_scenario, run
-from simulator.result import run_log
+from simulator.analysis.result import run_log
 
 from .conftest import SCENARIOS
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from simulator._schema import Ctx, Table, did_you_mean
 from simulator.errors import RuleError
+from simulator.schema import Ctx, Table, did_you_mean
 from simulator.sessions.presets import Definition
 from simulator.sessions.registry import available_definitions, available_rules, get_definition, get_rule
 from simulator.sessions.rules import Rule

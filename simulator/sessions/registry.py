@@ -15,8 +15,8 @@ from importlib.metadata import entry_points
 from types import MappingProxyType
 from typing import Any
 
-from simulator._schema import did_you_mean
 from simulator.errors import PluginError, RuleError
+from simulator.schema import did_you_mean
 from simulator.sessions.presets import PRESETS, Definition
 from simulator.sessions.rules import BUILTIN_RULES, SplitCause
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from simulator._schema import Choice, Duration, Field, Int, Table, TimeZone, format_duration
+from simulator.schema import Choice, Duration, Field, Int, Table, TimeZone, format_duration
 from simulator.sessions import kernels
 from simulator.sessions.causes import SplitCause
 

@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from simulator._schema import did_you_mean
 from simulator.errors import SessionlabError
+from simulator.schema import did_you_mean
 from simulator.sessions import sessionize
 from simulator.testbench import baselines
 from simulator.testbench.workload import Workload, csv_bytes

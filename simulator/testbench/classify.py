@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from simulator._schema import format_duration
+from simulator.schema import format_duration
 from simulator.sessions import get_definition
 
 __all__ = ["CLASSES", "Agreement", "Finding", "RuleParams", "agreement", "classify", "rule_params"]

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from simulator._files import ensure_dir, write_atomic
-from simulator._schema import format_duration
+from simulator.log.atomic import ensure_dir, write_atomic
+from simulator.schema import format_duration
 from simulator.testbench.adapters import Sessionizer
 from simulator.testbench.baselines import sessionlab_ids
 from simulator.testbench.classify import CLASSES, Agreement, Finding, agreement, classify, rule_params

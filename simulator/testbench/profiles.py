@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from simulator._schema import did_you_mean
 from simulator.errors import SessionlabError
+from simulator.schema import did_you_mean
 
 __all__ = ["GAP_COMPONENTS", "PROFILES", "TIMEOUTS_MS", "Profile", "get_profile"]
 

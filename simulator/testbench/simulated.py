@@ -1,7 +1,7 @@
 """Workloads from a scenario: the analytics hits the stochastic engine simulates.
 
 ``sessionlab workload --scenario FILE`` runs the scenario (its ``[population]`` and scripted
-journeys) through :func:`simulator.engine.iter_chunks` and keeps what an analytics property
+journeys) through :func:`simulator.engine.simulate.iter_chunks` and keeps what an analytics property
 receives: the *tracked* page views and conversions, as ``user_id`` (the analytics user, i.e. the
 cookie), ``timestamp_ms`` and ``campaign`` (the hit's campaign name, "" for none). Rows are in
 arrival order -- time order, users and emission order breaking ties -- and the workload's time zone
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.engine import iter_chunks
+from simulator.engine.simulate import iter_chunks
 from simulator.errors import SessionlabError
-from simulator.scenario import Scenario, load_scenario
+from simulator.scenario.loader import Scenario, load_scenario
 from simulator.testbench.workload import Workload, _tz
 
 __all__ = ["from_scenario"]

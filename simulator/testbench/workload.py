@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from simulator._files import ensure_dir, write_atomic
-from simulator._schema import check_timezone
 from simulator.errors import SessionlabError
+from simulator.log.atomic import ensure_dir, write_atomic
+from simulator.schema import check_timezone
 from simulator.testbench.profiles import GAP_COMPONENTS, TIMEOUTS_MS, Profile, get_profile
 
 __all__ = ["DEFAULT_TIMEZONE", "Workload", "generate", "iso_local", "load_workload", "write_workload"]

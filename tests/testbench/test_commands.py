@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 
-from simulator.cli import main
+from simulator.cli.main import main
 
 
 def test_workload_command_writes_the_files(tmp_path, capsys):

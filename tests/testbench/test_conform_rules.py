@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from simulator.cli import main
+from simulator.cli.main import main
 from simulator.testbench.adapters import parse_sessionizer
 from simulator.testbench.conform import conform
 from simulator.testbench.workload import generate, write_workload

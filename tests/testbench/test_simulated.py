@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.cli import main
-from simulator.engine import simulate
-from simulator.scenario import load_scenario
+from simulator.cli.main import main
+from simulator.engine.simulate import simulate
+from simulator.scenario.loader import load_scenario
 from simulator.testbench.simulated import from_scenario
 from simulator.testbench.workload import load_workload, write_workload
 

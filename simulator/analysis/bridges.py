@@ -1,0 +1,479 @@
+"""Bridges: exact identities between the numbers users compare, cause by cause.
+
+For one session definition, **clicks -> sessions**::
+
+    sessions = counted clicks
+             - counted clicks whose landing was never tracked      (by loss: left_before_tag, ...)
+             - counted clicks whose landing joined an open session (by click cause: repeat_click, ...)
+             + sessions that started without a counted click       (invalid_click, bookmark, ...)
+             + sessions split off an ongoing visit                 (by rule: inactivity, ...)
+
+**views -> sessions** (pages per session)::
+
+    sessions = tracked page views
+             - page views that continued a session  (by the view's cause: navigation, reload, tab, ...)
+             + sessions whose first hit was not a page view (conversion_first)
+
+**impressions -> clicks** (CTR), from the ad platform alone::
+
+    clicks = counted impressions
+           - impressions that drew no click             (per campaign: impressions - click rows)
+           + click rows beyond their campaign's impressions
+           - invalid clicks                              (filtered by the ad platform)
+
+Every term is a count taken from the event log's ground truth; each identity holds by construction
+and is checked on every call. The cause names of each bridge are a documented vocabulary
+(:data:`VOCABULARY`, :data:`VIEW_VOCABULARY`, :data:`AD_VOCABULARY`). Comparisons between two
+definitions and day-by-day bridges across time zones live in :mod:`simulator.analysis.comparisons`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulator.log.events import ARRIVALS, Cause, EventLog, Kind, Loss
+from simulator.sessions.rules import SplitCause
+
+__all__ = [
+    "AD_VOCABULARY",
+    "GROUPS",
+    "LANDED_LATER",
+    "VIEW_VOCABULARY",
+    "VOCABULARY",
+    "AdBridge",
+    "Bridge",
+    "CampaignRow",
+    "Ledger",
+    "Term",
+    "click_ledger",
+    "clicks_to_sessions",
+    "group_of",
+    "impressions_to_clicks",
+    "make_bridge",
+    "split_labels",
+    "split_table",
+    "views_to_sessions",
+]
+
+#: Every cause a clicks -> sessions term can name, in report order, with its plain-language meaning.
+VOCABULARY: dict[str, str] = {
+    # clicks whose landing analytics never saw
+    "left_before_tag": "clicked, but left before the analytics tag fired",
+    "blocked": "clicked, but a blocker stopped the analytics hit",
+    "no_consent": "clicked, but denied analytics consent",
+    "not_reached": "clicked, but never reached the site",
+    "tag_missing": "clicked, but the landing page has no working tag",
+    "campaign_dropped": "clicked, but a redirect dropped the click id (the visit shows as direct)",
+    # clicks that landed in a session that was already open
+    "repeat_click": "clicked the same ad again during the visit",
+    "new_tab_click": "opened the ad in another tab during the visit",
+    "second_ad": "clicked another campaign's ad during the visit",
+    "click_in_open_session": "left and clicked again before the session timed out",
+    # sessions no counted click started
+    "invalid_click": "came through a click the ad platform filtered as invalid",
+    "bookmark": "came back through a bookmark",
+    "direct": "came back by typing the address",
+    "organic": "came back through unpaid search results",
+    "referral": "came back through a link on another site",
+    "email": "came through a link in an e-mail",
+    "redirect": "an ad landing whose click id a redirect dropped, seen as direct",
+    # sessions split off a visit that was still going on
+    "inactivity": "a visit split by the inactivity timeout",
+    "midnight": "a visit split at midnight in the property's time zone",
+    "campaign_change": "a visit split by a change of campaign",
+    "max_duration": "a visit split by the maximum session length",
+    "max_events": "a visit split by the maximum number of hits",
+    "fixed_window": "a visit split by the fixed session window",
+    "plugin_rule": "a visit split by a third-party session rule",
+    "new_user_mid_visit": "a visit whose first tracked hit came after its landing (or a new cookie)",
+}
+
+#: Causes of the views -> sessions bridge: page views that continued a session (negative terms) and
+#: sessions that did not start with a page view (positive terms).
+VIEW_VOCABULARY: dict[str, str] = {
+    "navigation": "further pages viewed within the session",
+    "reload": "pages loaded again (reloads)",
+    "tab": "pages of the site opened in another tab",
+    "repeat_click": "landing pages of repeat clicks on the same ad",
+    "new_tab_click": "landing pages of ads opened in another tab",
+    "second_ad": "landing pages of another campaign's ad",
+    "click_in_open_session": "landing pages of ad clicks after leaving, before the session ended",
+    "bookmark": "returns through a bookmark before the session ended",
+    "direct": "returns by typing the address before the session ended",
+    "organic": "returns through unpaid search results before the session ended",
+    "referral": "returns through a link on another site before the session ended",
+    "email": "visits from an e-mail link before the session ended",
+    "conversion_first": "sessions whose first hit was a conversion, not a page view",
+}
+
+#: Causes of the impressions -> clicks bridge (ad platform only).
+AD_VOCABULARY: dict[str, str] = {
+    "no_click": "impressions that drew no click (per campaign: impressions minus clicks)",
+    "click_without_impression": "clicks beyond their campaign's impressions in the log",
+    "invalid_click": "clicks the ad platform filtered as invalid (not counted, not charged)",
+}
+
+#: The four kinds of clicks -> sessions term (docs/design.md's identity), for grouped tables and stories.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "not tracked": (
+        "left_before_tag",
+        "blocked",
+        "no_consent",
+        "not_reached",
+        "tag_missing",
+        "campaign_dropped",
+    ),
+    "joined a session": ("repeat_click", "new_tab_click", "second_ad", "click_in_open_session"),
+    "no counted click": (
+        "invalid_click",
+        "bookmark",
+        "direct",
+        "organic",
+        "referral",
+        "email",
+        "redirect",
+    ),
+    "split off a visit": (
+        "inactivity",
+        "midnight",
+        "campaign_change",
+        "max_duration",
+        "max_events",
+        "fixed_window",
+        "plugin_rule",
+        "new_user_mid_visit",
+    ),
+}
+
+
+def group_of(cause: str) -> str:
+    """The :data:`GROUPS` key of a clicks -> sessions cause (``"other"`` for causes added later)."""
+    for group, causes in GROUPS.items():
+        if cause in causes:
+            return group
+    return "other"
+
+
+_JOINED = {
+    Cause.REPEAT_CLICK: "repeat_click",
+    Cause.NEW_TAB_CLICK: "new_tab_click",
+    Cause.SECOND_AD: "second_ad",
+    Cause.AD_CLICK: "click_in_open_session",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    cause: str
+    delta: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bridge:
+    """``start + sum(term.delta) == end``, terms in vocabulary order, zero terms omitted."""
+
+    start: int
+    terms: tuple[Term, ...]
+    end: int
+
+    def term(self, cause: str) -> int:
+        """The delta for ``cause`` (0 if absent)."""
+        return sum(t.delta for t in self.terms if t.cause == cause)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "start": self.start,
+            "terms": [{"cause": t.cause, "delta": t.delta} for t in self.terms],
+            "end": self.end,
+        }
+
+    def biggest(self, n: int = 3) -> tuple[Term, ...]:
+        """The ``n`` terms with the largest absolute delta (ties keep vocabulary order)."""
+        return tuple(sorted(self.terms, key=lambda t: -abs(t.delta))[:n])
+
+
+def make_bridge(start: int, deltas: Mapping[str, int], end: int, vocabulary: Mapping[str, str]) -> Bridge:
+    """A checked :class:`Bridge`: vocabulary causes first, in order, then any others sorted by name.
+
+    Causes outside the vocabulary (e.g. a loss reason added later) are kept, never dropped, so the
+    identity cannot silently break.
+    """
+    order = [c for c in vocabulary if deltas.get(c)]
+    order += sorted(c for c in deltas if c not in vocabulary and deltas[c])
+    terms = tuple(Term(c, int(deltas[c])) for c in order)
+    total = sum(t.delta for t in terms)
+    if start + total != end:  # pragma: no cover - a broken EventLog contract
+        raise RuntimeError(
+            f"bridge does not add up: {start} + {total} != {end}; every counted click without a "
+            "loss must have exactly one tracked landing page view"
+        )
+    return Bridge(start, terms, end)
+
+
+def _table(enum_cls: type, rename: Mapping[int, str] | None = None) -> dict[int, str]:
+    """Enum code -> cause name: the member's label unless ``rename`` says otherwise."""
+    rename = rename or {}
+    return {m.value: rename.get(m.value, m.name.lower()) for m in enum_cls}
+
+
+def split_labels() -> dict[int, str]:
+    """SplitCause code -> label (``continues`` for rows inside a session)."""
+    return _table(SplitCause)
+
+
+@dataclass
+class Ledger:
+    """Signed, timestamped items whose sum per cause is a bridge's terms.
+
+    Each item is one event-log row's contribution (``delta`` of +1 or -1) to one cause, dated by
+    ``ts`` (epoch ms), so the same items can be summed overall or per calendar day.
+    """
+
+    names: list[str] = field(default_factory=list)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def _code(self, name: str) -> int:
+        if name not in self.names:
+            self.names.append(name)
+        return self.names.index(name)
+
+    def add(self, codes: np.ndarray, table: Mapping[int, str], sign: int, ts: np.ndarray) -> None:
+        """Add one item per row: cause ``table[code]``, delta ``sign``, dated ``ts``."""
+        if not len(codes):
+            return
+        lut = np.full(max(table) + 1, -1, dtype=np.int64)
+        for code in np.unique(codes).tolist():
+            lut[code] = self._code(table[code])
+        deltas = np.full(len(codes), sign, dtype=np.int64)
+        self.parts.append((lut[codes], deltas, np.asarray(ts, dtype=np.int64)))
+
+    def add_one(self, name: str, mask: np.ndarray, sign: int, ts: np.ndarray) -> None:
+        """Add an item for every true row of ``mask`` under the single cause ``name``."""
+        n = int(np.count_nonzero(mask))
+        if n:
+            code = self._code(name)
+            self.parts.append((np.full(n, code), np.full(n, sign, dtype=np.int64), ts[mask]))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(cause code, delta, ts) of every item."""
+        if not self.parts:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        return tuple(np.concatenate(cols) for cols in zip(*self.parts, strict=True))  # type: ignore[return-value]
+
+    def totals(self) -> dict[str, int]:
+        """Sum of deltas per cause."""
+        code, delta, _ = self.arrays()
+        sums = np.bincount(code, weights=delta, minlength=len(self.names))
+        return {name: round(s) for name, s in zip(self.names, sums.tolist(), strict=True)}
+
+
+#: Ledger cause of an opening click's landing that falls on a later day than the click (day bridges).
+LANDED_LATER = "landed_next_day"
+
+
+def click_ledger(log: EventLog, hits: np.ndarray, split: np.ndarray) -> Ledger:
+    """The items of the clicks -> sessions bridge, each dated for day-by-day bridges.
+
+    Items about a counted click (lost, joined) are dated by the click; sessions not started by a
+    counted click by their first hit. A counted click whose landing opened a session is dated by the
+    click in the start and by the landing in the end; when those fall on different days the pair
+    ``landed_next_day`` (-1 on the click, +1 on the landing) moves it. Overall the pair cancels.
+    """
+    kind, click, ts = log.kind, log.click, log.ts
+    counted_click = (kind == Kind.CLICK) & log.counted
+    lost = counted_click & (log.loss != Loss.NONE)
+    ledger = Ledger()
+    ledger.add(log.loss[lost], _table(Loss), -1, ts[lost])
+
+    click_rows = np.flatnonzero(counted_click & ~lost)
+    order = np.argsort(click[click_rows], kind="stable")
+    kept_ids, kept_ts = click[click_rows][order], ts[click_rows][order]
+
+    hit_click, hit_kind, cause = click[hits], kind[hits], log.cause[hits]
+    is_landing = (hit_kind == Kind.PAGEVIEW) & (hit_click >= 0)
+    of_counted = is_landing & np.isin(hit_click, kept_ids)
+    opens = split != SplitCause.CONTINUES
+    # ts of the click row each landing of a counted click belongs to
+    click_ts = np.zeros(len(hits), dtype=np.int64)
+    if len(kept_ids):
+        pos = np.searchsorted(kept_ids, hit_click[of_counted])
+        click_ts[of_counted] = kept_ts[pos]
+    joined = of_counted & ~opens
+    ledger.add(cause[joined], _table(Cause, _JOINED), -1, click_ts[joined])
+    landed = of_counted & opens
+    ledger.add_one(LANDED_LATER, landed, -1, click_ts)
+    ledger.add_one(LANDED_LATER, landed, +1, ts[hits])
+
+    other = opens & ~of_counted
+    hit_ts = ts[hits]
+    ledger.add_one("invalid_click", other & is_landing, +1, hit_ts)
+    arrival = other & ~is_landing & np.isin(cause, [c.value for c in ARRIVALS])
+    ledger.add(cause[arrival], _table(Cause), +1, hit_ts[arrival])
+    split_off = other & ~is_landing & ~arrival
+    names = split_labels()
+    names[SplitCause.NEW_USER] = "new_user_mid_visit"
+    ledger.add(split[split_off], names, +1, hit_ts[split_off])
+    return ledger
+
+
+def clicks_to_sessions(log: EventLog, hits: np.ndarray, split: np.ndarray) -> Bridge:
+    """The clicks -> sessions bridge for one definition.
+
+    Parameters
+    ----------
+    log
+        The event log.
+    hits
+        Indices of the tracked hits, in (user, ts) order, as sessionized.
+    split
+        The split cause per hit (non-zero where a session starts).
+
+    Returns
+    -------
+    Bridge
+        ``start`` = counted clicks, ``end`` = sessions, terms named from :data:`VOCABULARY`.
+    """
+    start = int(np.count_nonzero((log.kind == Kind.CLICK) & log.counted))
+    end = int(np.count_nonzero(split != SplitCause.CONTINUES))
+    deltas = click_ledger(log, hits, split).totals()
+    deltas.pop(LANDED_LATER, None)  # +1 and -1 per opening click: always 0 overall
+    return make_bridge(start, deltas, end, VOCABULARY)
+
+
+def views_to_sessions(log: EventLog, hits: np.ndarray, split: np.ndarray) -> Bridge:
+    """The views -> sessions bridge (pages per session) for one definition.
+
+    Each session's first hit is the page view that opened it (views and sessions both count it) or
+    another hit (``conversion_first``: a session that only the conversion opened). Every other page
+    view continued a session and is a negative term named by its cause (:data:`VIEW_VOCABULARY`).
+
+    Returns
+    -------
+    Bridge
+        ``start`` = tracked page views, ``end`` = sessions.
+    """
+    is_view = log.kind[hits] == Kind.PAGEVIEW
+    opens = split != SplitCause.CONTINUES
+    deltas: dict[str, int] = {}
+    cont = is_view & ~opens
+    names = _table(Cause, _JOINED)
+    for code, n in zip(*np.unique(log.cause[hits][cont], return_counts=True), strict=True):
+        deltas[names[int(code)]] = -int(n)
+    for code, n in zip(*np.unique(log.kind[hits][~is_view & opens], return_counts=True), strict=True):
+        deltas[f"{Kind(int(code)).name.lower()}_first"] = int(n)
+    return make_bridge(int(np.count_nonzero(is_view)), deltas, int(np.count_nonzero(opens)), VIEW_VOCABULARY)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRow:
+    """What the ad platform reports for one campaign, with the invalid clicks it filtered."""
+
+    campaign: str
+    impressions: int
+    clicks: int
+    invalid_clicks: int
+    cost: float
+
+    @property
+    def ctr(self) -> float | None:
+        return None if self.impressions == 0 else self.clicks / self.impressions
+
+    @property
+    def cpc(self) -> float | None:
+        return None if self.clicks == 0 else self.cost / self.clicks
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "campaign": self.campaign,
+            "impressions": self.impressions,
+            "clicks": self.clicks,
+            "invalid_clicks": self.invalid_clicks,
+            "cost": self.cost,
+            "ctr": self.ctr,
+            "cpc": self.cpc,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AdBridge:
+    """Impressions -> clicks: the bridge and the per-campaign table it sums."""
+
+    bridge: Bridge
+    campaigns: tuple[CampaignRow, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {**self.bridge.to_dict(), "campaigns": [c.to_dict() for c in self.campaigns]}
+
+
+def _per_campaign(log: EventLog, mask: np.ndarray, n: int) -> np.ndarray:
+    """Rows of ``mask`` counted per campaign code (index ``n`` holds rows without a campaign)."""
+    codes = np.where(log.campaign[mask] < 0, n, log.campaign[mask])
+    return np.bincount(codes, minlength=n + 1)
+
+
+def impressions_to_clicks(log: EventLog) -> AdBridge:
+    """The impressions -> clicks bridge (CTR by campaign; invalid clicks shown).
+
+    The event log does not link a click to the impression it came from, so "impressions that drew
+    no click" is netted per campaign: a campaign's counted impressions minus all its click rows
+    (valid and invalid), or, when it has more click rows than impressions (scripted journeys that
+    start at the click), the surplus is ``click_without_impression``.
+    """
+    n = len(log.campaigns)
+    kind, counted = log.kind, log.counted
+    imp = _per_campaign(log, counted & (kind == Kind.IMPRESSION), n)
+    raw = _per_campaign(log, kind == Kind.CLICK, n)
+    valid = _per_campaign(log, counted & (kind == Kind.CLICK), n)
+    codes = np.where(log.campaign < 0, n, log.campaign)
+    cost = np.bincount(
+        codes[counted & (kind == Kind.CLICK)],
+        weights=log.cost[counted & (kind == Kind.CLICK)],
+        minlength=n + 1,
+    )
+    rows = tuple(
+        CampaignRow(
+            log.campaign_name(c if c < n else -1),
+            int(imp[c]),
+            int(valid[c]),
+            int(raw[c] - valid[c]),
+            float(cost[c]),
+        )
+        for c in range(n + 1)
+        if imp[c] or raw[c]
+    )
+    deltas = {
+        "no_click": -int(np.maximum(imp - raw, 0).sum()),
+        "click_without_impression": int(np.maximum(raw - imp, 0).sum()),
+        "invalid_click": -int((raw - valid).sum()),
+    }
+    return AdBridge(make_bridge(int(imp.sum()), deltas, int(valid.sum()), AD_VOCABULARY), rows)
+
+
+def split_table(log: EventLog, hits: np.ndarray, split: np.ndarray) -> dict[str, np.ndarray]:
+    """One row per tracked hit: which session it belongs to and which rule started that session.
+
+    Returns
+    -------
+    dict
+        Equal-length columns: ``row`` (index into the event log), ``user``, ``ts`` (epoch ms, UTC),
+        ``session`` (0-based session id), ``split_cause`` (the label of the rule that started the
+        hit's session: ``new_user``, ``inactivity``, ``midnight``, ...), ``starts`` (True on the
+        session's first hit).
+    """
+    starts = split != SplitCause.CONTINUES
+    session = np.cumsum(starts) - 1
+    first = np.flatnonzero(starts)
+    labels = split_labels()
+    start_labels = np.array([labels[int(c)] for c in split[first]], dtype=object)
+    return {
+        "row": np.asarray(hits, dtype=np.int64),
+        "user": log.user[hits],
+        "ts": log.ts[hits],
+        "session": session.astype(np.int64),
+        "split_cause": start_labels[session] if len(first) else np.zeros(0, dtype=object),
+        "starts": starts,
+    }

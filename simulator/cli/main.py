@@ -1,0 +1,456 @@
+"""The ``sessionlab`` command: a thin layer over the Python API.
+
+Exit codes are :class:`ExitCode`; one handler at the top turns a :class:`SessionlabError` into one line
+on stderr (exit 2), Ctrl-C into exit 130, and shows a traceback only for unexpected errors or with
+``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import json
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from simulator import __version__
+from simulator.analysis.breakdown import Breakdown, breakdowns, parse_dimensions
+from simulator.analysis.result import Result, run
+from simulator.cli.argtypes import MAX_SIZE, confidence, whole
+from simulator.cli.sessions import add_definitions as _add_definitions
+from simulator.cli.sessions import add_sessionize as _add_sessionize
+from simulator.cli.testbench import add_bench as _add_bench
+from simulator.cli.testbench import add_conform as _add_conform
+from simulator.cli.testbench import add_workload as _add_workload
+from simulator.engine.simulate import DEFAULT_CHUNK, iter_chunks
+from simulator.errors import ScenarioError, SessionlabError
+from simulator.log.events import EventLog
+from simulator.report.text import render_json, render_text, write_report
+from simulator.scenario.loader import Scenario, json_schema, load_scenario
+from simulator.testing.expect import evaluate_scenario, expect_blocks, has_expectations
+from simulator.testing.junit import SuiteResult, junit_xml, write_atomically
+from simulator.testing.stats import compare_observed, render_observed, render_replications, replicate
+
+__all__ = ["ExitCode", "main"]
+
+_SEED = whole(0, "42", 2**64 - 1)
+_COUNT = whole(0, "10000", MAX_SIZE)
+_POSITIVE = whole(1, "4", MAX_SIZE)
+_REPLICATIONS = whole(2, "30", 100_000)  # an interval needs two runs
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0  #: everything ran; every expectation held
+    EXPECTATIONS_FAILED = 1  #: at least one expectation did not hold
+    SCENARIO_ERROR = 2  #: bad input: a scenario file, an argument, a data file
+    INTERNAL_ERROR = 3  #: a bug in sessionlab (please report it with --debug output)
+    INTERRUPTED = 130  #: stopped with Ctrl-C
+
+
+def _cmd_run(args: argparse.Namespace) -> ExitCode:
+    if args.confidence is not None and not args.replications:
+        raise SessionlabError(
+            "run: --confidence sets the intervals of --replications; give --replications R too"
+        )
+    args.confidence = args.confidence or 0.95
+    scenario = load_scenario(args.file)
+
+    def run_once(sc: Scenario, seed: int | None) -> Result:
+        return run(sc, seed, visitors=args.visitors, chunk_size=args.chunk_size, workers=args.workers)
+
+    if not args.replications:
+        result = run_once(scenario, args.seed)
+        tables = _report(args, scenario, result)
+        charset = "unicode" if (sys.stdout.encoding or "").lower().replace("-", "") == "utf8" else "ascii"
+        sys.stdout.write(render_json(result, tables) if args.json else render_text(result, charset, tables))
+        return ExitCode.OK
+    if args.json or args.report:  # the single run is printed (JSON) or written (report) beside the table
+        result = run_once(scenario, args.seed)
+        tables = _report(args, scenario, result)
+    reps = replicate(scenario, args.replications, seed=args.seed, runner=run_once)
+    if args.json:
+        doc = json.loads(render_json(result, tables))
+        doc["replications"] = reps.to_dict(args.confidence)
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_replications(reps, args.confidence))
+    return ExitCode.OK
+
+
+def _report(
+    args: argparse.Namespace, scenario: Scenario, result: Result
+) -> dict[str, dict[str, Breakdown]] | None:
+    """The breakdown tables asked for, after writing ``--report DIR`` if asked (both use them)."""
+    tables = breakdowns(result, args.breakdown) if args.breakdown else None
+    if args.report:
+        written = write_report(result, args.report, scenario.description, tables)  # ScenarioError if it can't
+        print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
+    return tables
+
+
+def _scenario_files(targets: Sequence[str]) -> Iterator[Path]:
+    for target in targets:
+        path = Path(target)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*.toml") if has_expectations(p.read_text("utf-8", errors="replace"))
+            )
+            if not found:
+                raise ScenarioError(target, "", "no scenario files with [[expect]] in this directory")
+            yield from found
+        elif path.exists():
+            yield path
+        else:
+            raise ScenarioError(target, "", "no such file or directory")
+
+
+def _check_file(path: Path, seed: int | None, verbose: bool) -> SuiteResult:
+    scenario = load_scenario(path)
+    text = path.read_text(encoding="utf-8")
+    if not scenario.expectations:
+        print(f"{path}: no [[expect]] tables; nothing to check")
+        return SuiteResult(str(path), scenario.name, ())
+    outcomes = evaluate_scenario(scenario, seed=seed)
+    blocks = expect_blocks(text)
+    bad = [o for o in outcomes if not o.passed]
+    print(f"{path}: {len(outcomes)} expectations, {'ok' if not bad else f'{len(bad)} failed'}")
+    for k, outcome in enumerate(outcomes):
+        if not outcome.passed:
+            lines = blocks[k] if k < len(blocks) else None
+            print("  " + outcome.report(lines, str(path), text).replace("\n", "\n  "))
+        elif verbose:
+            print(f"  {outcome.describe()}")
+    return SuiteResult(str(path), scenario.name, outcomes, blocks, text)
+
+
+def _cmd_check(args: argparse.Namespace) -> ExitCode:
+    suites = [_check_file(path, args.seed, args.verbose) for path in _scenario_files(args.targets)]
+    total = sum(len(s.outcomes) for s in suites)
+    failed = sum(not o.passed for s in suites for o in s.outcomes)
+    print(f"{total - failed} of {total} expectations hold")
+    if args.junit_xml:
+        write_atomically(args.junit_xml, junit_xml(suites))
+    return ExitCode.EXPECTATIONS_FAILED if failed else ExitCode.OK
+
+
+def _cmd_compare(args: argparse.Namespace) -> ExitCode:
+    scenario = load_scenario(args.file)
+    if not scenario.observed:
+        raise ScenarioError(args.file, "observed", "nothing to compare: add an [observed] table")
+    n = args.replications or max(scenario.replications, 2)
+    reps = replicate(scenario, n, seed=args.seed)
+    observed = [(str(ref), value) for ref, value in scenario.observed]
+    checks = compare_observed(reps, observed, args.confidence)
+    if args.json:
+        doc = {"scenario": scenario.name, "replications": n, "confidence": args.confidence}
+        doc["observed"] = [c.to_dict() for c in checks]
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_observed(checks, reps, args.confidence))
+    return (
+        ExitCode.OK
+        if all(c.verdict.startswith("consistent") for c in checks)
+        else ExitCode.EXPECTATIONS_FAILED
+    )
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> ExitCode:
+    paths = [p for given in args.fit for p in given.split(",") if p.strip()]
+    if not paths:
+        raise ScenarioError(args.file, "--fit", "expected parameter paths like tracking.consent")
+    from simulator.testing.calibrate import calibrate, render_calibration  # noqa: PLC0415 - scipy.optimize, ~1 s
+
+    cal = calibrate(
+        args.file,
+        paths,
+        replications=args.replications,
+        max_evals=args.max_evals,
+        bootstrap=args.bootstrap,
+        confidence=args.confidence,
+        seed=args.seed,
+    )
+    sys.stdout.write(json.dumps(cal.to_dict(), indent=2) + "\n" if args.json else render_calibration(cal))
+    return ExitCode.OK if cal.ok else ExitCode.EXPECTATIONS_FAILED
+
+
+def _cmd_schema(args: argparse.Namespace) -> ExitCode:
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+    return ExitCode.OK
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="simulate a scenario and print its report",
+        description="Simulate a scenario; print ad-platform and analytics numbers per session "
+        "definition, and the bridge from clicks to sessions.",
+    )
+    p.add_argument("file", help="scenario file (TOML)")
+    p.add_argument("--seed", type=_SEED, metavar="N", help="override the scenario's seed")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument(
+        "--replications",
+        type=_REPLICATIONS,
+        metavar="R",
+        help="run R seeds spawned from the scenario seed; report mean, std and a t interval per metric",
+    )
+    p.add_argument(
+        "--confidence", type=confidence, help="confidence level of the --replications intervals (0.95)"
+    )
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="also write report.md, result.json, sessions.csv and PNG charts (with the 'plots' extra) to DIR",
+    )
+    p.add_argument(
+        "--breakdown",
+        type=_dimensions,
+        metavar="DIMS",
+        help="also show cost per session by campaign,device,hour,network,channel (comma-separated, or all)",
+    )
+    _population_options(p)
+    p.set_defaults(func=_cmd_run)
+
+
+def _dimensions(text: str) -> tuple[str, ...]:
+    try:
+        return parse_dimensions(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _population_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--visitors", type=_COUNT, metavar="N", help="override [population] visitors")
+    p.add_argument(
+        "--chunk-size",
+        type=_POSITIVE,
+        default=DEFAULT_CHUNK,
+        metavar="N",
+        help=f"visitors simulated at a time (default {DEFAULT_CHUNK:,}); changes memory, never results",
+    )
+    p.add_argument(
+        "--workers",
+        type=_POSITIVE,
+        default=1,
+        metavar="N",
+        help="simulate blocks of visitors in N processes (default 1); changes speed, never results",
+    )
+
+
+class _Progress:
+    """A one-line progress report on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+        self.live = sys.stderr.isatty() and total > 0
+
+    def add(self, visitors: int, rows: int) -> None:
+        self.done += visitors
+        if self.live:
+            pct = 100 * self.done / self.total
+            sys.stderr.write(
+                f"\rsimulating: {pct:5.1f} %  {self.done:,}/{self.total:,} visitors  {rows:,} events"
+            )
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.live:
+            sys.stderr.write("\n")
+
+
+def _cmd_simulate(args: argparse.Namespace) -> ExitCode:
+    from simulator.log.writer import write_chunks  # noqa: PLC0415 - only this command writes files
+
+    scenario = load_scenario(args.file)
+    total = args.visitors if args.visitors is not None else getattr(scenario.population, "visitors", 0)
+    progress = _Progress(total)
+    rows = 0
+
+    def chunks() -> Iterator[EventLog]:
+        nonlocal rows
+        for log in iter_chunks(
+            scenario, args.seed, visitors=args.visitors, chunk_size=args.chunk_size, workers=args.workers
+        ):
+            rows += len(log)
+            progress.add(int(log.meta.get("visitors", 0)), rows)
+            yield log
+
+    try:
+        write_chunks(chunks(), args.out)
+    finally:
+        progress.close()
+    print(f"{args.out}: {rows:,} events", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _add_simulate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "simulate",
+        help="simulate a scenario and write its event log to a file",
+        description="Simulate a scenario chunk by chunk and stream the event log to FILE.csv, "
+        "FILE.jsonl or FILE.parquet (Parquet needs the 'parquet' extra). Memory stays flat as the "
+        "population grows; the file appears only when complete.",
+    )
+    p.add_argument("file", help="scenario file (TOML)")
+    p.add_argument("--out", required=True, metavar="FILE", help="output file: .csv, .jsonl or .parquet")
+    p.add_argument("--seed", type=_SEED, metavar="N", help="override the scenario's seed")
+    _population_options(p)
+    p.set_defaults(func=_cmd_simulate)
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check",
+        help="evaluate the [[expect]] tables of scenario files",
+        description="Run each scenario and evaluate its [[expect]] tables. Directories are "
+        "searched for *.toml files that contain [[expect]]. Exit 0 when all hold, 1 when any "
+        "fails, 2 on a bad file.",
+    )
+    p.add_argument("targets", nargs="+", metavar="FILE|DIR", help="scenario files or directories")
+    p.add_argument("--seed", type=_SEED, metavar="N", help="override every scenario's seed")
+    p.add_argument("-v", "--verbose", action="store_true", help="list passing expectations too")
+    p.add_argument("--junit-xml", metavar="FILE", help="also write the results as JUnit XML (for CI)")
+    p.set_defaults(func=_cmd_check)
+
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="compare the [observed] numbers of real reports with the simulated distribution",
+        description="Replicate the scenario and report, for each number in [observed], the simulated "
+        "mean and central range, the observation's percentile, a two-sided p-value and a verdict. Exit 0 "
+        "when every number is consistent, 1 otherwise.",
+    )
+    p.add_argument("file", help="scenario file (TOML) with an [observed] table")
+    p.add_argument(
+        "--replications",
+        type=_REPLICATIONS,
+        metavar="R",
+        help="number of seeds (default: [scenario] replications, at least 2)",
+    )
+    p.add_argument("--seed", type=_SEED, metavar="N", help="override the scenario's seed")
+    p.add_argument("--confidence", type=confidence, default=0.95, help="1 - significance level (0.95)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_cmd_compare)
+
+
+def _add_calibrate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "calibrate",
+        help="fit unknown scenario parameters to the [observed] numbers of real reports",
+        description="Estimate the parameters named with --fit so that the simulation matches [observed] "
+        "(scipy.optimize, the same seeds for every candidate), with bootstrap intervals and a comparison "
+        "with documented typical ranges. Exit 0 when the fit converged and explains every observed "
+        "number, 1 otherwise, 2 on bad input.",
+    )
+    p.add_argument("file", help="scenario file (TOML) with [population] and [observed] tables")
+    p.add_argument(
+        "--fit",
+        action="append",
+        required=True,
+        metavar="PATHS",
+        help="comma-separated parameter paths: tracking.consent, behavior.patience.median, "
+        "campaign[NAME].ctr, ... (repeatable)",
+    )
+    p.add_argument(
+        "--replications", type=_REPLICATIONS, default=8, metavar="R", help="seeds per candidate (8)"
+    )
+    p.add_argument("--max-evals", type=_POSITIVE, default=40, metavar="N", help="most candidates tried (40)")
+    p.add_argument(
+        "--bootstrap", type=_REPLICATIONS, default=20, metavar="B", help="bootstrap draws, at least 2 (20)"
+    )
+    p.add_argument("--confidence", type=confidence, default=0.95, help="level of the intervals (0.95)")
+    p.add_argument("--seed", type=_SEED, metavar="N", help="override the scenario's seed")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=_cmd_calibrate)
+
+
+def _add_schema(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of scenario files",
+        description="Print a JSON Schema (draft 2020-12) for scenario files, generated from the same "
+        "tables as the validator, for editors that complete and check TOML through JSON Schema.",
+    )
+    p.set_defaults(func=_cmd_schema)
+
+
+#: Each adds one subcommand (its parser and its ``func``); order is the order of ``--help``.
+_COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    _add_run,
+    _add_check,
+    _add_definitions,
+    _add_sessionize,
+    _add_schema,
+    _add_compare,
+    _add_workload,
+    _add_conform,
+    _add_bench,
+    _add_simulate,
+    _add_calibrate,
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit code 2) like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("sessionlab").strip()
+        where = f"{command}: " if command else ""
+        helper = f"sessionlab {command} --help" if command else "sessionlab --help"
+        self.exit(ExitCode.SCENARIO_ERROR, f"sessionlab: error: {where}{message} (see '{helper}')\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="sessionlab",
+        description=(
+            "Simulate visitor journeys from a scenario file and explain why ad clicks, page "
+            "views and analytics sessions disagree."
+        ),
+        epilog="Exit codes: 0 ok, 1 an expectation failed, 2 bad input, 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"sessionlab {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for every error")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in _COMMANDS:
+        add(sub)
+    return parser
+
+
+def _handle(func: Callable[[], ExitCode], debug: bool) -> int:
+    try:
+        return func()
+    except SessionlabError as err:
+        if debug:
+            traceback.print_exc()
+        print(f"sessionlab: error: {err}", file=sys.stderr)
+        return ExitCode.SCENARIO_ERROR
+    except KeyboardInterrupt:
+        print("sessionlab: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        return ExitCode.OK
+    except MemoryError:
+        print("sessionlab: error: not enough memory for this size; use smaller numbers", file=sys.stderr)
+        return ExitCode.SCENARIO_ERROR
+    except Exception:
+        traceback.print_exc()
+        print(
+            "sessionlab: internal error (a bug); please report it with the output above",
+            file=sys.stderr,
+        )
+        return ExitCode.INTERNAL_ERROR
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sessionlab`` console script."""
+    args = _parser().parse_args(argv)
+    return _handle(lambda: args.func(args), args.debug)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

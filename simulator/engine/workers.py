@@ -1,0 +1,132 @@
+"""Simulating blocks of visitors in worker processes, with the same bytes as one process.
+
+Pass 3 of the engine (:mod:`simulator.engine.visits`) is independent per block once the shared world (the
+:class:`~simulator.engine.population.Plan`) is known: block ``b`` draws only from its own seed streams. The
+only thing a block takes from the blocks before it is where its ids start (users, visits, clicks are
+numbered block after block). So a worker simulates a whole block with ids starting at 0 and reports
+how many of each it used; the parent shifts the block's ids by the running totals, in block order.
+The result is exactly what one process gives (tests compare the bytes).
+
+Workers are started with the ``spawn`` context (no forked copy of the parent's state; ``forkserver``
+would start faster but Python 3.11's forkserver ignores the parent's ``sys.path``) as soon as the
+command starts, so they import the engine while the parent computes the plan. They ignore SIGINT: on
+Ctrl-C the parent alone gets ``KeyboardInterrupt``, and leaving :class:`BlockPool` terminates and
+joins every worker, so none outlives the command. At most ``2 * workers`` blocks are
+in flight, so memory stays flat as the population grows.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import shutil
+import signal
+import tempfile
+from collections import deque
+from collections.abc import Iterable, Iterator
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from simulator.engine.population import Plan
+from simulator.engine.visits import Ids, simulate_block
+
+__all__ = ["BlockPool", "shift_ids"]
+
+_PLANS: dict[str, Plan] = {}  # the worker's copy of the shared world, by file; loaded once
+
+
+def _init() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _simulate(path: str, block: int) -> tuple[dict[str, np.ndarray], int, Ids]:
+    """One block with ids from 0, in a worker; also the ids it used."""
+    if path not in _PLANS:
+        _PLANS.clear()
+        with open(path, "rb") as fh:
+            _PLANS[path] = pickle.load(fh)  # our own file, in a private (0700) directory
+    used = Ids()
+    cols, people = simulate_block(_PLANS[path], block, used)
+    return cols, people, used
+
+
+def shift_ids(cols: dict[str, np.ndarray], base: Ids) -> None:
+    """Renumber a block simulated with ids from 0 as if its ids started at ``base`` (in place)."""
+    cols["user"] += base.user
+    for name, start in (("visit", base.visit), ("click", base.click)):
+        col = cols[name]
+        col[col >= 0] += start
+
+
+class BlockPool:
+    """A pool of ``workers`` processes simulating blocks; use as a context manager.
+
+    The pool starts at once (its processes import the engine while the caller computes the plan);
+    :meth:`blocks` hands them the plan through a private temporary file, read once per worker.
+
+    Parameters
+    ----------
+    workers
+        Number of processes (>= 1).
+    """
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"workers(={workers}) must be >= 1")
+        self.workers = workers
+        self._dir = tempfile.mkdtemp(prefix="sessionlab-plan-")
+        context = multiprocessing.get_context("spawn")
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # children start with SIGINT ignored
+        try:
+            self._pool: Any = context.Pool(workers, initializer=_init)
+        except BaseException:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def __enter__(self) -> BlockPool:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close(graceful=kind is None)
+
+    def close(self, graceful: bool = True) -> None:
+        """Stop the workers: let them finish (``graceful``) or terminate them; wait; remove the plan file."""
+        try:
+            if graceful:
+                self._pool.close()
+            else:
+                self._pool.terminate()
+            self._pool.join()
+        finally:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def blocks(
+        self, plan: Plan, blocks: Iterable[int], ids: Ids
+    ) -> Iterator[tuple[dict[str, np.ndarray], int]]:
+        """Each block's columns (ids numbered from ``ids``, which advances) and people, in block order."""
+        path = os.path.join(self._dir, f"plan-{id(plan)}.pickle")
+        with open(path, "wb") as fh:
+            pickle.dump(plan, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pending: deque = deque()
+        todo = iter(blocks)
+        for block in todo:
+            pending.append(self._pool.apply_async(_simulate, (path, block)))
+            if len(pending) >= 2 * self.workers:
+                break
+        while pending:
+            cols, people, used = pending.popleft().get()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(self._pool.apply_async(_simulate, (path, nxt)))
+            shift_ids(cols, ids)
+            ids.user += used.user
+            ids.visit += used.visit
+            ids.click += used.click
+            yield cols, people

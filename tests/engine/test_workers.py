@@ -1,0 +1,103 @@
+"""Worker processes: the same bytes whatever the number of workers and the chunk size; clean Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulator.cli.main import main
+from simulator.engine.visits import Ids
+from simulator.engine.workers import shift_ids
+from tests._popkit import to_toml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Three blocks of 8,192 visitors (so two workers and two chunk sizes cut them differently), kept cheap.
+SMALL = {
+    "scenario": {"name": "workers", "seed": 3, "start": "2024-05-06T00:00:00", "timezone": "Europe/Berlin"},
+    "population": {"visitors": 17_000, "days": 2},
+    "campaign": [
+        {"name": "search", "share": 0.4, "cpc": 0.8, "daily_budget": 150},
+        {"name": "social", "network": "meta", "share": 0.2, "ctr": 0.01, "cpm": 6.0},
+    ],
+    "behavior": {"pages": 2, "returns": 0.3},
+    "tracking": {"capacity": 20},
+}
+
+
+def _file(tmp_path: Path) -> Path:
+    path = tmp_path / "workers.toml"
+    path.write_text(to_toml(SMALL), encoding="utf-8")
+    return path
+
+
+def test_shift_ids_renumbers_but_keeps_missing_ids() -> None:
+    """Users always shift; visits and clicks shift except -1 (no visit, no click)."""
+    cols = {"user": np.array([0, 1]), "visit": np.array([-1, 0]), "click": np.array([2, -1])}
+    shift_ids(cols, Ids(user=10, visit=5, click=7))
+    assert cols["user"].tolist() == [10, 11]
+    assert cols["visit"].tolist() == [-1, 5]
+    assert cols["click"].tolist() == [9, -1]
+
+
+def test_run_json_and_csv_bytes_do_not_depend_on_workers_or_chunk_size(tmp_path, capsys) -> None:
+    """run --json and simulate --out x.csv: identical bytes for workers 1/2 and chunk sizes 8192/16384."""
+    path = str(_file(tmp_path))
+    outputs = set()
+    for workers, chunk in (("1", "8192"), ("2", "16384")):
+        assert main(["run", path, "--json", "--workers", workers, "--chunk-size", chunk]) == 0
+        outputs.add(capsys.readouterr().out)
+    assert len(outputs) == 1  # (workers 2 with chunk 8192 is the CSV case below)
+    assert '"clicks"' in outputs.pop()
+    files = []
+    for workers, chunk in (("1", "16384"), ("2", "8192")):
+        out = tmp_path / f"events-{workers}-{chunk}.csv"
+        assert main(["simulate", path, "--out", str(out), "--workers", workers, "--chunk-size", chunk]) == 0
+        files.append(out.read_bytes())
+    assert files[0] == files[1]
+    assert files[0].count(b"\n") > 17_000
+
+
+def _children(pid: int) -> set[int]:
+    """Direct children of ``pid`` (Linux /proc)."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/task").exists(), reason="finds the worker processes through Linux's /proc"
+)
+def test_ctrl_c_leaves_no_file_and_no_worker(tmp_path) -> None:
+    """Ctrl-C (SIGINT to the group) in simulate --workers 2: exit 130, no file, no traceback, no worker."""
+    path = _file(tmp_path)
+    out = tmp_path / "events.csv"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "simulator.cli", "simulate", str(path), "--out", str(out)]
+    cmd += ["--workers", "2", "--visitors", "2000000", "--chunk-size", "8192"]
+    # its own process group, which gets the SIGINT as a terminal's Ctrl-C does (workers included)
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    workers: set[int] = set()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(workers) < 2:
+        time.sleep(0.2)
+        workers = {c for c in _children(proc.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()}
+    assert len(workers) >= 2, "the workers never started"
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["workers.toml"]  # no .events.csv.*.tmp left
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()

@@ -1,0 +1,191 @@
+"""Reading real event logs (CSV, JSON Lines, Parquet) and writing per-row assignments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulator.errors import ScenarioError
+from simulator.log.logfile import BAD, EXCLUDED, LogColumns, read_log, write_assignments
+
+CSV = """user_id,timestamp,campaign,event_name
+u1,2024-05-01T10:00:00+02:00,spring,page_view
+u1,2024-05-01T08:31:00Z,,page_view
+7,2024-05-01T23:50:00.250+00:00,,heartbeat
+"""
+
+
+def test_csv_columns_times_and_campaigns(tmp_path: Path) -> None:
+    """ISO times with offsets become epoch ms; empty campaigns are none; ids stay strings."""
+    path = tmp_path / "log.csv"
+    path.write_text(CSV)
+    log = read_log(path)
+    assert log.user.tolist() == ["u1", "u1", "7"]
+    assert log.ts.tolist() == [1_714_550_400_000, 1_714_552_260_000, 1_714_607_400_250]
+    assert log.campaign.tolist() == [0, -1, -1]
+    assert log.campaigns == ("spring",)
+    assert log.lines.tolist() == [2, 3, 4]
+
+
+def test_bad_rows_fail_listing_their_lines(tmp_path: Path) -> None:
+    """A missing user and an unreadable or offset-less time are listed by line, then fail."""
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "user_id,timestamp\n,2024-05-01T10:00:00Z\nu,yesterday\nu,2024-05-01T10:00:00\nu,2024-05-01T10:00Z\n"
+    )
+    with pytest.raises(ScenarioError) as info:
+        read_log(path)
+    message = str(info.value)
+    assert "3 bad row(s)" in message
+    assert "line 2: missing user_id" in message
+    assert "line 3: timestamp 'yesterday' is not ISO-8601" in message
+    assert "line 4: timestamp '2024-05-01T10:00:00' has no UTC offset" in message
+    assert "--skip-bad" in message
+
+
+def test_skip_bad_keeps_the_rest_and_reports(tmp_path: Path) -> None:
+    """With skip_bad, good rows are read and every bad row keeps its line and reason."""
+    path = tmp_path / "log.csv"
+    path.write_text("user_id,timestamp\nu,2024-05-01T10:00:00Z\nu,nope\n")
+    log = read_log(path, skip_bad=True)
+    assert log.ts.tolist() == [1_714_557_600_000]
+    assert log.status.tolist() == [0, BAD]
+    assert [(b.line, b.reason) for b in log.bad] == [
+        (3, "timestamp 'nope' is not ISO-8601 (like 2024-05-01T10:00:00+02:00)")
+    ]
+
+
+def test_jsonl_with_epoch_seconds_and_renamed_columns(tmp_path: Path) -> None:
+    """JSON Lines with numeric epoch seconds (exact to the ms), integer ids, null campaigns."""
+    path = tmp_path / "log.jsonl"
+    records = [
+        {"uid": 12, "t": 1714557600.123, "campaign": None},
+        {"uid": 12, "t": "1714557601", "campaign": "x"},
+        {"uid": 3, "t": True},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n\nnot json\n")
+    log = read_log(path, LogColumns(user="uid", time="t", epoch="s"), skip_bad=True)
+    assert log.user.dtype == np.int64
+    assert log.ts.tolist() == [1_714_557_600_123, 1_714_557_601_000]
+    assert [b.line for b in log.bad] == [3, 5]
+    assert "not valid JSON" in log.bad[1].reason
+
+
+def test_excluded_events_are_kept_out_but_accounted_for(tmp_path: Path) -> None:
+    """Excluded event names are not sessionized and are marked, not dropped."""
+    path = tmp_path / "log.csv"
+    path.write_text(CSV)
+    log = read_log(path, exclude_events=["heartbeat"])
+    assert log.status.tolist() == [0, 1, EXCLUDED]
+
+
+def test_missing_column_names_the_flag(tmp_path: Path) -> None:
+    """A log without the time column says which columns it has and which flag to use."""
+    path = tmp_path / "log.csv"
+    path.write_text("user,when\nu,2024-05-01T10:00:00Z\n")
+    with pytest.raises(
+        ScenarioError, match=r"no column 'user_id'; columns: user, when \(name yours with --user-column\)"
+    ):
+        read_log(path)
+
+
+def test_unknown_extension_asks_for_format(tmp_path: Path) -> None:
+    """An unknown extension is an error that names --format."""
+    path = tmp_path / "log.txt"
+    path.write_text("x")
+    with pytest.raises(ScenarioError, match="--format"):
+        read_log(path)
+
+
+def test_parquet_timestamp_and_string_columns(tmp_path: Path) -> None:
+    """Parquet: timestamp columns are instants; nulls are bad rows numbered by row."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pa.table(
+        {
+            "user_id": ["a", None, "b"],
+            "timestamp": pa.array(
+                [1_714_557_600_000, 1_714_557_600_000, None], type=pa.timestamp("ms", tz="UTC")
+            ),
+        }
+    )
+    path = tmp_path / "log.parquet"
+    pq.write_table(table, path)
+    log = read_log(path, skip_bad=True)
+    assert log.ts.tolist() == [1_714_557_600_000]
+    assert [(b.line, b.reason) for b in log.bad] == [(2, "missing user_id"), (3, "missing timestamp")]
+    assert log.unit == "row"
+
+
+def test_assignments_have_one_line_per_input_row(tmp_path: Path) -> None:
+    """--out lists every input row, bad ones with an empty id and cause bad_row."""
+    path = tmp_path / "log.csv"
+    path.write_text("user_id,timestamp\nu,2024-05-01T10:00:00Z\nu,nope\n")
+    log = read_log(path, skip_bad=True)
+    out = tmp_path / "out.jsonl"
+    write_assignments(out, log, {"ga4": (np.array([0]), ["new_user"])})
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows == [
+        {
+            "line": 2,
+            "user_id": "u",
+            "timestamp": "2024-05-01T10:00:00Z",
+            "ga4.session_id": 0,
+            "ga4.split_cause": "new_user",
+        },
+        {
+            "line": 3,
+            "user_id": "u",
+            "timestamp": "nope",
+            "ga4.session_id": None,
+            "ga4.split_cause": "bad_row",
+        },
+    ]
+
+
+def test_parquet_without_pyarrow_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without pyarrow, reading Parquet is a one-line error naming the extra."""
+    monkeypatch.setitem(__import__("sys").modules, "pyarrow.parquet", None)
+    path = tmp_path / "log.parquet"
+    path.write_bytes(b"PAR1")
+    with pytest.raises(ScenarioError, match=r"pip install 'sessionlab\[parquet\]'"):
+        read_log(path)
+
+
+@pytest.mark.parametrize("epoch", ["s", "ms", "us"])
+def test_epoch_times_beyond_the_calendar_are_bad_rows(tmp_path: Path, epoch: str) -> None:
+    """Huge epoch numbers (1e300, 23 digits, 1e999999999) are bad rows with their lines, not overflows."""
+    path = tmp_path / "log.csv"
+    path.write_text("user_id,timestamp\nu,1e300\nu,12345678901234567890123\nu,1e999999999\nu,-1e30\nu,1000\n")
+    log = read_log(path, LogColumns(epoch=epoch), skip_bad=True)
+    unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds"}[epoch]
+    assert [b.line for b in log.bad] == [2, 3, 4, 5]
+    assert log.bad[0].reason == f"timestamp '1e300' ({unit} since the epoch) is outside the years 1 to 9999"
+    assert log.ts.tolist() == [{"s": 1_000_000, "ms": 1000, "us": 1}[epoch]]
+
+
+def test_epoch_times_at_the_ends_of_the_calendar_are_read(tmp_path: Path) -> None:
+    """The first and last second a datetime holds (years 1 and 9999) are good rows."""
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"user_id": 1, "timestamp": -62135596800}\n{"user_id": 1, "timestamp": 253402300799}\n')
+    log = read_log(path, LogColumns(epoch="s"))
+    assert log.ts.tolist() == [-62_135_596_800_000, 253_402_300_799_000]
+
+
+@pytest.mark.parametrize("name", ["x.parquet", "x.txt", "x"])
+def test_assignments_only_as_csv_or_jsonl(tmp_path: Path, name: str) -> None:
+    """Any --out extension but .csv/.jsonl/.ndjson is refused, and nothing is written."""
+    src = tmp_path / "log.csv"
+    src.write_text(CSV)
+    log = read_log(src)
+    with pytest.raises(ScenarioError) as info:
+        write_assignments(tmp_path / name, log, {})
+    suffix = Path(name).suffix or "(no extension)"
+    assert str(info.value) == (
+        f"{tmp_path / name}: unsupported output format {suffix!r}; "
+        "the assignments are written as .csv or .jsonl (or .ndjson)"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]

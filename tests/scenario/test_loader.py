@@ -1,0 +1,285 @@
+"""Scenario files: loading, resolved times, and one clear error per kind of bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+
+import pytest
+
+from simulator import ScenarioError, load_scenario, loads_scenario
+from simulator.schema import format_duration, parse_duration
+
+HEAD = """
+[scenario]
+name = "t"
+start = 2024-05-01T09:00:00
+timezone = "Europe/Berlin"
+"""
+JOURNEY = """
+[[journey]]
+name = "j"
+steps = [
+  { at = 10:00:00, do = "click", campaign = "c", cost = 0.5 },
+  { after = "5m", do = "view", page = "p" },
+]
+"""
+
+
+def load(text: str):
+    return loads_scenario(textwrap.dedent(text), "s.toml")
+
+
+def error(text: str) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        load(text)
+    return info.value
+
+
+def test_minimal_scenario_resolves_local_times_to_utc():
+    """A time of day is on the start date in the property's time zone (CEST = UTC+2)."""
+    scenario = load(HEAD + JOURNEY)
+    first, second = scenario.journeys[0].steps
+    expected = int(dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.UTC).timestamp() * 1000)
+    assert first.t_ms == expected
+    assert second.t_ms == expected + 5 * 60_000
+    assert scenario.definitions == ("ga4",)
+    assert scenario.timezone == "Europe/Berlin"
+
+
+def test_offset_datetime_is_not_shifted_by_the_property_zone():
+    """An explicit offset wins over the scenario time zone."""
+    text = (
+        HEAD
+        + """
+[[journey]]
+name = "j"
+steps = [{ at = 2024-05-01T10:00:00Z, do = "return", via = "direct" }]
+"""
+    )
+    step = load(text).journeys[0].steps[0]
+    assert step.t_ms == int(dt.datetime(2024, 5, 1, 10, tzinfo=dt.UTC).timestamp() * 1000)
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [
+        ("30m", 1_800_000),
+        ("2h", 7_200_000),
+        ("1h30m", 5_400_000),
+        ("500ms", 500),
+        ("1d", 86_400_000),
+        ("1.5s", 1_500),
+        ("1w", 604_800_000),
+        ("1h 30m", 5_400_000),
+    ],
+)
+def test_parse_duration(text, ms):
+    """Durations with units convert to integer milliseconds."""
+    assert parse_duration(text) == ms
+
+
+@pytest.mark.parametrize("bad", ["", "30", "30 minutes", "m30", "1h-5m", "5x"])
+def test_parse_duration_rejects(bad):
+    """Anything but number-unit pairs is refused with the allowed form in the message."""
+    with pytest.raises(ValueError, match="duration like"):
+        parse_duration(bad)
+
+
+def test_format_duration_round_trips():
+    """format_duration writes what parse_duration reads."""
+    for ms in (0, 500, 1_800_000, 5_400_000, 90_061_001):
+        assert parse_duration(format_duration(ms)) == ms
+
+
+def test_journey_count_and_person():
+    """count makes identical visitors; person defaults to the journey name."""
+    text = HEAD + JOURNEY.replace('name = "j"', 'name = "j"\ncount = 3')
+    journey = load(text).journeys[0]
+    assert (journey.count, journey.person) == (3, "j")
+
+
+# --- bad input: each kind gives one line with the key path -----------------------------------
+
+BAD = [
+    pytest.param(HEAD + JOURNEY + "\n[oops]\nx = 1\n", "oops", "unknown key", id="unknown-section"),
+    pytest.param(
+        HEAD.replace('name = "t"', 'name = "t"\nsede = 1') + JOURNEY,
+        "scenario.sede",
+        "did you mean 'seed'",
+        id="unknown-key-did-you-mean",
+    ),
+    pytest.param(
+        HEAD.replace('name = "t"', 'name = "t"\nseed = "one"') + JOURNEY,
+        "scenario.seed",
+        "expected a seed, got 'one'",
+        id="wrong-type",
+    ),
+    pytest.param(
+        HEAD + JOURNEY.replace('after = "5m"', 'after = "5 minutes"'),
+        "journey[1].steps[2].after",
+        "duration like",
+        id="bad-duration",
+    ),
+    pytest.param(
+        HEAD + JOURNEY.replace('after = "5m"', "after = 5"),
+        "journey[1].steps[2].after",
+        "durations are quoted strings",
+        id="duration-not-string",
+    ),
+    pytest.param(
+        HEAD + JOURNEY + '\n[sessions]\ndefinitions = ["gaa4"]\n',
+        "sessions.definitions[1]",
+        "did you mean 'ga4'",
+        id="unknown-definition",
+    ),
+    pytest.param(
+        HEAD.replace("Europe/Berlin", "Europe/Berln") + JOURNEY,
+        "scenario.timezone",
+        "IANA time zone",
+        id="bad-timezone",
+    ),
+    pytest.param(
+        HEAD + JOURNEY.replace('do = "view"', 'do = "veiw"'),
+        "journey[1].steps[2].do",
+        "did you mean 'view'",
+        id="unknown-action",
+    ),
+    pytest.param(
+        HEAD + JOURNEY.replace("cost = 0.5", "cost = -1"),
+        "journey[1].steps[1].cost",
+        ">= 0",
+        id="negative-cost",
+    ),
+    pytest.param(
+        HEAD + JOURNEY.replace('page = "p"', 'page = "p", via = "direct"'),
+        "journey[1].steps[2].via",
+        "does not apply to do = 'view'",
+        id="key-not-for-action",
+    ),
+    pytest.param(
+        HEAD + JOURNEY.replace('after = "5m"', "at = 09:00:00"),
+        "journey[1].steps[2].at",
+        "goes back in time",
+        id="time-goes-backwards",
+    ),
+    pytest.param(
+        HEAD
+        + """
+[[journey]]
+name = "j"
+steps = [{ at = 10:00:00, do = "return", via = "bookmark" }]
+""",
+        "journey[1].steps[1].via",
+        "no earlier step does 'bookmark'",
+        id="return-without-bookmark",
+    ),
+    pytest.param(
+        HEAD
+        + """
+[[journey]]
+name = "j"
+steps = [{ at = 10:00:00, do = "view" }]
+""",
+        "journey[1].steps[1]",
+        "needs an open visit",
+        id="view-without-visit",
+    ),
+    pytest.param(HEAD, "", "nothing to simulate", id="no-journeys"),
+    pytest.param(
+        HEAD + JOURNEY + '\n[sessions]\ndefinitions = ["ga4", "salesreach"]\n'
+        '[[expect]]\nmetric = "sessions"\nequals = 1\n',
+        "expect[1]",
+        "depends on the session definition",
+        id="ambiguous-definition",
+    ),
+    pytest.param(
+        HEAD + JOURNEY + '[[expect]]\nmetric = "clicks"\ndefinition = "ga4"\nequals = 1\n',
+        "expect[1].definition",
+        "takes no definition",
+        id="definition-on-ad-metric",
+    ),
+    pytest.param(
+        HEAD + JOURNEY + '[[expect]]\nmetric = "sesions"\nequals = 1\n',
+        "expect[1].metric",
+        "did you mean 'sessions'",
+        id="unknown-metric",
+    ),
+    pytest.param(
+        HEAD + JOURNEY + '[[expect]]\nmetric = "clicks"\nequals = 1\njourneys = ["k"]\n',
+        "expect[1].journeys[1]",
+        "no [[journey]] is named 'k'",
+        id="unknown-journey",
+    ),
+    pytest.param(
+        HEAD + JOURNEY.replace("cost = 0.5", 'cost = 0.5, tag = true, loss = "blocked"'),
+        "journey[1].steps[1].loss",
+        "needs tag = false",
+        id="loss-with-tag",
+    ),
+    pytest.param(
+        HEAD + JOURNEY.replace('do = "click", campaign = "c",', 'do = "click",'),
+        "journey[1].steps[1]",
+        "needs a 'campaign'",
+        id="click-without-campaign",
+    ),
+    pytest.param("[scenario\nname=1", "", "not valid TOML", id="not-toml"),
+    pytest.param(
+        HEAD + JOURNEY.replace("at = 10:00:00", "at = 9999-12-31T23:00:00Z"),
+        "journey[1].steps[1]",
+        "after the year 9000",
+        id="far-future",
+    ),
+    pytest.param(
+        HEAD + JOURNEY.replace('after = "5m"', 'after = "20000d"'),
+        "journey[1].steps[2].after",
+        "at most 3660d",
+        id="duration-too-long",
+    ),
+    pytest.param(
+        HEAD.replace('name = "t"\n', "") + JOURNEY,
+        "scenario",
+        "missing required key 'name'",
+        id="missing-required",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "key_path", "message"), BAD)
+def test_bad_scenarios_give_one_line_with_key_path(text, key_path, message):
+    """Each kind of bad input names the file, the key path and what is allowed, on one line."""
+    err = error(text)
+    assert err.key_path == key_path
+    assert err.path == "s.toml"
+    assert message in str(err)
+    assert "\n" not in str(err)
+    assert str(err).startswith(f"s.toml: {key_path}: " if key_path else "s.toml: ")
+
+
+def test_missing_file_is_a_scenario_error(tmp_path):
+    """A file that does not exist is reported, not raised as OSError."""
+    with pytest.raises(ScenarioError, match="cannot read file"):
+        load_scenario(tmp_path / "nope.toml")
+
+
+def test_scenario_files_never_execute_code(write_scenario):
+    """A string that looks like code stays a string: a name, never evaluated."""
+    path = write_scenario(HEAD.replace('"t"', "\"__import__('os').system('false')\"") + JOURNEY)
+    assert load_scenario(path).name == "__import__('os').system('false')"
+
+
+def test_scenario_from_dict_validates_a_parsed_document_like_the_text():
+    """A parsed TOML dict builds the same Scenario as the text, is not modified, and is validated."""
+    import copy
+    import tomllib
+
+    from simulator.scenario.loader import scenario_from_dict
+
+    text = "[scenario]\nname = 'd'\n[population]\nvisitors = 10\n[tracking]\nconsent = 0.5\n"
+    doc = tomllib.loads(text)
+    before = copy.deepcopy(doc)
+    assert scenario_from_dict(doc, "d.toml") == loads_scenario(text, "d.toml")
+    assert doc == before
+    doc["tracking"]["consent"] = 2
+    with pytest.raises(ScenarioError, match=r"^d\.toml: tracking\.consent: expected a fraction"):
+        scenario_from_dict(doc, "d.toml")
