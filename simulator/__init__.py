@@ -55,7 +55,7 @@ _EXPORTS: dict[str, str] = {
     "sessionize": "simulator.sessions",
     "simulate": "simulator.engine.simulate",
     "split_table": "simulator.analysis.bridges",
-    "write_report": "simulator.report.text",
+    "write_report": "simulator.report.directory",
 }
 
 __all__ = [
@@ -122,7 +122,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the real imports
     from simulator.engine.simulate import iter_chunks, simulate
     from simulator.errors import PluginError, RuleError, ScenarioError, SessionlabError
     from simulator.log.events import Cause, Device, EventLog, Kind, Loss, Source
-    from simulator.report.text import write_report
+    from simulator.report.directory import write_report
     from simulator.scenario.loader import Scenario, json_schema, load_scenario, loads_scenario
     from simulator.sessions import (
         Definition,

@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from simulator.errors import ScenarioError
 
 __all__ = [
+    "MAX_DURATION_MS",
+    "MAX_SIZE",
     "MISSING",
     "Bool",
     "Choice",
@@ -49,6 +51,8 @@ _UNIT_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 #: Durations beyond ten years are typos (and would overflow dates and int64 milliseconds downstream).
 MAX_DURATION_MS = 3660 * 86_400_000
+#: Sizes (events, users, visitors) beyond this are typos: a billion events already needs tens of GB.
+MAX_SIZE = 10**9
 DURATION_HELP = 'a duration like "30m", "2h" or "1h30m" (units: ms, s, m, h, d, w)'
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.log.events import ARRIVALS, Cause, EventLog, Kind, Loss
+from simulator.scenario.vocabulary import AD_VOCABULARY, GROUPS, VIEW_VOCABULARY, VOCABULARY, group_of
 from simulator.sessions.rules import SplitCause
 
 __all__ = [
@@ -57,105 +58,6 @@ __all__ = [
     "split_table",
     "views_to_sessions",
 ]
-
-#: Every cause a clicks -> sessions term can name, in report order, with its plain-language meaning.
-VOCABULARY: dict[str, str] = {
-    # clicks whose landing analytics never saw
-    "left_before_tag": "clicked, but left before the analytics tag fired",
-    "blocked": "clicked, but a blocker stopped the analytics hit",
-    "no_consent": "clicked, but denied analytics consent",
-    "not_reached": "clicked, but never reached the site",
-    "tag_missing": "clicked, but the landing page has no working tag",
-    "campaign_dropped": "clicked, but a redirect dropped the click id (the visit shows as direct)",
-    # clicks that landed in a session that was already open
-    "repeat_click": "clicked the same ad again during the visit",
-    "new_tab_click": "opened the ad in another tab during the visit",
-    "second_ad": "clicked another campaign's ad during the visit",
-    "click_in_open_session": "left and clicked again before the session timed out",
-    # sessions no counted click started
-    "invalid_click": "came through a click the ad platform filtered as invalid",
-    "bookmark": "came back through a bookmark",
-    "direct": "came back by typing the address",
-    "organic": "came back through unpaid search results",
-    "referral": "came back through a link on another site",
-    "email": "came through a link in an e-mail",
-    "redirect": "an ad landing whose click id a redirect dropped, seen as direct",
-    # sessions split off a visit that was still going on
-    "inactivity": "a visit split by the inactivity timeout",
-    "midnight": "a visit split at midnight in the property's time zone",
-    "campaign_change": "a visit split by a change of campaign",
-    "max_duration": "a visit split by the maximum session length",
-    "max_events": "a visit split by the maximum number of hits",
-    "fixed_window": "a visit split by the fixed session window",
-    "plugin_rule": "a visit split by a third-party session rule",
-    "new_user_mid_visit": "a visit whose first tracked hit came after its landing (or a new cookie)",
-}
-
-#: Causes of the views -> sessions bridge: page views that continued a session (negative terms) and
-#: sessions that did not start with a page view (positive terms).
-VIEW_VOCABULARY: dict[str, str] = {
-    "navigation": "further pages viewed within the session",
-    "reload": "pages loaded again (reloads)",
-    "tab": "pages of the site opened in another tab",
-    "repeat_click": "landing pages of repeat clicks on the same ad",
-    "new_tab_click": "landing pages of ads opened in another tab",
-    "second_ad": "landing pages of another campaign's ad",
-    "click_in_open_session": "landing pages of ad clicks after leaving, before the session ended",
-    "bookmark": "returns through a bookmark before the session ended",
-    "direct": "returns by typing the address before the session ended",
-    "organic": "returns through unpaid search results before the session ended",
-    "referral": "returns through a link on another site before the session ended",
-    "email": "visits from an e-mail link before the session ended",
-    "conversion_first": "sessions whose first hit was a conversion, not a page view",
-}
-
-#: Causes of the impressions -> clicks bridge (ad platform only).
-AD_VOCABULARY: dict[str, str] = {
-    "no_click": "impressions that drew no click (per campaign: impressions minus clicks)",
-    "click_without_impression": "clicks beyond their campaign's impressions in the log",
-    "invalid_click": "clicks the ad platform filtered as invalid (not counted, not charged)",
-}
-
-#: The four kinds of clicks -> sessions term (docs/design.md's identity), for grouped tables and stories.
-GROUPS: dict[str, tuple[str, ...]] = {
-    "not tracked": (
-        "left_before_tag",
-        "blocked",
-        "no_consent",
-        "not_reached",
-        "tag_missing",
-        "campaign_dropped",
-    ),
-    "joined a session": ("repeat_click", "new_tab_click", "second_ad", "click_in_open_session"),
-    "no counted click": (
-        "invalid_click",
-        "bookmark",
-        "direct",
-        "organic",
-        "referral",
-        "email",
-        "redirect",
-    ),
-    "split off a visit": (
-        "inactivity",
-        "midnight",
-        "campaign_change",
-        "max_duration",
-        "max_events",
-        "fixed_window",
-        "plugin_rule",
-        "new_user_mid_visit",
-    ),
-}
-
-
-def group_of(cause: str) -> str:
-    """The :data:`GROUPS` key of a clicks -> sessions cause (``"other"`` for causes added later)."""
-    for group, causes in GROUPS.items():
-        if cause in causes:
-            return group
-    return "other"
-
 
 _JOINED = {
     Cause.REPEAT_CLICK: "repeat_click",

@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from simulator.analysis.bridges import VOCABULARY
 from simulator.log.events import EventLog, Kind
+from simulator.scenario.vocabulary import AD_METRICS, DEFINITION_METRICS, metric_names, needs_definition
 
 __all__ = [
     "AD_METRICS",
@@ -25,51 +25,8 @@ __all__ = [
     "needs_definition",
 ]
 
-#: Ad-platform metrics (no session definition involved).
-AD_METRICS = (
-    "impressions",
-    "clicks",
-    "cost",
-    "ctr",
-    "cpc",
-    "cpm",
-    "sales_7d",
-    "sales_14d",
-    "acos_7d",
-    "acos_14d",
-)
 #: Attribution windows of the ad platform's sales metrics (Amazon Sponsored Products 7 d, Brands 14 d).
 SALES_WINDOWS_MS = {"7d": 7 * 86_400_000, "14d": 14 * 86_400_000}
-#: Analytics metrics, one value per session definition.
-DEFINITION_METRICS = (
-    "views",
-    "sessions",
-    "users",
-    "conversions",
-    "units",
-    "value",
-    "cost_per_session",
-    "conversion_rate_click",
-    "conversion_rate_session",
-    "conversion_rate_user",
-    "views_per_session",
-    "sessions_per_click",
-    "clicks_per_session",
-    "unit_session_percentage",
-)
-
-
-#: Bridge terms, one per cause of the clicks -> sessions bridge (see simulator.analysis.bridges.VOCABULARY).
-BRIDGE_METRICS = tuple(f"bridge.{cause}" for cause in VOCABULARY)
-
-
-def metric_names() -> tuple[str, ...]:
-    """Every metric an expectation can name."""
-    return AD_METRICS + DEFINITION_METRICS + BRIDGE_METRICS
-
-
-def needs_definition(metric: str) -> bool:
-    return metric not in AD_METRICS
 
 
 def _ratio(num: float, den: float) -> float | None:

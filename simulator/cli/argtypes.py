@@ -9,8 +9,6 @@ from collections.abc import Callable
 __all__ = ["confidence", "seconds", "whole"]
 
 _DAY = 86_400.0
-#: Sizes beyond this are typos here: a billion events or visitors already needs tens of GB.
-MAX_SIZE = 10**9
 
 
 def whole(minimum: int, example: str, maximum: int = 2**63 - 1) -> Callable[[str], int]:

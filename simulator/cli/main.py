@@ -19,7 +19,7 @@ from typing import NoReturn
 from simulator import __version__
 from simulator.analysis.breakdown import Breakdown, breakdowns, parse_dimensions
 from simulator.analysis.result import Result, run
-from simulator.cli.argtypes import MAX_SIZE, confidence, whole
+from simulator.cli.argtypes import confidence, whole
 from simulator.cli.sessions import add_definitions as _add_definitions
 from simulator.cli.sessions import add_sessionize as _add_sessionize
 from simulator.cli.testbench import add_bench as _add_bench
@@ -28,11 +28,14 @@ from simulator.cli.testbench import add_workload as _add_workload
 from simulator.engine.simulate import DEFAULT_CHUNK, iter_chunks
 from simulator.errors import ScenarioError, SessionlabError
 from simulator.log.events import EventLog
-from simulator.report.text import render_json, render_text, write_report
+from simulator.report.directory import write_report
+from simulator.report.testing import render_calibration, render_observed, render_replications
+from simulator.report.text import render_json, render_text
 from simulator.scenario.loader import Scenario, json_schema, load_scenario
+from simulator.schema import MAX_SIZE
 from simulator.testing.expect import evaluate_scenario, expect_blocks, has_expectations
 from simulator.testing.junit import SuiteResult, junit_xml, write_atomically
-from simulator.testing.stats import compare_observed, render_observed, render_replications, replicate
+from simulator.testing.stats import compare_observed, replicate
 
 __all__ = ["ExitCode", "main"]
 
@@ -161,7 +164,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> ExitCode:
     paths = [p for given in args.fit for p in given.split(",") if p.strip()]
     if not paths:
         raise ScenarioError(args.file, "--fit", "expected parameter paths like tracking.consent")
-    from simulator.testing.calibrate import calibrate, render_calibration  # noqa: PLC0415 - scipy.optimize, ~1 s
+    from simulator.testing.calibrate import calibrate  # noqa: PLC0415 - scipy.optimize, ~1 s
 
     cal = calibrate(
         args.file,

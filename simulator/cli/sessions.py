@@ -11,7 +11,7 @@ import numpy as np
 
 from simulator.errors import ScenarioError
 from simulator.log.logfile import EXCLUDED, SHOW_BAD, LogColumns, output_format, read_log, write_assignments
-from simulator.report.text import format_table
+from simulator.report.tables import format_table
 from simulator.schema import check_timezone
 from simulator.sessions import sessionize
 from simulator.sessions.config import parse_definition_spec

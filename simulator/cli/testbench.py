@@ -13,9 +13,10 @@ import shlex
 import sys
 from pathlib import Path
 
-from simulator.cli.argtypes import MAX_SIZE, seconds, whole
+from simulator.cli.argtypes import seconds, whole
 from simulator.errors import SessionlabError
 from simulator.log.atomic import ensure_dir, write_atomic
+from simulator.schema import MAX_SIZE
 from simulator.sessions import get_definition
 from simulator.testbench.adapters import parse_sessionizer
 from simulator.testbench.bench import Measurement, bench, machine, parse_sizes, plot, render_table

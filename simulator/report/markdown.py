@@ -14,6 +14,7 @@ from simulator.analysis.breakdown import Breakdown
 from simulator.analysis.bridges import AD_VOCABULARY, GROUPS, VIEW_VOCABULARY, VOCABULARY, Bridge, Term
 from simulator.analysis.comparisons import DAY_VOCABULARY, compare_vocabulary
 from simulator.analysis.result import Result
+from simulator.report.tables import BREAKDOWN_HEADER, breakdown_rows
 
 __all__ = ["INSTALL_PLOTS", "render_markdown", "story"]
 
@@ -370,8 +371,6 @@ def _glossary(result: Result) -> list[str]:
 
 
 def _breakdowns_section(tables: Mapping[str, Mapping[str, Breakdown]]) -> list[str]:
-    from simulator.report.text import BREAKDOWN_HEADER, breakdown_rows  # noqa: PLC0415 - report imports this module
-
     out = [
         "## Cost per session by segment",
         "",

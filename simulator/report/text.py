@@ -1,39 +1,24 @@
-"""Rendering results: a readable terminal report, deterministic JSON, and a report directory.
+"""Rendering a run for the terminal and as JSON: text waterfalls, tables, deterministic ``result.json``.
 
 The terminal report shows each bridge as a text waterfall: a bar for the starting number, one
-segment per cause at the running total, and a bar for the end. ``write_report`` writes
-``report.md`` (see :mod:`simulator.report.markdown`), ``result.json``, ``sessions.csv`` (each hit's session
-and the rule that started it, per definition) and, with matplotlib, PNG charts
-(:mod:`simulator.report.plots`). Every file is written atomically (temp file + rename).
+segment per cause at the running total, and a bar for the end. The report directory
+(:mod:`simulator.report.directory`) writes the JSON rendered here next to ``report.md`` and charts.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import IO, Any
+from collections.abc import Mapping
+from typing import Any
 
 from simulator.analysis.breakdown import Breakdown
 from simulator.analysis.breakdown import to_json as breakdowns_json
-from simulator.analysis.bridges import AD_VOCABULARY, GROUPS, VIEW_VOCABULARY, VOCABULARY, Bridge, split_table
+from simulator.analysis.bridges import AD_VOCABULARY, GROUPS, VIEW_VOCABULARY, VOCABULARY, Bridge
 from simulator.analysis.comparisons import compare_vocabulary
 from simulator.analysis.result import Result
-from simulator.log.atomic import atomic_open, ensure_dir
-from simulator.log.events import Cause, Kind
+from simulator.report.tables import BREAKDOWN_HEADER, breakdown_rows, format_table, format_value
 
-__all__ = [
-    "breakdown_rows",
-    "format_table",
-    "render_json",
-    "render_text",
-    "sessions_csv",
-    "waterfall_rows",
-    "write_atomic",
-    "write_report",
-]
+__all__ = ["render_json", "render_text", "waterfall_rows"]
 
 _ROWS: tuple[tuple[str, str, str], ...] = (
     # (metric, label, format)
@@ -55,32 +40,6 @@ _ROWS: tuple[tuple[str, str, str], ...] = (
 
 #: Bar characters: (start/end totals, increases, decreases).
 _BARS = {"unicode": ("█", "▓", "░"), "ascii": ("#", "+", "-")}
-
-
-def _fmt(value: float | None, kind: str) -> str:
-    if value is None:
-        return "-"
-    if kind == "int":
-        return f"{int(value):,}"
-    if kind == "money":
-        return f"{value:,.2f}"
-    if kind == "pct":
-        return f"{100 * value:.2f} %"
-    if kind == "pct100":
-        return f"{value:.2f} %"
-    return f"{value:,.2f}"
-
-
-def format_table(header: list[str], rows: list[list[str]], align: str = "") -> str:
-    """A plain-text table; ``align`` has one ``l`` or ``r`` per column (default: ``lrr…r``)."""
-    align = align or "l" + "r" * (len(header) - 1)
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = []
-    for row in [header, *rows]:
-        cells = [c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(row, widths, align, strict=True)]
-        lines.append("  ".join(cells).rstrip())
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def _segment(lo: float, hi: float, scale: float, char: str) -> str:
@@ -133,9 +92,9 @@ def _ads_section(result: Result) -> list[str]:
                     "",
                     f"{ads.impressions:,}",
                     f"{ads.clicks:,}",
-                    _fmt(ads.cost, "money"),
-                    _fmt(ads.ctr, "pct"),
-                    _fmt(ads.cpc, "money"),
+                    format_value(ads.cost, "money"),
+                    format_value(ads.ctr, "pct"),
+                    format_value(ads.cpc, "money"),
                 ]
             ],
         ),
@@ -147,9 +106,9 @@ def _ads_section(result: Result) -> list[str]:
             f"{c.impressions:,}",
             f"{c.clicks:,}",
             f"{c.invalid_clicks:,}",
-            _fmt(c.ctr, "pct"),
-            _fmt(c.cost, "money"),
-            _fmt(c.cpc, "money"),
+            format_value(c.ctr, "pct"),
+            format_value(c.cost, "money"),
+            format_value(c.cpc, "money"),
         ]
         for c in result.ad_bridge.campaigns
     ]
@@ -161,7 +120,7 @@ def _ads_section(result: Result) -> list[str]:
 
 def _ratio_line(value: float | None, label: str, bridge: Bridge) -> str:
     causes = ", ".join(f"{t.cause} {t.delta:+,}" for t in bridge.biggest(3)) or "none"
-    return f"{label} {_fmt(value, 'num')}; biggest causes: {causes}"
+    return f"{label} {format_value(value, 'num')}; biggest causes: {causes}"
 
 
 def _day_rows(result: Result, name: str) -> list[list[str]]:
@@ -191,29 +150,6 @@ def _days_section(result: Result) -> list[str]:
     ]
     for name in result.definitions:
         out += [f"  {name}", format_table(head, _day_rows(result, name)), ""]
-    return out
-
-
-#: Columns of a breakdown table (terminal and report.md).
-BREAKDOWN_HEADER = ("ad cost", "clicks", "sessions", "cost/session", "conversions", "conv. rate")
-
-
-def breakdown_rows(table: Breakdown, na: str = "n/a") -> list[list[str]]:
-    """Rows ``[segment, cost, clicks, sessions, cost per session, conversions, rate]``, total last."""
-    out = []
-    for r in (*table.rows, table.total):
-        cps, rate = r.cost_per_session, r.conversion_rate
-        out.append(
-            [
-                r.segment,
-                _fmt(r.cost, "money"),
-                f"{r.clicks:,}",
-                f"{r.sessions:,}",
-                na if cps is None else _fmt(cps, "money"),
-                f"{r.conversions:,}",
-                na if rate is None else _fmt(rate, "pct"),
-            ]
-        )
     return out
 
 
@@ -252,7 +188,10 @@ def render_text(
             "",
         ]
     names = list(result.definitions)
-    rows = [[label, *(_fmt(result.metric(metric, n), kind) for n in names)] for metric, label, kind in _ROWS]
+    rows = [
+        [label, *(format_value(result.metric(metric, n), kind) for n in names)]
+        for metric, label, kind in _ROWS
+    ]
     out += [format_table(["analytics", *names], rows), ""]
     for name, block in result.definitions.items():
         labels = ("ad clicks", f"= {name} sessions")
@@ -295,88 +234,3 @@ def render_json(result: Result, breakdowns: Mapping[str, Mapping[str, Breakdown]
     if breakdowns:
         doc["breakdowns"] = breakdowns_json(breakdowns)
     return json.dumps(_clean(doc), indent=2) + "\n"
-
-
-def write_atomic(path: Path, write: Callable[[IO[Any]], object], binary: bool = False) -> None:
-    """Write ``path`` with ``write(handle)`` through :func:`simulator.log.atomic.atomic_open`.
-
-    Raises
-    ------
-    ScenarioError
-        When the file cannot be written (one line: the path and the reason).
-    """
-    with atomic_open(path, binary=binary) as fh:
-        write(fh)
-
-
-def _write_text(path: Path, text: str) -> None:
-    write_atomic(path, lambda fh: fh.write(text))
-
-
-def sessions_csv(result: Result) -> str:
-    """One row per tracked hit with, per definition, its session id and the rule that started it."""
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
-    names = list(result.definitions)
-    out.writerow(
-        ["row", "user", "ts_ms", "kind", "cause"]
-        + [f"{c}.{n}" for n in names for c in ("session", "split_cause")]
-    )
-    tables = [split_table(result.log, result.hits, result.definitions[n].split) for n in names]
-    kind, cause = result.log.kind[result.hits], result.log.cause[result.hits]
-    for i, row in enumerate(result.hits.tolist()):
-        cells = [
-            row,
-            int(result.log.user[row]),
-            int(result.log.ts[row]),
-            Kind(int(kind[i])).name.lower(),
-            Cause(int(cause[i])).label,
-        ]
-        for t in tables:
-            cells += [int(t["session"][i]), t["split_cause"][i]]
-        out.writerow(cells)
-    return buf.getvalue()
-
-
-def write_report(
-    result: Result,
-    directory: str | Path,
-    description: str = "",
-    breakdowns: Mapping[str, Mapping[str, Breakdown]] | None = None,
-) -> list[Path]:
-    """Write ``report.md``, ``result.json``, ``sessions.csv`` and (with matplotlib) PNG charts.
-
-    Parameters
-    ----------
-    result
-        What :func:`simulator.run` returned.
-    directory
-        Created if missing; files in it with the same names are replaced.
-    description
-        The scenario's description, shown under the title of ``report.md``.
-    breakdowns
-        Optional tables of :func:`simulator.analysis.breakdown.breakdowns`, added to ``report.md`` and
-        ``result.json``.
-
-    Returns
-    -------
-    list of Path
-        The files written, in the order written.
-    """
-    from simulator.report import markdown, plots  # noqa: PLC0415 - keeps `sessionlab run` lean
-
-    root = ensure_dir(directory)
-    written = []
-    for name, text in (
-        ("result.json", render_json(result, breakdowns)),
-        ("sessions.csv", sessions_csv(result)),
-    ):
-        _write_text(root / name, text)
-        written.append(root / name)
-    charts, missing = plots.write_charts(result, root, write_atomic)
-    written += list(charts.values())
-    _write_text(
-        root / "report.md", markdown.render_markdown(result, description, charts, missing, breakdowns)
-    )
-    written.append(root / "report.md")
-    return written

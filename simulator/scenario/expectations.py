@@ -9,19 +9,27 @@ day, a campaign, replications). ``[observed]`` holds numbers from real reports. 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from simulator.analysis import metrics
 from simulator.log.events import Device
+from simulator.scenario import vocabulary
 from simulator.scenario.assertions import FORMS, Comparison, Form, MetricRef, parse_comparison, parse_ref
 from simulator.schema import Choice, Ctx, Date, Field, Int, ListOf, Num, Str, Table, did_you_mean
 
 #: Device names an expectation can count (``device = "mobile"``).
 DEVICES = tuple(d.label for d in Device)
 
-if TYPE_CHECKING:
-    from simulator.scenario.loader import Journey
+
+class Journey(Protocol):
+    """What an expectation needs of a scenario's ``[[journey]]`` (its record lives in the loader)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def index(self) -> int: ...
+
 
 __all__ = ["EXPECT", "Expectation", "Observed", "build_expectation", "build_observed"]
 
@@ -67,7 +75,7 @@ _STATISTIC_RE = r"mean|p(?:100|[0-9]{1,2}(?:\.[0-9]+)?)"
 EXPECT = Table(
     {
         "name": Field(Str(), "shown in check output and as the test name (default: the metric)"),
-        "metric": Field(Choice(metrics.metric_names, "a metric"), "what to check"),
+        "metric": Field(Choice(vocabulary.metric_names, "a metric"), "what to check"),
         "definition": Field(Str(what="a definition name"), "session definition of the metric"),
         "equals": Field(Num(what="a number"), "form: the exact expected value"),
         "between": Field(
@@ -164,7 +172,7 @@ class Expectation:
         return tuple(dict.fromkeys(r.definition for r in self.refs if r.definition))
 
 
-def _journey_indices(names: list[str], journeys: list[Journey], ctx: Ctx) -> tuple[int, ...]:
+def _journey_indices(names: list[str], journeys: Sequence[Journey], ctx: Ctx) -> tuple[int, ...]:
     known = {j.name: j.index for j in journeys}
     with ctx.at("journeys"):
         for k, name in enumerate(names):
@@ -178,7 +186,7 @@ def _resolve_definition(
     metric: str, definition: str | None, definitions: tuple[str, ...], ctx: Ctx
 ) -> str | None:
     """The definition a metric is read under: the one named, or the only one compared."""
-    if not metrics.needs_definition(metric):
+    if not vocabulary.needs_definition(metric):
         if definition is not None:
             ctx.fail(f"metric {metric!r} is an ad-platform number; it takes no definition")
         return None
@@ -199,8 +207,8 @@ def _resolve_definition(
 
 
 def _check_ref(ref: MetricRef, definitions: tuple[str, ...], ctx: Ctx) -> MetricRef:
-    if ref.metric not in metrics.metric_names():
-        hint = did_you_mean(ref.metric, metrics.metric_names())
+    if ref.metric not in vocabulary.metric_names():
+        hint = did_you_mean(ref.metric, vocabulary.metric_names())
         ctx.fail(f"unknown metric {ref.metric!r} in {str(ref)!r}", hint)
     return MetricRef(ref.metric, _resolve_definition(ref.metric, ref.definition, definitions, ctx))
 
@@ -229,11 +237,11 @@ def build_observed(
         for key, value in observed.items():
             with ctx.at(key):
                 try:
-                    ref = parse_ref(key, lambda m: not metrics.needs_definition(m))
+                    ref = parse_ref(key, lambda m: not vocabulary.needs_definition(m))
                 except ValueError as err:
                     ctx.fail(str(err))
                 system, _, metric = key.partition(".")
-                if system == "ads" and metrics.needs_definition(metric):
+                if system == "ads" and vocabulary.needs_definition(metric):
                     ctx.fail(
                         f"{metric!r} is an analytics number: write <definition>.{metric}, e.g. "
                         f"{definitions[0]}.{metric}"
@@ -271,7 +279,7 @@ def build_expectation(
     raw: dict[str, Any],
     *,
     definitions: tuple[str, ...],
-    journeys: list[Journey],
+    journeys: Sequence[Journey],
     campaigns: set[str],
     default_replications: int,
     ctx: Ctx,
@@ -282,7 +290,7 @@ def build_expectation(
             ctx.fail("a 'compare' names its metrics itself; remove 'metric' and 'definition'")
         with ctx.at("compare"):
             try:
-                parsed = parse_comparison(raw["compare"], lambda m: not metrics.needs_definition(m))
+                parsed = parse_comparison(raw["compare"], lambda m: not vocabulary.needs_definition(m))
             except ValueError as err:
                 ctx.fail(str(err))
             left, right = (_check_ref(r, definitions, ctx) for r in (parsed.left, parsed.right))

@@ -32,15 +32,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from simulator.sessions.causes import SplitCause
 
-if TYPE_CHECKING:
-    from simulator.sessions.rules import Rule
+#: A rule of :mod:`simulator.sessions.rules` (``stateful``, ``cause``, and ``starts`` or ``next_start``).
+#: Typed loosely because the rules build on these kernels: importing them here would be a cycle.
+Rule = Any
 
 __all__ = [
     "BLOCK",
@@ -118,7 +119,7 @@ def _offset_ms(zone: ZoneInfo, t_ms: int) -> int:
     """The zone's UTC offset at ``t_ms``; beyond what a datetime holds, the offset at the nearest end."""
     t_ms = min(max(t_ms, _FIRST_MS), _LAST_MS)
     when = dt.datetime.fromtimestamp(t_ms / 1000, tz=zone)
-    return int(when.utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
+    return int(when.utcoffset().total_seconds() * 1000)
 
 
 @functools.lru_cache(maxsize=64)
@@ -431,7 +432,7 @@ def split_causes(cols: Columns, rules: Sequence[Rule], timezone: str = "UTC") ->
     n = len(cols.ts)
     causes = np.empty(n, dtype=np.int8)
     stateful = [
-        _Stateful(rank, int(rule.cause), rule.next_start(cols, timezone))  # type: ignore[union-attr]
+        _Stateful(rank, int(rule.cause), rule.next_start(cols, timezone))
         for rank, rule in enumerate(rules)
         if rule.stateful
     ]
@@ -474,9 +475,9 @@ def _forced_starts(rules: Sequence[Rule]) -> list[tuple[int, _GapStarts]]:
         (getattr(rule, "gap_start", None) or np.inf for rule in rules if not rule.stateful), default=np.inf
     )
     return [
-        (rank, _GapStarts(rule.gap_start, int(rule.cause)))  # type: ignore[union-attr]
+        (rank, _GapStarts(rule.gap_start, int(rule.cause)))
         for rank, rule in enumerate(rules)
-        if rule.stateful and getattr(rule, "gap_start", None) is not None and rule.gap_start < covered  # type: ignore[union-attr]
+        if rule.stateful and getattr(rule, "gap_start", None) is not None and rule.gap_start < covered
     ]
 
 
@@ -500,7 +501,7 @@ def _stateless_block(
     out = causes[a:b]
     out.fill(0)
     for rank, rule in stateless:
-        mask = rule.starts(view, timezone)[a - lo :]  # type: ignore[union-attr]
+        mask = rule.starts(view, timezone)[a - lo :]
         _overwrite(out, mask, rule.cause)
         if ranks is not None:
             _overwrite(ranks[a:b], mask, rank)

@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from simulator.cli.argtypes import MAX_SIZE
 from simulator.errors import SessionlabError
 from simulator.log.atomic import write_atomic
+from simulator.schema import MAX_SIZE
 from simulator.testbench.adapters import Sessionizer
 from simulator.testbench.baselines import sessionlab_ids
 from simulator.testbench.workload import generate, load_workload, write_workload

@@ -44,12 +44,11 @@ from scipy import optimize
 
 from simulator.analysis.result import run
 from simulator.errors import ScenarioError
-from simulator.report.text import format_table
 from simulator.scenario.loader import Scenario, load_scenario, scenario_from_dict
 from simulator.scenario.params import Param, resolve_params
 from simulator.testing.stats import ObservedCheck, check_observed, flatten, replication_seeds
 
-__all__ = ["TYPICAL", "Calibration", "Fitted", "Implied", "Typical", "calibrate", "render_calibration"]
+__all__ = ["TYPICAL", "Calibration", "Fitted", "Implied", "Typical", "calibrate"]
 
 _STEP = 0.02  # Jacobian step, in unit-cube coordinates
 _XATOL = 1e-3  # optimiser tolerance, in unit-cube coordinates
@@ -566,61 +565,3 @@ def _implied(
         low, high = _interval(draws, confidence, value)
         out.append(Implied(cause, meaning, value, max(low, 0.0), high, TYPICAL.get(f"share.{cause}")))
     return tuple(out)
-
-
-def _num(v: float | None) -> str:
-    if v is None or math.isnan(v):
-        return "-"
-    return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"  # noqa: PLR2004
-
-
-def render_calibration(cal: Calibration) -> str:
-    """The terminal report: fitted parameters, what they mean, and the fit quality."""
-    c = f"{cal.confidence:.0%}"
-    head = (
-        f"scenario {cal.scenario!r}: fitted {len(cal.fitted)} parameter(s) to {len(cal.checks)} observed "
-        f"number(s)\n{cal.method}, {cal.evaluations} candidates x {cal.replications} common seeds, "
-        f"{cal.runs} runs; {'converged' if cal.converged else 'NOT converged: ' + cal.message}\n"
-        f"intervals: linearised parametric bootstrap, {cal.bootstrap} draws, {c}"
-    )
-    rows = [
-        [
-            f.param.path,
-            f.param.format(f.param.start),
-            f.param.format(f.value),
-            f"[{f.param.format(f.low)}, {f.param.format(f.high)}]",
-            f.verdict if f.identified else "NOT IDENTIFIED",
-        ]
-        for f in cal.fitted
-    ]
-    params = format_table(["parameter", "start", "fitted", f"{c} interval", "typical range"], rows, "lrrrl")
-    quality = format_table(
-        ["metric", "observed", "simulated mean", f"central {c}", "p", "verdict"],
-        [
-            [k.key, _num(k.observed), _num(k.mean), f"[{_num(k.low)}, {_num(k.high)}]", _pval(k), k.verdict]
-            for k in cal.checks
-        ],
-        "lrrrrl",
-    )
-    n = cal.replications + cal.bootstrap
-    lines = [f"- {s}" for s in [*(f.sentence() for f in cal.fitted), *(i.sentence() for i in cal.implied)]]
-    verdict = "every observed number is explained at the fitted values" if cal.ok else _why_not(cal)
-    return (
-        f"{head}\n\n{params}\n\nWhat it means\n" + "\n".join(lines) + f"\n\nFit quality at the fitted values "
-        f"({n} runs)\n{quality}\n\n{verdict}\n"
-    )
-
-
-def _pval(k: ObservedCheck) -> str:
-    return "-" if k.p_value is None else f"{k.p_value:.3g}"
-
-
-def _why_not(cal: Calibration) -> str:
-    if not cal.converged:
-        return f"the fit did not converge ({cal.message}); raise --max-evals"
-    if not all(f.identified for f in cal.fitted):
-        return "a parameter is not identified by the observed numbers: fit fewer or observe more numbers"
-    return (
-        "not every observed number is explained at the fitted values: "
-        "the fitted parameters alone cannot explain the report"
-    )

@@ -25,7 +25,6 @@ import numpy as np
 from simulator.analysis.bridges import VOCABULARY
 from simulator.analysis.metrics import AD_METRICS, DEFINITION_METRICS
 from simulator.analysis.result import run
-from simulator.report.text import format_table
 
 __all__ = [
     "ObservedCheck",
@@ -37,8 +36,6 @@ __all__ = [
     "flatten",
     "mean_interval",
     "quantile_interval",
-    "render_observed",
-    "render_replications",
     "replicate",
     "replication_seeds",
     "summarize",
@@ -48,7 +45,6 @@ T = TypeVar("T")
 _PERCENTILE_RE = re.compile(r"p(\d+(?:\.\d+)?)")
 _MIN_FOR_INTERVAL = 2
 _PERCENT = 100
-_WIDE = 1e4
 
 
 def replication_seeds(seed: int, n: int) -> tuple[int, ...]:
@@ -212,25 +208,6 @@ def replicate(
     return Replications(scenario.name, seeds, _collect(observe(runner(scenario, s)) for s in seeds))
 
 
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.4g}" if abs(value) < _WIDE else f"{value:,.0f}"
-
-
-def render_replications(reps: Replications, confidence: float = 0.95) -> str:
-    """A terminal table: mean, standard deviation and confidence interval of every metric."""
-    summary = reps.summary(confidence)
-    rows = []
-    for key, s in summary.items():
-        n = "" if s.n == len(reps.seeds) else f"{s.n}"
-        rows.append([key, _num(s.mean), _num(s.std), _num(s.low), _num(s.high), n])
-    header = ["metric", "mean", "std", f"{confidence:.0%} low", f"{confidence:.0%} high", "n (if fewer)"]
-    head = (
-        f"scenario {reps.scenario!r}  {len(reps.seeds)} replications "
-        f"(seeds spawned from the scenario seed)  t intervals at {confidence:.0%}"
-    )
-    return f"{head}\n\n{format_table(header, rows)}\n"
-
-
 @dataclass(frozen=True, slots=True)
 class ObservedCheck:
     """Where one number from a real report falls in the simulated distribution.
@@ -312,22 +289,3 @@ def compare_observed(
         values = reps.values.get(key, np.array([], dtype=np.float64))
         out.append(check_observed(values, value, key, confidence))
     return out
-
-
-def render_observed(checks: list[ObservedCheck], reps: Replications, confidence: float = 0.95) -> str:
-    """A terminal table of observed vs simulated numbers, with percentile, p-value and verdict."""
-    rows = [
-        [
-            c.key,
-            _num(c.observed),
-            _num(c.mean),
-            f"[{_num(c.low)}, {_num(c.high)}]",
-            "-" if c.percentile is None else f"{c.percentile:.1f}",
-            "-" if c.p_value is None else f"{c.p_value:.3g}",
-            c.verdict,
-        ]
-        for c in checks
-    ]
-    header = ["metric", "observed", "simulated mean", f"central {confidence:.0%}", "pct", "p", "verdict"]
-    head = f"scenario {reps.scenario!r}  {len(reps.seeds)} replications  observed vs simulated"
-    return f"{head}\n\n{format_table(header, rows, 'lrrrrrl')}\n"

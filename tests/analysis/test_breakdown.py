@@ -18,7 +18,8 @@ from simulator.analysis.result import Result, run
 from simulator.analysis.segments import segment
 from simulator.cli.main import main
 from simulator.log.events import Kind, Source
-from simulator.report.text import render_json, render_text, write_report
+from simulator.report.directory import write_report
+from simulator.report.text import render_json, render_text
 from simulator.scenario.loader import load_scenario
 from tests._popkit import scenario as quiet
 

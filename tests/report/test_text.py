@@ -15,8 +15,9 @@ from simulator import load_scenario, run
 from simulator.analysis.bridges import Bridge, Term
 from simulator.cli.main import main
 from simulator.errors import ScenarioError
+from simulator.report.directory import write_atomic, write_report
 from simulator.report.markdown import INSTALL_PLOTS, render_markdown, story
-from simulator.report.text import render_json, render_text, waterfall_rows, write_atomic, write_report
+from simulator.report.text import render_json, render_text, waterfall_rows
 
 SCENARIOS = Path(__file__).parent.parent.parent / "scenarios"
 BUNDLED = SCENARIOS / "amazon_clicks_vs_sessions.toml"

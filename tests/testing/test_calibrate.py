@@ -12,9 +12,10 @@ import pytest
 from simulator.analysis.result import run
 from simulator.cli.main import ExitCode, main
 from simulator.errors import ScenarioError
+from simulator.report.testing import render_calibration
 from simulator.scenario.loader import loads_scenario, scenario_from_dict
 from simulator.scenario.params import fittable_paths, resolve_params
-from simulator.testing.calibrate import TYPICAL, calibrate, render_calibration
+from simulator.testing.calibrate import TYPICAL, calibrate
 from simulator.testing.stats import flatten, replication_seeds
 
 BASE = """

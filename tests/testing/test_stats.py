@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 
 from simulator.analysis.result import run
+from simulator.report.testing import render_replications
 from simulator.scenario.loader import load_scenario
 from simulator.testing.stats import (
     check_observed,
@@ -21,7 +22,6 @@ from simulator.testing.stats import (
     flatten,
     mean_interval,
     quantile_interval,
-    render_replications,
     replicate,
     replication_seeds,
     summarize,
