@@ -25,11 +25,21 @@ import numpy as np
 
 from simulator.analysis.result import Result, run
 from simulator.scenario.loader import scenario_from_dict
+from simulator.scenario.vocabulary import VOCABULARY
 from simulator.schema import parse_duration
 from simulator.testing.stats import Summary, replication_seeds, summarize
 from simulator.validate.findings import Finding
 
-__all__ = ["DEFAULT_SHOP", "METRICS", "Effect", "apply", "as_configured", "default_shop", "measure", "to_toml"]
+__all__ = [
+    "DEFAULT_SHOP",
+    "METRICS",
+    "Effect",
+    "apply",
+    "as_configured",
+    "default_shop",
+    "measure",
+    "to_toml",
+]
 
 #: The documented default shop used without --scenario: one week, Google Ads search, GA4, every cause
 #: of the gap at a typical rate (the figures of scenarios/google_ads_vs_ga4.toml, without expectations).
@@ -75,6 +85,7 @@ definitions = ["ga4"]
 
 #: What each effect reports: ad clicks, and sessions, views and users of the first definition;
 #: ``day_mismatch`` = sum over days of |clicks that day (ad account) - sessions that day (property)|.
+#: Effects also carry ``bridge.<term>`` for every clicks -> sessions term that is not zero in either run.
 METRICS = ("clicks", "sessions", "views", "users", "day_mismatch")
 _DEFAULT_TAG_MEDIAN_MS = 400
 
@@ -82,7 +93,9 @@ _DEFAULT_TAG_MEDIAN_MS = 400
 def _numbers(result: Result) -> dict[str, float]:
     block = next(iter(result.definitions.values()))
     mismatch = sum(abs(d.bridge.end - d.bridge.start) for d in block.days)
+    terms = {f"bridge.{c}": float(block.bridge.term(c)) for c in VOCABULARY}
     return {
+        **terms,
         "clicks": float(result.ads.clicks),
         "sessions": float(block.counts.sessions),
         "views": float(block.counts.views),
@@ -117,8 +130,14 @@ def _set(doc: dict[str, Any], dotted: str, value: Any, base: dict[str, Any]) -> 
         table[key] = copy.deepcopy(value)
 
 
-def apply(base: dict[str, Any], patches: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """``base`` (a parsed scenario) with the patches applied in order; ``base`` is not modified."""
+def apply(
+    base: dict[str, Any], patches: Sequence[dict[str, Any]], ref: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``base`` (a parsed scenario) with the patches applied in order; ``base`` is not modified.
+
+    ``("keep",)`` restores and ``("+", ms)`` shifts the value of ``ref`` (default ``base``): the user's
+    scenario, so "as fixed" means the scenario's own value, not the configured one."""
+    ref = base if ref is None else ref
     doc = copy.deepcopy(base)
     doc.get("scenario", {}).pop("name", None)
     doc.setdefault("scenario", {})["name"] = base.get("scenario", {}).get("name", "scenario")
@@ -126,7 +145,7 @@ def apply(base: dict[str, Any], patches: Sequence[dict[str, Any]]) -> dict[str, 
         doc["population"].setdefault("timezone", base.get("scenario", {}).get("timezone", "UTC"))
     for patch in patches:
         for dotted, value in patch.items():
-            _set(doc, dotted, value, base)
+            _set(doc, dotted, value, ref)
     doc.pop("expect", None)  # expectations are about the user's scenario, not these variants
     doc.pop("observed", None)
     return doc
@@ -145,14 +164,23 @@ class Effect:
     configured: dict[str, Summary]
     delta: dict[str, Summary]
     how: str  # "simulated" or "derived"
+    together: tuple[str, ...] = ()  # other rules fixed in the same "as fixed" run
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "rule": self.finding.rule,
             "how": self.how,
+            "fixed_together_with": list(self.together),
             "configured": {k: v.to_dict() for k, v in self.configured.items()},
             "delta": {k: v.to_dict() for k, v in self.delta.items()},
         }
+
+
+def _together(f: Finding, sim: Sequence[Finding]) -> list[Finding]:
+    """The findings fixed with ``f``: those that configure the same scenario keys (two causes of one
+    dropped click id are fixed together, or fixing either alone shows no effect)."""
+    keys = set(f.configured or {})
+    return [g for g in sim if keys & set(g.configured or {})]
 
 
 def measure(
@@ -171,7 +199,9 @@ def measure(
     configured = scenario_from_dict(configured_doc, path)
     sim = [f for f in findings if f.configured is not None]
     fixed = {
-        f.rule + str(i): scenario_from_dict(apply(configured_doc, [f.fixed or {}]), path)
+        f.rule + str(i): scenario_from_dict(
+            apply(configured_doc, [g.fixed or {} for g in _together(f, sim)], base), path
+        )
         for i, f in enumerate(findings)
         if f.configured is not None
     }
@@ -193,13 +223,18 @@ def measure(
     def col(rows: list[dict[str, float]], m: str) -> np.ndarray:
         return np.array([r[m] for r in rows], dtype=float)
 
-    conf = {m: summarize(col(base_rows, m), confidence) for m in METRICS}
+    keys = [m for m in base_rows[0] if m in METRICS or any(r[m] for r in base_rows)]
+    conf = {m: summarize(col(base_rows, m), confidence) for m in keys}
     out = []
     for i, f in enumerate(findings):
         key = f.rule + str(i)
         if key in fixed:
-            delta = {m: summarize(col(fixed_rows[key], m) - col(base_rows, m), confidence) for m in METRICS}
-            out.append(Effect(f, conf, delta, "simulated"))
+            moved = [
+                m for m in base_rows[0] if m in METRICS or any(r[m] for r in base_rows + fixed_rows[key])
+            ]
+            delta = {m: summarize(col(fixed_rows[key], m) - col(base_rows, m), confidence) for m in moved}
+            others = tuple(g.rule for g in _together(f, sim) if g is not f)
+            out.append(Effect(f, conf, delta, "simulated", others))
         elif f.note == "derived" and f.rule == "GA4-DUPLICATE-TAG":
             copies = int(f.extra.get("copies", 2))
             zero = np.zeros(len(seeds))
@@ -238,7 +273,9 @@ def to_toml(doc: dict[str, Any], header: str = "") -> str:
     for name, value in doc.items():
         if isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
             for item in value:
-                lines += ["", f"[[{_key(name)}]]"] + [f"{_key(k)} = {_toml_value(x)}" for k, x in item.items()]
+                lines += ["", f"[[{_key(name)}]]"] + [
+                    f"{_key(k)} = {_toml_value(x)}" for k, x in item.items()
+                ]
         elif isinstance(value, dict):
             lines += ["", f"[{_key(name)}]"] + [f"{_key(k)} = {_toml_value(x)}" for k, x in value.items()]
         else:

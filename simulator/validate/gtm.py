@@ -57,6 +57,9 @@ BUILT_IN_TRIGGERS: dict[str, tuple[str, str]] = {
     "2147479572": ("Consent Initialization - All Pages", "consentInit"),
 }
 
+#: The exportFormatVersion this reader is written for.
+EXPORT_FORMAT_VERSION = 2
+
 _CAMEL = re.compile(r"_([a-z])")
 
 
@@ -135,11 +138,15 @@ def _ids(raw: Any) -> tuple[str, ...]:
 def parse_container(doc: Any, path: str) -> Container:
     """A :class:`Container` from a parsed export; notices for everything skipped."""
     if not isinstance(doc, dict) or not isinstance(doc.get("containerVersion"), dict):
-        raise ScenarioError(path, "containerVersion", "not a GTM container export: expected a JSON "
-                            "object with exportFormatVersion and a containerVersion object")
+        raise ScenarioError(
+            path,
+            "containerVersion",
+            "not a GTM container export: expected a JSON "
+            "object with exportFormatVersion and a containerVersion object",
+        )
     notices: list[tuple[str, str]] = []
     version = doc.get("exportFormatVersion")
-    if version != 2:
+    if version != EXPORT_FORMAT_VERSION:
         notices.append(("exportFormatVersion", f"expected 2, got {version!r}; read as version 2"))
     cv = doc["containerVersion"]
     container = cv.get("container") if isinstance(cv.get("container"), dict) else {}
@@ -149,8 +156,9 @@ def parse_container(doc: Any, path: str) -> Container:
         if not isinstance(t, dict) or "triggerId" not in t or not isinstance(t.get("type"), str):
             notices.append((where, "skipped: a trigger needs triggerId and type"))
             continue
-        triggers[str(t["triggerId"])] = Trigger(str(t["triggerId"]), str(t.get("name", "")),
-                                                trigger_type(t["type"]), where)
+        triggers[str(t["triggerId"])] = Trigger(
+            str(t["triggerId"]), str(t.get("name", "")), trigger_type(t["type"]), where
+        )
     tags: list[Tag] = []
     for i, t in enumerate(cv.get("tag") or []):
         where = f"containerVersion.tag[{i}]"
@@ -162,18 +170,37 @@ def parse_container(doc: Any, path: str) -> Container:
             what = "custom template" if kind.startswith("cvt_") else "unknown tag type"
             notices.append((f"{where}.type", f"skipped: {what} {kind!r} ({t.get('name', '')!s})"))
             continue
-        tags.append(Tag(i, str(t.get("tagId", i)), str(t.get("name", "")), kind, _params(t.get("parameter")),
-                        _ids(t.get("firingTriggerId")), _ids(t.get("blockingTriggerId")),
-                        str(t.get("tagFiringOption", "oncePerEvent")), bool(t.get("paused", False)),
-                        t.get("consentSettings") if isinstance(t.get("consentSettings"), dict) else {}))
+        tags.append(
+            Tag(
+                i,
+                str(t.get("tagId", i)),
+                str(t.get("name", "")),
+                kind,
+                _params(t.get("parameter")),
+                _ids(t.get("firingTriggerId")),
+                _ids(t.get("blockingTriggerId")),
+                str(t.get("tagFiringOption", "oncePerEvent")),
+                bool(t.get("paused", False)),
+                t.get("consentSettings") if isinstance(t.get("consentSettings"), dict) else {},
+            )
+        )
     for tag in tags:
         for k, tid in enumerate(tag.firing):
             if tid not in triggers and tid not in BUILT_IN_TRIGGERS:
                 notices.append((f"{tag.pointer}.firingTriggerId[{k}]", f"unknown trigger id {tid!r}"))
-    names = lambda key: tuple(str(v.get("name", v.get("type", ""))) for v in cv.get(key) or []  # noqa: E731
-                              if isinstance(v, dict))
-    return Container(path, str(container.get("publicId", "")), tuple(tags), triggers, names("variable"),
-                     names("builtInVariable"), tuple(notices))
+
+    def names(key: str) -> tuple[str, ...]:
+        return tuple(str(v.get("name", v.get("type", ""))) for v in cv.get(key) or [] if isinstance(v, dict))
+
+    return Container(
+        path,
+        str(container.get("publicId", "")),
+        tuple(tags),
+        triggers,
+        names("variable"),
+        names("builtInVariable"),
+        tuple(notices),
+    )
 
 
 def read_container(path: str | Path) -> Container:

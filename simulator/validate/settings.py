@@ -37,16 +37,24 @@ SETTINGS = Table(
         "ga4": Field(
             Table(
                 {
-                    "measurement_id": Field(Str(r"G-[A-Z0-9]+", what="a GA4 measurement id like 'G-ABC123'"),
-                                            "the web stream's measurement id"),
-                    "session_timeout": Field(Duration(positive=True), "Admin > Data streams > Configure tag "
-                                             "settings > Adjust session timeout (default 30m)"),
-                    "engaged_session_timer": Field(Duration(positive=True), "the same page, 'engaged "
-                                                   "sessions' timer (default 10s)"),
+                    "measurement_id": Field(
+                        Str(r"G-[A-Z0-9]+", what="a GA4 measurement id like 'G-ABC123'"),
+                        "the web stream's measurement id",
+                    ),
+                    "session_timeout": Field(
+                        Duration(positive=True),
+                        "Admin > Data streams > Configure tag "
+                        "settings > Adjust session timeout (default 30m)",
+                    ),
+                    "engaged_session_timer": Field(
+                        Duration(positive=True), "the same page, 'engaged sessions' timer (default 10s)"
+                    ),
                     "unwanted_referrals": Field(_DOMAINS, "List unwanted referrals"),
                     "cross_domain": Field(_DOMAINS, "Configure your domains (cross-domain measurement)"),
-                    "history_page_views": Field(Bool(), "enhanced measurement: page changes based on "
-                                                "browser history events (default true)"),
+                    "history_page_views": Field(
+                        Bool(),
+                        "enhanced measurement: page changes based on browser history events (default true)",
+                    ),
                     "timezone": Field(TimeZone(), "the property's reporting time zone"),
                 },
                 "GA4 web-stream and property settings",
@@ -68,14 +76,22 @@ SETTINGS = Table(
         "consent": Field(
             Table(
                 {
-                    "analytics_storage": Field(Choice(("granted", "denied"), "a consent default"),
-                                               "the default of analytics_storage before the banner"),
-                    "ad_storage": Field(Choice(("granted", "denied"), "a consent default"),
-                                        "the default of ad_storage before the banner"),
-                    "mode": Field(Choice(("basic", "advanced"), "a consent mode"),
-                                  "basic: tags wait for consent; advanced: cookieless pings when denied"),
-                    "grant_rate": Field(Num(0, 1, what="a fraction"),
-                                        "share of visitors who grant analytics consent (from the CMP)"),
+                    "analytics_storage": Field(
+                        Choice(("granted", "denied"), "a consent default"),
+                        "the default of analytics_storage before the banner",
+                    ),
+                    "ad_storage": Field(
+                        Choice(("granted", "denied"), "a consent default"),
+                        "the default of ad_storage before the banner",
+                    ),
+                    "mode": Field(
+                        Choice(("basic", "advanced"), "a consent mode"),
+                        "basic: tags wait for consent; advanced: cookieless pings when denied",
+                    ),
+                    "grant_rate": Field(
+                        Num(0, 1, what="a fraction"),
+                        "share of visitors who grant analytics consent (from the CMP)",
+                    ),
                 },
                 "consent defaults and mode",
             ),
@@ -141,8 +157,11 @@ def load_settings(path: str | Path) -> Settings:
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of the settings file, generated from :data:`SETTINGS`."""
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "sessionlab validate settings",
-            **SETTINGS.json_schema()}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "sessionlab validate settings",
+        **SETTINGS.json_schema(),
+    }
 
 
 DEFAULT_TIMEOUT_MS = 30 * _MIN
