@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from simulator.analysis.result import Result, run
+from simulator.errors import ScenarioError
 from simulator.scenario.loader import scenario_from_dict
 from simulator.scenario.vocabulary import VOCABULARY
 from simulator.schema import parse_duration
@@ -124,7 +125,12 @@ def _set(doc: dict[str, Any], dotted: str, value: Any, base: dict[str, Any]) -> 
         if isinstance(old, dict) and old.get("dist") == "lognormal" and isinstance(old.get("median"), str):
             median, sigma = parse_duration(old["median"]), float(old.get("sigma", 0.6))
         elif old is not None:
-            raise ValueError(f"{dotted}: only a lognormal with a median can be shifted")
+            raise ScenarioError(
+                "<scenario>",
+                dotted,
+                "the GA4 tag's trigger delay can only shift a lognormal with a median",
+                'write e.g. tag_load = { dist = "lognormal", median = "400ms", sigma = 0.6 }',
+            )
         table[key] = {"dist": "lognormal", "median": f"{median + value[1]}ms", "sigma": sigma}
     else:
         table[key] = copy.deepcopy(value)
