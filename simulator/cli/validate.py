@@ -63,7 +63,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     base, scenario_name = _base(args.scenario)
     if args.emit_scenario:
         header = f"The configuration as found by sessionlab validate in {', '.join(args.files)}."
-        write_atomic(Path(args.emit_scenario), to_toml(as_configured(base, findings), header).encode())
+        write_atomic(
+            Path(args.emit_scenario),
+            to_toml(as_configured(base, findings, args.scenario or "<default shop>"), header).encode(),
+        )
         print(f"wrote {args.emit_scenario}", file=sys.stderr)
     effects = []
     if args.replications:

@@ -110,7 +110,7 @@ def _get(doc: dict[str, Any], dotted: str) -> Any:
     return doc.get(section, {}).get(key)
 
 
-def _set(doc: dict[str, Any], dotted: str, value: Any, base: dict[str, Any]) -> None:
+def _set(doc: dict[str, Any], dotted: str, value: Any, base: dict[str, Any], path: str) -> None:
     section, key = dotted.split(".", 1)
     table = doc.setdefault(section, {})
     if isinstance(value, tuple) and value[0] == "keep":
@@ -126,7 +126,7 @@ def _set(doc: dict[str, Any], dotted: str, value: Any, base: dict[str, Any]) -> 
             median, sigma = parse_duration(old["median"]), float(old.get("sigma", 0.6))
         elif old is not None:
             raise ScenarioError(
-                "<scenario>",
+                path,
                 dotted,
                 "the GA4 tag's trigger delay can only shift a lognormal with a median",
                 'write e.g. tag_load = { dist = "lognormal", median = "400ms", sigma = 0.6 }',
@@ -137,7 +137,10 @@ def _set(doc: dict[str, Any], dotted: str, value: Any, base: dict[str, Any]) -> 
 
 
 def apply(
-    base: dict[str, Any], patches: Sequence[dict[str, Any]], ref: dict[str, Any] | None = None
+    base: dict[str, Any],
+    patches: Sequence[dict[str, Any]],
+    ref: dict[str, Any] | None = None,
+    path: str = "<scenario>",
 ) -> dict[str, Any]:
     """``base`` (a parsed scenario) with the patches applied in order; ``base`` is not modified.
 
@@ -145,21 +148,21 @@ def apply(
     scenario, so "as fixed" means the scenario's own value, not the configured one."""
     ref = base if ref is None else ref
     doc = copy.deepcopy(base)
-    doc.get("scenario", {}).pop("name", None)
-    doc.setdefault("scenario", {})["name"] = base.get("scenario", {}).get("name", "scenario")
     if "population" in doc:  # demand keeps its time zone whatever the property's
         doc["population"].setdefault("timezone", base.get("scenario", {}).get("timezone", "UTC"))
     for patch in patches:
         for dotted, value in patch.items():
-            _set(doc, dotted, value, ref)
+            _set(doc, dotted, value, ref, path)
     doc.pop("expect", None)  # expectations are about the user's scenario, not these variants
     doc.pop("observed", None)
     return doc
 
 
-def as_configured(base: dict[str, Any], findings: Sequence[Finding]) -> dict[str, Any]:
+def as_configured(
+    base: dict[str, Any], findings: Sequence[Finding], path: str = "<scenario>"
+) -> dict[str, Any]:
     """The scenario of the configuration as found (every simulated finding's configuration)."""
-    return apply(base, [f.configured for f in findings if f.configured is not None])
+    return apply(base, [f.configured for f in findings if f.configured is not None], path=path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +204,7 @@ def measure(
 ) -> list[Effect]:
     """Simulate as configured and as fixed per finding on common seeds; one :class:`Effect` per finding
     that has a simulated or derived effect, in the findings' order."""
-    configured_doc = as_configured(base, findings)
+    configured_doc = as_configured(base, findings, path)
     configured = scenario_from_dict(configured_doc, path)
     sim = [f for f in findings if f.configured is not None]
     fixed = {

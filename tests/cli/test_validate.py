@@ -76,3 +76,21 @@ def test_unreadable_input_is_exit_2_one_line(tmp_path, capsys):
     other.write_text("a")
     assert main(["validate", str(other)]) == 2
     assert "expected a GTM container export" in capsys.readouterr().err
+
+
+def test_a_scenario_whose_tag_load_cannot_be_shifted_names_its_file(tmp_path, capsys):
+    sc = tmp_path / "s.toml"
+    text = (Path(__file__).resolve().parents[2] / "scenarios" / "google_ads_vs_ga4.toml").read_text()
+    sc.write_text(
+        text.replace('tag_load = { dist = "lognormal", median = "450ms", sigma = 0.6 }', 'tag_load = "450ms"')
+    )
+    gtm = tmp_path / "c.json"
+    gtm.write_text(
+        '{"exportFormatVersion": 2, "containerVersion": {'
+        '"tag": [{"type": "googtag", "firingTriggerId": ["1"]}],'
+        ' "trigger": [{"triggerId": "1", "type": "WINDOW_LOADED"}]}}'
+    )
+    assert main(["validate", str(gtm), "--scenario", str(sc), "--replications", "2"]) == 2
+    err = capsys.readouterr().err
+    assert f"{sc}: tracking.tag_load: " in err
+    assert "Traceback" not in err
