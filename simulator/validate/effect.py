@@ -255,6 +255,10 @@ def measure(
     return out
 
 
+#: The public API name (``simulator.measure_effects``).
+measure_effects = measure
+
+
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"

@@ -17,7 +17,7 @@ from simulator.schema import format_duration
 from simulator.validate.gtm import Container, Tag
 from simulator.validate.settings import DEFAULT_TIMEOUT_MS, Settings
 
-__all__ = ["RULES", "SEVERITIES", "TRIGGER_DELAY_MS", "Finding", "find"]
+__all__ = ["RULES", "SEVERITIES", "TRIGGER_DELAY_MS", "Finding", "find", "find_findings"]
 
 SEVERITIES = ("info", "warning", "error")
 
@@ -406,3 +406,7 @@ def find(containers: Sequence[Container], settings: Settings | None) -> list[Fin
     if settings is not None:
         out += _settings_rules(settings)
     return out
+
+
+#: The public API name (``simulator.find_findings``).
+find_findings = find
