@@ -150,8 +150,16 @@ def parse_container(doc: Any, path: str) -> Container:
         notices.append(("exportFormatVersion", f"expected 2, got {version!r}; read as version 2"))
     cv = doc["containerVersion"]
     container = cv.get("container") if isinstance(cv.get("container"), dict) else {}
+
+    def items(key: str) -> list[Any]:
+        value = cv.get(key)
+        if value is None or isinstance(value, list):
+            return value or []
+        notices.append((f"containerVersion.{key}", f"skipped: expected a list, got {type(value).__name__}"))
+        return []
+
     triggers: dict[str, Trigger] = {}
-    for i, t in enumerate(cv.get("trigger") or []):
+    for i, t in enumerate(items("trigger")):
         where = f"containerVersion.trigger[{i}]"
         if not isinstance(t, dict) or "triggerId" not in t or not isinstance(t.get("type"), str):
             notices.append((where, "skipped: a trigger needs triggerId and type"))
@@ -160,7 +168,7 @@ def parse_container(doc: Any, path: str) -> Container:
             str(t["triggerId"]), str(t.get("name", "")), trigger_type(t["type"]), where
         )
     tags: list[Tag] = []
-    for i, t in enumerate(cv.get("tag") or []):
+    for i, t in enumerate(items("tag")):
         where = f"containerVersion.tag[{i}]"
         if not isinstance(t, dict) or not isinstance(t.get("type"), str):
             notices.append((where, "skipped: a tag needs a type"))
@@ -190,7 +198,7 @@ def parse_container(doc: Any, path: str) -> Container:
                 notices.append((f"{tag.pointer}.firingTriggerId[{k}]", f"unknown trigger id {tid!r}"))
 
     def names(key: str) -> tuple[str, ...]:
-        return tuple(str(v.get("name", v.get("type", ""))) for v in cv.get(key) or [] if isinstance(v, dict))
+        return tuple(str(v.get("name", v.get("type", ""))) for v in items(key) if isinstance(v, dict))
 
     return Container(
         path,

@@ -6,8 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.errors import ScenarioError
+from simulator.validate.findings import find
 from simulator.validate.gtm import parse_container, read_container, trigger_type
 from simulator.validate.settings import json_schema, load_settings, settings_from_dict
 
@@ -105,3 +108,39 @@ def test_settings_json_schema_accepts_the_bundled_files_and_rejects_unknown_keys
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"ga4": {"sesion_timeout": "45m"}}, schema)
     assert json.dumps(schema)  # serialisable
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=12,
+)
+_KEYS = st.sampled_from(["type", "tagId", "triggerId", "name", "parameter", "firingTriggerId", "paused"])
+tag_like = st.dictionaries(_KEYS, json_values | st.sampled_from(["googtag", "gaawe", "gclidw", "DOM_READY"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tags=st.lists(tag_like | json_values, max_size=4) | json_values,
+    triggers=st.lists(tag_like | json_values, max_size=3),
+    version=json_values,
+)
+def test_any_container_shaped_json_reads_or_fails_as_one_line_error(tags, triggers, version):
+    """Whatever a real export holds, the reader and the rules return findings or notices, never a crash."""
+    doc = {
+        "exportFormatVersion": version,
+        "containerVersion": {"tag": tags, "trigger": triggers, "variable": version, "container": version},
+    }
+    try:
+        c = parse_container(doc, "c.json")
+    except ScenarioError:
+        return
+    if not isinstance(tags, list):
+        assert c.tags == ()
+        return
+    kept = {t.index for t in c.tags}
+    skipped = {
+        int(p.split("[")[1].split("]")[0]) for p, _ in c.notices if p.startswith("containerVersion.tag[")
+    }
+    assert kept | skipped == set(range(len(tags)))  # every tag kept or reported, none lost
+    find([c], settings_from_dict({"site": {"domains": ["a.example", "b.example"]}}))
