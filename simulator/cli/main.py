@@ -25,6 +25,7 @@ from simulator.cli.sessions import add_sessionize as _add_sessionize
 from simulator.cli.testbench import add_bench as _add_bench
 from simulator.cli.testbench import add_conform as _add_conform
 from simulator.cli.testbench import add_workload as _add_workload
+from simulator.cli.validate import add_validate as _add_validate
 from simulator.engine.simulate import DEFAULT_CHUNK, iter_chunks
 from simulator.errors import ScenarioError, SessionlabError
 from simulator.log.events import EventLog
@@ -394,6 +395,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_bench,
     _add_simulate,
     _add_calibrate,
+    _add_validate,
 )
 
 

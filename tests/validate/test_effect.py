@@ -1,0 +1,120 @@
+"""Effects as configured vs as fixed: exact identities that common random numbers make hold per run."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from simulator.errors import ScenarioError
+from simulator.scenario.loader import scenario_from_dict
+from simulator.validate.effect import apply, as_configured, default_shop, measure, to_toml
+from simulator.validate.findings import find
+from simulator.validate.gtm import parse_container
+from simulator.validate.settings import settings_from_dict
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _effects(settings, tags=(), reps=3, base=None):
+    c = parse_container({"containerVersion": {"tag": list(tags)}}, "c.json")
+    fs = find([c], settings_from_dict(settings))
+    return fs, measure(base or default_shop(), fs, replications=reps, visitors=600)
+
+
+def test_autotagging_off_relabels_every_paid_session_and_changes_no_total():
+    _fs, [e] = _effects({"google_ads": {"auto_tagging": False}})
+    for m in ("clicks", "sessions", "views", "users"):
+        assert (e.delta[m].mean, e.delta[m].std) == (0.0, 0.0)
+    # as configured every tracked ad landing lost its click id; as fixed none did
+    assert e.configured["bridge.campaign_dropped"].mean < 0
+    assert e.delta["bridge.campaign_dropped"].mean == -e.configured["bridge.campaign_dropped"].mean
+    assert e.delta["bridge.redirect"].mean == -e.configured["bridge.redirect"].mean
+
+
+def test_session_timeout_moves_sessions_only_and_a_longer_timeout_never_adds_sessions():
+    _fs, [e] = _effects({"ga4": {"session_timeout": "2h"}})
+    for m in ("clicks", "views", "users"):
+        assert (e.delta[m].mean, e.delta[m].std) == (0.0, 0.0)
+    assert e.delta["sessions"].low > 0  # fixed (30m) has more sessions in every replication
+    assert e.delta["sessions"].mean == e.delta["bridge.inactivity"].mean + sum(
+        e.delta[k].mean for k in e.delta if k.startswith("bridge.") and k != "bridge.inactivity"
+    )
+
+
+def test_time_zone_fix_changes_days_not_totals():
+    _fs, [e] = _effects(
+        {"ga4": {"timezone": "Europe/Berlin"}, "google_ads": {"timezone": "America/Los_Angeles"}}
+    )
+    for m in ("clicks", "sessions", "views", "users"):
+        assert e.delta[m].mean == 0.0
+    assert e.configured["day_mismatch"].mean > 0
+
+
+def test_consent_fix_removes_the_no_consent_term():
+    _fs, [e] = _effects({"consent": {"analytics_storage": "denied", "mode": "basic", "grant_rate": 0.5}})
+    assert e.configured["bridge.no_consent"].mean < 0
+    assert e.delta["bridge.no_consent"].mean == -e.configured["bridge.no_consent"].mean
+
+
+def test_duplicate_tag_is_derived_views_halved_sessions_unchanged():
+    tag = {
+        "type": "googtag",
+        "firingTriggerId": ["2147479553"],
+        "parameter": [{"type": "TEMPLATE", "key": "tagId", "value": "G-X"}],
+    }
+    _fs, [e] = _effects({}, [tag, dict(tag), dict(tag)])
+    assert e.how == "derived"
+    assert e.configured["views"].mean == -1.5 * e.delta["views"].mean  # 3 copies -> 1
+    assert e.delta["sessions"].mean == 0.0
+
+
+def test_late_trigger_loses_landings_before_the_tag():
+    tag = {
+        "type": "googtag",
+        "firingTriggerId": ["1"],
+        "parameter": [{"type": "TEMPLATE", "key": "tagId", "value": "G-X"}],
+    }
+    fs = find(
+        [
+            parse_container(
+                {
+                    "containerVersion": {
+                        "tag": [tag],
+                        "trigger": [{"triggerId": "1", "type": "WINDOW_LOADED"}],
+                    }
+                },
+                "c",
+            )
+        ],
+        None,
+    )
+    [e] = measure(default_shop(), fs, replications=4, visitors=1500)
+    assert e.delta["bridge.left_before_tag"].low > 0  # fixing the trigger loses fewer landings
+
+
+def test_fixed_restores_the_users_own_value_and_emit_round_trips():
+    base = tomllib.loads((REPO / "scenarios" / "google_ads_vs_ga4.toml").read_text())
+    fs = find([], settings_from_dict({"google_ads": {"auto_tagging": False}}))
+    configured = as_configured(base, fs)
+    assert configured["tracking"]["redirect_drop"] == 1.0
+    assert "expect" not in configured
+    fixed = apply(configured, [fs[0].fixed], base)
+    assert fixed["tracking"]["redirect_drop"] == base["tracking"]["redirect_drop"] == 0.01
+    text = to_toml(configured, "header")
+    assert tomllib.loads(text) == configured
+    scenario_from_dict(tomllib.loads(text))  # a valid scenario
+
+
+def test_same_inputs_same_numbers():
+    a = _effects({"ga4": {"session_timeout": "1h"}}, reps=2)[1][0].to_dict()
+    b = _effects({"ga4": {"session_timeout": "1h"}}, reps=2)[1][0].to_dict()
+    assert a == b
+
+
+def test_unshiftable_tag_load_is_reported():
+    base = default_shop()
+    base["tracking"]["tag_load"] = {"dist": "fixed", "value": "1s"}
+    with pytest.raises(ScenarioError, match=r"tracking\.tag_load.*lognormal"):
+        apply(base, [{"tracking.tag_load": ("+", 5)}])
