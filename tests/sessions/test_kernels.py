@@ -183,9 +183,11 @@ def test_local_days_at_the_ends_of_the_calendar(day: dt.datetime) -> None:
     assert local_days(ts, zone).tolist() == ((ts + offset) // 86_400_000).tolist()
 
 
-@pytest.mark.parametrize(("rule", "cause"), [(MaxDuration, SplitCause.MAX_DURATION), (FixedWindow, SplitCause.FIXED_WINDOW)])
+@pytest.mark.parametrize(
+    ("rule", "cause"), [(MaxDuration, SplitCause.MAX_DURATION), (FixedWindow, SplitCause.FIXED_WINDOW)]
+)
 def test_elapsed_boundary_at_exactly_the_limit(rule, cause) -> None:
-    """Events 0, limit - 1, limit, limit + 1 ms after the first: 'new' splits at the limit, 'same' after it."""
+    """Events 0, limit - 1, limit, limit + 1 ms after the first: 'new' splits at the limit, 'same' after."""
     ts = np.array([0, HOUR - 1, HOUR, HOUR + 1], np.int64)
     cols = Columns(np.zeros(4, np.int64), ts, None)
     assert split_causes(cols, [rule(HOUR)]).tolist() == [SplitCause.NEW_USER, 0, cause, 0]
