@@ -12,7 +12,7 @@ from simulator.testbench.audit import audit
 __all__ = ["add_audit"]
 
 #: The platform preset each format is audited against by default.
-_DEFAULT_DEFINITION = {"ga4": "ga4"}
+_DEFAULT_DEFINITION = {"ga4": "ga4", "snowplow": "snowplow"}
 
 
 def _fail_on(text: str) -> tuple[str, float]:

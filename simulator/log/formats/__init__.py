@@ -70,6 +70,8 @@ def canonical_schema() -> pa.Schema:
 #: Format name -> one-line description (``sessionize --format``, ``audit --format``).
 FORMATS: dict[str, str] = {
     "ga4": "GA4 BigQuery export (events_YYYYMMDD / events_intraday_): nested or flattened, NDJSON or Parquet",
+    "snowplow": "Snowplow enriched events: the 131-column TSV, atomic.events (.csv / .parquet), "
+    "Snowplow Micro /micro/good (.json)",
 }
 
 
@@ -88,7 +90,8 @@ def read_export(path: str | Path, format: str) -> Export:
         raise ScenarioError(str(path), "", f"unknown export format {format!r}; known: {', '.join(FORMATS)}")
     if not path.is_file():
         raise ScenarioError(str(path), "", "no such file")
-    from simulator.log.formats import ga4  # noqa: PLC0415 - one module per platform, loaded on use
+    import importlib  # noqa: PLC0415
 
-    table, ignored = ga4.read(path)
+    reader = importlib.import_module(f"simulator.log.formats.{format}")  # one module per platform, on use
+    table, ignored = reader.read(path)
     return Export(table, ignored, format)
