@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from simulator.errors import ScenarioError
 from simulator.log.formats import FORMATS, read_export
 from simulator.report.audit import render_audit_json, render_audit_text
 from simulator.testbench.audit import audit
@@ -12,7 +13,13 @@ from simulator.testbench.audit import audit
 __all__ = ["add_audit"]
 
 #: The platform preset each format is audited against by default.
-_DEFAULT_DEFINITION = {"ga4": "ga4", "snowplow": "snowplow"}
+_DEFAULT_DEFINITION = {
+    "ga4": "ga4",
+    "snowplow": "snowplow",
+    "amplitude": "amplitude",
+    "posthog": "posthog",
+    "mixpanel": "mixpanel",
+}
 
 
 def _fail_on(text: str) -> tuple[str, float]:
@@ -29,6 +36,12 @@ def _fail_on(text: str) -> tuple[str, float]:
 def _cmd_audit(args: argparse.Namespace) -> int:
     export = read_export(args.export, args.format)
     definition = args.definition or _DEFAULT_DEFINITION[args.format]
+    if export.table.column("platform_session_id").null_count == export.table.num_rows:
+        raise ScenarioError(
+            str(args.export),
+            "",
+            f"no event carries a platform session id: a {args.format} export cannot be audited",
+        )
     result = audit(export.table, definition, timezone=args.timezone)
     render = render_audit_json if args.json else render_audit_text
     print(render(result, ignored=export.ignored), end="")

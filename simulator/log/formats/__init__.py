@@ -72,6 +72,9 @@ FORMATS: dict[str, str] = {
     "ga4": "GA4 BigQuery export (events_YYYYMMDD / events_intraday_): nested or flattened, NDJSON or Parquet",
     "snowplow": "Snowplow enriched events: the 131-column TSV, atomic.events (.csv / .parquet), "
     "Snowplow Micro /micro/good (.json)",
+    "amplitude": "Amplitude Export API events (JSON lines; session_id = session start in epoch ms)",
+    "posthog": "PostHog events (JSON lines or a JSON array; $session_id in properties)",
+    "mixpanel": "Mixpanel Raw Event Export API (JSON lines; no session id: readable, not auditable)",
 }
 
 
