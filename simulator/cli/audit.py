@@ -19,6 +19,7 @@ _DEFAULT_DEFINITION = {
     "amplitude": "amplitude",
     "posthog": "posthog",
     "mixpanel": "mixpanel",
+    "matomo": "matomo",
 }
 
 

@@ -74,6 +74,7 @@ FORMATS: dict[str, str] = {
     "Snowplow Micro /micro/good (.json)",
     "amplitude": "Amplitude Export API events (JSON lines; session_id = session start in epoch ms)",
     "posthog": "PostHog events (JSON lines or a JSON array; $session_id in properties)",
+    "matomo": "Matomo log_link_visit_action rows (CSV/TSV with a header; idvisit = the visit)",
     "mixpanel": "Mixpanel Raw Event Export API (JSON lines; no session id: readable, not auditable)",
 }
 

@@ -130,3 +130,36 @@ def test_mixpanel_reads_seconds_and_cannot_be_audited(
         read_export(
             _lines(tmp_path / "b.jsonl", [{"event": "x", "properties": {"distinct_id": "m"}}]), "mixpanel"
         )
+
+
+def test_matomo_tsv_audited_against_the_matomo_rule(tmp_path: Path) -> None:
+    """Visit 7 runs 08:00 -> 08:40 with a 40-min gap (Matomo's tracker kept it); visit 8 is one action.
+    matomo rule (30 min, boundary new, midnight): 7 splits once: 2 platform + 1 inactivity = 3."""
+    head = "\t".join(
+        ("idlink_va", "idsite", "idvisitor", "idvisit", "server_time", "idaction_url", "visitor_count_visits",
+         "campaign_name")
+    )  # fmt: skip
+    rows = [
+        "1\t1\t5A3F0C1B2D4E6F70\t7\t2024-05-01 08:00:00\t11\t1\t\\N",
+        "2\t1\t5A3F0C1B2D4E6F70\t7\t2024-05-01 08:40:00\t12\t1\tNULL",
+        "3\t1\t0000000000000001\t8\t2024-05-01 09:00:00\t11\t3\tspring",
+    ]
+    path = tmp_path / "log_link_visit_action.tsv"
+    path.write_text("\n".join([head, *rows]) + "\n")
+    export = read_export(path, "matomo")
+    t = export.table
+    assert t.column("user_id").to_pylist() == ["5A3F0C1B2D4E6F70", "5A3F0C1B2D4E6F70", "0000000000000001"]
+    assert t.column("platform_session_number").to_pylist() == [1, 1, 3]
+    assert t.column("campaign").to_pylist() == [None, None, "spring"]
+    assert export.ignored == ("idaction_url", "idlink_va", "idsite")
+    a = audit(t, "matomo")
+    assert [(b.name, b.count) for b in a.bridge] == [
+        ("platform sessions", 2),
+        ("interleaved", 0),
+        ("inactivity", 1),
+        ("platform_split", 0),
+        ("rule sessions", 3),
+    ]
+    path.write_text("idvisit\tserver_time\n7\t2024-05-01 08:00:00\n")
+    with pytest.raises(ScenarioError, match=r"line 1: header lacks idvisitor"):
+        read_export(path, "matomo")
