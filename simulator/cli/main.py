@@ -20,6 +20,7 @@ from simulator import __version__
 from simulator.analysis.breakdown import Breakdown, breakdowns, parse_dimensions
 from simulator.analysis.result import Result, run
 from simulator.cli.argtypes import confidence, whole
+from simulator.cli.audit import add_audit as _add_audit
 from simulator.cli.sessions import add_definitions as _add_definitions
 from simulator.cli.sessions import add_sessionize as _add_sessionize
 from simulator.cli.testbench import add_bench as _add_bench
@@ -392,6 +393,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_compare,
     _add_workload,
     _add_conform,
+    _add_audit,
     _add_bench,
     _add_simulate,
     _add_calibrate,

@@ -209,10 +209,14 @@ PRESETS: dict[str, Definition] = {
         ),
         Definition(
             "posthog",
-            (Inactivity(30 * _MIN, boundary="same"), MaxDuration(24 * _HOUR)),
+            (Inactivity(30 * _MIN, boundary="same"), MaxDuration(24 * _HOUR, boundary="same")),
             "PostHog: a session ends after 30 minutes of inactivity (session_idle_timeout_seconds) "
-            "and lasts at most 24 hours.",
-            ("[P] https://posthog.com/docs/data/sessions (30 min idle, 24 h maximum)",),
+            "and when it is more than 24 hours old (an event exactly 24 h after the first stays).",
+            (
+                "[P] https://posthog.com/docs/data/sessions (30 min idle, 24 h maximum)",
+                "[P] https://github.com/PostHog/posthog-js src/sessionid.ts "
+                "(timestamp - startTimestamp > SESSION_LENGTH_LIMIT)",
+            ),
             (_SAME_NC.format(t="30 minutes"), "midnight and campaign behaviour are not documented [NC]"),
         ),
         Definition(

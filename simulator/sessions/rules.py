@@ -179,61 +179,113 @@ class Midnight(_Builtin):
         return kernels.midnight_starts(cols, self.timezone or timezone)
 
 
+def _elapsed_boundary(default: str) -> Field:
+    return Field(
+        Choice(("same", "new"), "a boundary"),
+        "an event exactly the limit after the session's first: 'same' keeps it, 'new' splits",
+        default=default,
+    )
+
+
+def _check_boundary(boundary: str) -> None:
+    if boundary not in ("same", "new"):
+        raise ValueError(f"boundary(={boundary!r}) must be 'same' or 'new'")
+
+
 @dataclass(frozen=True, slots=True)
 class MaxDuration(_Builtin):
-    """A session ends ``limit`` ms after its first event; an event at or after that starts a new one."""
+    """A session ends ``limit`` ms after its first event.
+
+    ``boundary`` says what an event exactly ``limit`` after the session's first does: ``"new"`` (the
+    default) starts a new session at or after the limit (GA4's, UA's reading); ``"same"`` keeps it,
+    so only an event *more than* ``limit`` after the first starts one (posthog-js ``sessionid.ts``:
+    ``sessionPastMaximumLength = timestamp - startTimestamp > SESSION_LENGTH_LIMIT``).
+    """
 
     limit: int
+    boundary: Boundary = "new"
 
     name: ClassVar[str] = "max_duration"
     cause: ClassVar[SplitCause] = SplitCause.MAX_DURATION
     stateful: ClassVar[bool] = True
     schema: ClassVar[Table] = Table(
-        {"limit": Field(Duration(positive=True), "longest session, from its first event", required=True)}
+        {
+            "limit": Field(Duration(positive=True), "longest session, from its first event", required=True),
+            "boundary": _elapsed_boundary("new"),
+        }
     )
 
     def __post_init__(self) -> None:
         _positive(self.limit, "limit")
+        _check_boundary(self.boundary)
+
+    def config(self) -> dict[str, Any]:
+        out = _Builtin.config(self)
+        if self.boundary == "new":  # the default reads as before
+            del out["boundary"]
+        return out
+
+    @property
+    def reach(self) -> int:
+        """The smallest time (ms) after the session's first event at which an event starts a new one."""
+        return self.limit + (self.boundary == "same")
 
     @property
     def gap_start(self) -> int:
         """A gap to the user's previous event of at least this (ms) starts a session, whatever the
         session so far: the kernel takes those rows as stateless starts (shorter segments)."""
-        return self.limit
+        return self.reach
 
     def next_start(self, cols: Columns, timezone: str) -> NextStart:
-        return kernels.elapsed_next_start(cols, self.limit)
+        return kernels.elapsed_next_start(cols, self.reach)
 
 
 @dataclass(frozen=True, slots=True)
 class FixedWindow(_Builtin):
     """Everything within ``length`` ms of a session's first event is one session (Amazon-style).
 
-    The window is ``[first, first + length)``: the first event at or after ``first + length`` opens
-    the next window. Unlike :class:`MaxDuration`, a definition made of this rule alone has no
-    inactivity timeout. (Same arithmetic; a different cause in the bridge.)
+    The window is ``[first, first + length)`` with ``boundary="new"`` (the default): the first event
+    at or after ``first + length`` opens the next window; ``boundary="same"`` closes the window at
+    ``first + length`` inclusive. Unlike :class:`MaxDuration`, a definition made of this rule alone
+    has no inactivity timeout. (Same arithmetic; a different cause in the bridge.)
     """
 
     length: int
+    boundary: Boundary = "new"
 
     name: ClassVar[str] = "fixed_window"
     cause: ClassVar[SplitCause] = SplitCause.FIXED_WINDOW
     stateful: ClassVar[bool] = True
     schema: ClassVar[Table] = Table(
-        {"length": Field(Duration(positive=True), "window length, from its first event", required=True)}
+        {
+            "length": Field(Duration(positive=True), "window length, from its first event", required=True),
+            "boundary": _elapsed_boundary("new"),
+        }
     )
 
     def __post_init__(self) -> None:
         _positive(self.length, "length")
+        _check_boundary(self.boundary)
+
+    def config(self) -> dict[str, Any]:
+        out = _Builtin.config(self)
+        if self.boundary == "new":
+            del out["boundary"]
+        return out
+
+    @property
+    def reach(self) -> int:
+        """The smallest time (ms) after the window's first event at which an event opens the next."""
+        return self.length + (self.boundary == "same")
 
     @property
     def gap_start(self) -> int:
         """A gap to the user's previous event of at least this (ms) starts a session, whatever the
         session so far: the kernel takes those rows as stateless starts (shorter segments)."""
-        return self.length
+        return self.reach
 
     def next_start(self, cols: Columns, timezone: str) -> NextStart:
-        return kernels.elapsed_next_start(cols, self.length)
+        return kernels.elapsed_next_start(cols, self.reach)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ def test_definitions_json_has_rules_parameters_and_sources(capsys: pytest.Captur
     doc = json.loads(capsys.readouterr().out)
     assert doc["definitions"]["posthog"]["rules"] == [
         {"rule": "inactivity", "timeout": "30m", "boundary": "same"},
-        {"rule": "max_duration", "limit": "1d"},
+        {"rule": "max_duration", "limit": "1d", "boundary": "same"},
     ]
     assert doc["definitions"]["ga4"]["parameters"] == ["boundary", "timeout"]
     assert set(doc["rules"]) >= {

@@ -42,9 +42,11 @@ def _fires(rule: object, i: int, ts: Sequence[int], camp: Sequence[int], s: _Ses
         zone = rule.timezone or tz
         return local_date(ts[i], zone) != local_date(ts[i - 1], zone)
     if isinstance(rule, MaxDuration):
-        return ts[i] - s.start >= rule.limit
+        age = ts[i] - s.start
+        return age > rule.limit if rule.boundary == "same" else age >= rule.limit
     if isinstance(rule, FixedWindow):
-        return ts[i] - s.start >= rule.length
+        age = ts[i] - s.start
+        return age > rule.length if rule.boundary == "same" else age >= rule.length
     if isinstance(rule, MaxEvents):
         return s.events >= rule.n
     if isinstance(rule, CampaignChange):

@@ -58,8 +58,8 @@ durations = st.sampled_from((30 * MIN, HOUR, 2 * HOUR, DAY))
 rules = st.one_of(
     st.builds(Inactivity, st.sampled_from((10 * MIN, 30 * MIN, 2 * HOUR)), st.sampled_from(("same", "new"))),
     st.builds(Midnight, st.sampled_from((None, *ZONES))),
-    st.builds(MaxDuration, durations),
-    st.builds(FixedWindow, durations),
+    st.builds(MaxDuration, durations, st.sampled_from(("same", "new"))),
+    st.builds(FixedWindow, durations, st.sampled_from(("same", "new"))),
     st.builds(MaxEvents, st.integers(1, 5)),
     st.builds(CampaignChange, st.sampled_from(("adopt", "split"))),
 )
@@ -181,3 +181,19 @@ def test_local_days_at_the_ends_of_the_calendar(day: dt.datetime) -> None:
     zone = "Pacific/Kiritimati"
     offset = int(day.astimezone(ZoneInfo(zone)).utcoffset().total_seconds() * 1000)
     assert local_days(ts, zone).tolist() == ((ts + offset) // 86_400_000).tolist()
+
+
+@pytest.mark.parametrize(
+    ("rule", "cause"), [(MaxDuration, SplitCause.MAX_DURATION), (FixedWindow, SplitCause.FIXED_WINDOW)]
+)
+def test_elapsed_boundary_at_exactly_the_limit(rule, cause) -> None:
+    """Events 0, limit - 1, limit, limit + 1 ms after the first: 'new' splits at the limit, 'same' after."""
+    ts = np.array([0, HOUR - 1, HOUR, HOUR + 1], np.int64)
+    cols = Columns(np.zeros(4, np.int64), ts, None)
+    assert split_causes(cols, [rule(HOUR)]).tolist() == [SplitCause.NEW_USER, 0, cause, 0]
+    assert split_causes(cols, [rule(HOUR, "new")]).tolist() == [SplitCause.NEW_USER, 0, cause, 0]
+    assert split_causes(cols, [rule(HOUR, "same")]).tolist() == [SplitCause.NEW_USER, 0, 0, cause]
+    # A lone gap of exactly the limit (the stateless stand-in) follows the boundary too.
+    two = Columns(np.zeros(2, np.int64), np.array([0, HOUR], np.int64), None)
+    assert split_causes(two, [rule(HOUR, "same")]).tolist() == [SplitCause.NEW_USER, 0]
+    assert split_causes(two, [rule(HOUR, "new")]).tolist() == [SplitCause.NEW_USER, cause]

@@ -106,6 +106,16 @@ def test_posthog_caps_sessions_at_24_hours() -> None:
     assert _causes("posthog", ts).count(C.MAX_DURATION) == 1
 
 
+def test_posthog_keeps_an_event_exactly_24_hours_after_the_first() -> None:
+    """posthog-js sessionid.ts: a session ends only when it is MORE than 24 h old."""
+    ts = np.concatenate([np.arange(0, 24 * HOUR + 1, 20 * MIN, dtype=np.int64), [24 * HOUR + 1]])
+    causes = _causes("posthog", ts)
+    assert ts[-2] == 24 * HOUR
+    assert causes[-2] == 0
+    assert causes[-1] == C.MAX_DURATION  # 1 ms more: a new one
+    assert causes.count(C.MAX_DURATION) == 1
+
+
 def test_amazon_window_is_24_hours_from_the_first_visit() -> None:
     """Amazon: visits at 09:00, 20:00 and 08:59 next day are one session; 09:00 next day is another."""
     ts = _at("2024-05-01T09:00", "2024-05-01T20:00", "2024-05-02T08:59", "2024-05-02T09:00")
