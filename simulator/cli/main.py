@@ -29,6 +29,8 @@ from simulator.engine.simulate import DEFAULT_CHUNK, iter_chunks
 from simulator.errors import ScenarioError, SessionlabError
 from simulator.log.events import EventLog
 from simulator.report.directory import write_report
+from simulator.cli.observed import add_arguments as add_observed_arguments
+from simulator.cli.observed import run_reports
 from simulator.report.testing import render_calibration, render_observed, render_replications
 from simulator.report.text import render_json, render_text
 from simulator.scenario.loader import Scenario, json_schema, load_scenario
@@ -141,9 +143,11 @@ def _cmd_check(args: argparse.Namespace) -> ExitCode:
 
 def _cmd_compare(args: argparse.Namespace) -> ExitCode:
     scenario = load_scenario(args.file)
-    if not scenario.observed:
-        raise ScenarioError(args.file, "observed", "nothing to compare: add an [observed] table")
     n = args.replications or max(scenario.replications, 2)
+    if args.observed or scenario.observed_files:  # report files, per day and campaign
+        return ExitCode.OK if run_reports(args, scenario, n) else ExitCode.EXPECTATIONS_FAILED
+    if not scenario.observed:
+        raise ScenarioError(args.file, "observed", "nothing to compare: add an [observed] table or --observed")
     reps = replicate(scenario, n, seed=args.seed)
     observed = [(str(ref), value) for ref, value in scenario.observed]
     checks = compare_observed(reps, observed, args.confidence)
@@ -337,6 +341,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=_SEED, metavar="N", help="override the scenario's seed")
     p.add_argument("--confidence", type=confidence, default=0.95, help="1 - significance level (0.95)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_observed_arguments(p)
     p.set_defaults(func=_cmd_compare)
 
 
