@@ -20,6 +20,8 @@ from simulator import __version__
 from simulator.analysis.breakdown import Breakdown, breakdowns, parse_dimensions
 from simulator.analysis.result import Result, run
 from simulator.cli.argtypes import confidence, whole
+from simulator.cli.observed import add_arguments as add_observed_arguments
+from simulator.cli.observed import run_reports
 from simulator.cli.sessions import add_definitions as _add_definitions
 from simulator.cli.sessions import add_sessionize as _add_sessionize
 from simulator.cli.testbench import add_bench as _add_bench
@@ -29,8 +31,6 @@ from simulator.engine.simulate import DEFAULT_CHUNK, iter_chunks
 from simulator.errors import ScenarioError, SessionlabError
 from simulator.log.events import EventLog
 from simulator.report.directory import write_report
-from simulator.cli.observed import add_arguments as add_observed_arguments
-from simulator.cli.observed import run_reports
 from simulator.report.testing import render_calibration, render_observed, render_replications
 from simulator.report.text import render_json, render_text
 from simulator.scenario.loader import Scenario, json_schema, load_scenario
@@ -147,7 +147,9 @@ def _cmd_compare(args: argparse.Namespace) -> ExitCode:
     if args.observed or scenario.observed_files:  # report files, per day and campaign
         return ExitCode.OK if run_reports(args, scenario, n) else ExitCode.EXPECTATIONS_FAILED
     if not scenario.observed:
-        raise ScenarioError(args.file, "observed", "nothing to compare: add an [observed] table or --observed")
+        raise ScenarioError(
+            args.file, "observed", "nothing to compare: add an [observed] table or --observed"
+        )
     reps = replicate(scenario, n, seed=args.seed)
     observed = [(str(ref), value) for ref, value in scenario.observed]
     checks = compare_observed(reps, observed, args.confidence)

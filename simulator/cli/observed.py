@@ -41,7 +41,9 @@ def _spec(text: str) -> tuple[str, str]:
     name = Path(text).name.lower()
     guess = "ga4_report" if "ga4" in name else "google_ads" if "ads" in name else None
     if guess is None:
-        raise ScenarioError(text, "--observed", f"name the format: FILE:FORMAT with FORMAT one of {', '.join(FORMATS)}")
+        raise ScenarioError(
+            text, "--observed", f"name the format: FILE:FORMAT with FORMAT one of {', '.join(FORMATS)}"
+        )
     return text, guess
 
 

@@ -31,7 +31,15 @@ class Journey(Protocol):
     def index(self) -> int: ...
 
 
-__all__ = ["EXPECT", "REPORT_KEYS", "Expectation", "Observed", "build_expectation", "build_observed", "build_observed_files"]
+__all__ = [
+    "EXPECT",
+    "REPORT_KEYS",
+    "Expectation",
+    "Observed",
+    "build_expectation",
+    "build_observed",
+    "build_observed_files",
+]
 
 
 class Observed:
@@ -101,7 +109,7 @@ class _NameMap:
 
     def __call__(self, value: Any, ctx: Ctx) -> dict[str, str]:
         if not isinstance(value, dict):
-            ctx.fail(f"expected a table like {{ \"Brand | Search\" = \"brand-search\" }}, got {value!r}")
+            ctx.fail(f'expected a table like {{ "Brand | Search" = "brand-search" }}, got {value!r}')
         for key, name in value.items():
             if not isinstance(name, str) or not name:
                 with ctx.at(key):

@@ -59,7 +59,11 @@ Target = tuple[str, dt.date | None, str | None]  # (key, day, campaign)
 
 
 def align(
-    reports: Iterable[Report], *, definition: str, campaigns: Iterable[str], mapping: Mapping[str, str] | None = None
+    reports: Iterable[Report],
+    *,
+    definition: str,
+    campaigns: Iterable[str],
+    mapping: Mapping[str, str] | None = None,
 ) -> tuple[dict[Target, float], list[str]]:
     """Report rows -> ``{(key, day, campaign): value}`` per day and per campaign, and notices."""
     mapping = dict(mapping or {})
@@ -79,7 +83,7 @@ def align(
             if row.campaign is not None:
                 name = mapping.get(row.campaign, row.campaign)
                 if name not in known:
-                    msg = f"{report.path}: campaign {row.campaign!r} is not in the scenario; counted in days only"
+                    msg = f"{report.path}: campaign {row.campaign!r} is not in the scenario; in days only"
                     if msg not in notices:
                         notices.append(msg)
                     continue
@@ -101,7 +105,11 @@ def _observe(scenario: Any, targets: list[Target]) -> Any:
         values: dict[str, float | None] = {}
         for day, campaign in slices:
             seg = segment(
-                result, timezone=scenario.timezone, ad_timezone=scenario.ad_timezone, day=day, campaign=campaign
+                result,
+                timezone=scenario.timezone,
+                ad_timezone=scenario.ad_timezone,
+                day=day,
+                campaign=campaign,
             )
             for key, d, c in targets:
                 if (d, c) == (day, campaign):
@@ -123,17 +131,26 @@ def _cause(t: Target, check: ObservedCheck, reps: Replications, checks: dict[Tar
     system, _, metric = key.partition(".")
     direction = "more" if check.observed > (check.mean or 0) else "fewer"
     if system == "ads":
-        return f"the ad traffic itself: the platform counted {direction} {metric} (bids, budget, CTR, invalid-click filtering)"
+        return (
+            f"the ad traffic itself: the platform counted {direction} {metric} "
+            "(bids, budget, CTR, invalid-click filtering)"
+        )
     clicks = checks.get(("ads.clicks", day, campaign))
-    if clicks is not None and clicks.verdict.startswith("not explained") and (clicks.observed > (clicks.mean or 0)) == (
-        check.observed > (check.mean or 0)
+    if (
+        clicks is not None
+        and clicks.verdict.startswith("not explained")
+        and (clicks.observed > (clicks.mean or 0)) == (check.observed > (check.mean or 0))
     ):
-        return f"the ad clicks: the ad report is out of band the same way on this {'day' if day else 'campaign'}"
+        return (
+            f"the ad clicks: the ad report is out of band the same way on this {'day' if day else 'campaign'}"
+        )
     if metric != "sessions":
         sessions = checks.get((f"{system}.sessions", day, campaign))
-        if sessions is not None and sessions.verdict.startswith("not explained") and (
-            sessions.observed > (sessions.mean or 0)
-        ) == (check.observed > (check.mean or 0)):
+        if (
+            sessions is not None
+            and sessions.verdict.startswith("not explained")
+            and (sessions.observed > (sessions.mean or 0)) == (check.observed > (check.mean or 0))
+        ):
             return f"the sessions: {system}.sessions is out of band the same way on this slice"
         return f"{metric} per session: the setup's visits produce {direction} {metric} than the report"
     gap = check.observed - (check.mean or 0.0)
@@ -154,7 +171,8 @@ def _cause(t: Target, check: ObservedCheck, reps: Replications, checks: dict[Tar
             way = "larger" if abs(term + gap) > abs(term) else "smaller"
             best = (
                 change,
-                f"{cause!r} ({VOCABULARY[cause]}) {change:.0%} {way} than the setup has it (its share here {term:+.1f} "
+                f"{cause!r} ({VOCABULARY[cause]}) {change:.0%} {way} than the setup has it "
+                f"(its share here {term:+.1f} "
                 f"{system} sessions, needed {term + gap:+.1f})",
             )
     return best[1] if best else "no bridge term of the setup can explain it: check the report or the setup"
@@ -179,7 +197,8 @@ def compare_reports(
     targets = sorted(observed, key=lambda t: (t[0], str(t[1]), str(t[2])))
     reps = replicate(scenario, replications, seed=seed, observe=_observe(scenario, targets))
     checks = {
-        t: check_observed(reps.values.get(_name(*t), np.array([])), observed[t], _name(*t), confidence) for t in targets
+        t: check_observed(reps.values.get(_name(*t), np.array([])), observed[t], _name(*t), confidence)
+        for t in targets
     }
     out = []
     for t in targets:

@@ -28,7 +28,9 @@ FORMATS = {
 def read_report(path: str | Path, fmt: str) -> Report:
     """Read one export file in ``fmt`` (a key of :data:`FORMATS`)."""
     if fmt not in FORMATS:
-        raise ScenarioError(str(path), "format", f"unknown report format {fmt!r}; known: {', '.join(FORMATS)}")
+        raise ScenarioError(
+            str(path), "format", f"unknown report format {fmt!r}; known: {', '.join(FORMATS)}"
+        )
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:

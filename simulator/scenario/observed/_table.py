@@ -14,7 +14,8 @@ _DAY_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%b %d, %Y", "%a, %b %d, %Y", "%B %d, %Y",
 
 
 def parse_day(cell: str, path: str, line: int, column: str) -> dt.date:
-    """A report's date: ``2024-05-06``, ``20240506``, ``May 6, 2024``, ``Mon, May 6, 2024``, ``5/6/2024``, ``06.05.2024``."""
+    """A report's date: ``2024-05-06``, ``20240506``, ``May 6, 2024``, ``Mon, May 6, 2024``,
+    ``5/6/2024`` or ``06.05.2024``."""
     text = re.sub(r"\s+", " ", cell.strip())
     for fmt in _DAY_FORMATS:
         try:
@@ -44,7 +45,11 @@ def collect(
     for line, cells in records:
         if len(cells) < len(headers):
             raise ScenarioError(path, f"line {line}", f"expected {len(headers)} columns, got {len(cells)}")
-        day = parse_day(cells[columns["day"]], path, line, headers[columns["day"]]) if "day" in columns else None
+        day = (
+            parse_day(cells[columns["day"]], path, line, headers[columns["day"]])
+            if "day" in columns
+            else None
+        )
         campaign = cells[columns["campaign"]].strip() if "campaign" in columns else None
         for canon, (metric, scale) in metrics.items():
             if canon not in columns:

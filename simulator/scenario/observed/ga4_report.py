@@ -17,7 +17,6 @@ property's days (its time zone); aligned with the scenario's ``timezone``.
 from __future__ import annotations
 
 import csv
-import io
 
 from simulator.errors import ScenarioError
 from simulator.scenario.observed._table import collect
@@ -40,8 +39,16 @@ _METRICS = {
     "users": ("users", 1.0),
     "conversions": ("conversions", 1.0),
 }
-_DIMENSIONS = {normalise(h) for h in ("Session source / medium", "Session source", "Session medium",
-                                      "Session default channel group", "Sitzungsquelle/-medium")}
+_DIMENSIONS = {
+    normalise(h)
+    for h in (
+        "Session source / medium",
+        "Session source",
+        "Session medium",
+        "Session default channel group",
+        "Sitzungsquelle/-medium",
+    )
+}
 
 
 def _tables(text: str) -> list[list[tuple[int, list[str]]]]:
@@ -74,20 +81,28 @@ def read(text: str, path: str) -> Report:
         metrics = dict(_METRICS)
         if summed and "users" in columns:
             del metrics["users"]  # users are not additive over source/medium rows
-            notices.append(f"{path}:{head_line}: {headers[columns['users']]!r} is not compared: users do not add up "
-                           f"over {summed[0].strip()!r} rows")
-        body = [(n, c) for n, c in body if not c[0].strip().lower().startswith(("grand total", "total", "gesamt"))]
-        for i, h in enumerate(headers):
+            notices.append(
+                f"{path}:{head_line}: {headers[columns['users']]!r} is not compared: users do not add up "
+                f"over {summed[0].strip()!r} rows"
+            )
+        body = [
+            (n, c) for n, c in body if not c[0].strip().lower().startswith(("grand total", "total", "gesamt"))
+        ]
+        for h in headers:
             if normalise(h) in _DIMENSIONS:
                 unused = [u for u in unused if f"{h.strip()!r}" not in u]
                 notices.append(f"{path}:{head_line}: dimension {h.strip()!r} is summed over")
         notices.extend(unused)
         if not any(c in columns for c in metrics):
             raise ScenarioError(
-                path, f"line {head_line}", "no Sessions, Views, Total users or Key events column in this table's header"
+                path,
+                f"line {head_line}",
+                "no Sessions, Views, Total users or Key events column in this table's header",
             )
         if "day" not in columns and "campaign" not in columns:
-            notices.append(f"{path}:{head_line}: a table without Date or Session campaign (range totals) is not compared")
+            notices.append(
+                f"{path}:{head_line}: a table without Date or Session campaign (range totals) is not compared"
+            )
             continue
         rows.extend(collect(body, columns, headers, metrics, system="analytics", path=path))
     return Report(path, "ga4_report", tuple(rows), tuple(notices))

@@ -13,6 +13,7 @@ percent signs, and ``--`` (Google Ads) or an empty cell for "no value" (None).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -69,7 +70,11 @@ def parse_number(cell: str, path: str, line: int, column: str) -> float | None:
     body = body.strip("$€£¥₹%").rstrip("%")
     body = re.sub(r"^[^\d\-+.]+", "", body) if not re.match(r"^[\d\-+.]", body) else body
     if "," in body and "." in body:
-        body = body.replace(",", "") if body.rfind(".") > body.rfind(",") else body.replace(".", "").replace(",", ".")
+        body = (
+            body.replace(",", "")
+            if body.rfind(".") > body.rfind(",")
+            else body.replace(".", "").replace(",", ".")
+        )
     elif "," in body:
         # 1,234 / 12,345,678: thousands; 12,5: a decimal comma
         body = body.replace(",", "") if re.fullmatch(r"-?\d{1,3}(,\d{3})+", body) else body.replace(",", ".")
@@ -77,8 +82,12 @@ def parse_number(cell: str, path: str, line: int, column: str) -> float | None:
         value = float(body)
     except ValueError:
         raise ScenarioError(
-            path, f"line {line}, column {column!r}", f"expected a number (like 1,234 or €12.50 or --), got {cell!r}"
+            path,
+            f"line {line}, column {column!r}",
+            f"expected a number (like 1,234 or €12.50 or --), got {cell!r}",
         ) from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ScenarioError(path, f"line {line}, column {column!r}", f"expected a finite number, got {cell!r}")
+    if not math.isfinite(value):
+        raise ScenarioError(
+            path, f"line {line}, column {column!r}", f"expected a finite number, got {cell!r}"
+        )
     return -value if negative else value
