@@ -12,7 +12,7 @@ from simulator.cli.main import ExitCode, main
 from simulator.errors import ScenarioError
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.observed import Report, Row
-from simulator.testing.observed import align, compare_reports
+from simulator.testing.observed import align
 from tests.conftest import SCENARIOS
 
 D = dt.date
@@ -56,7 +56,8 @@ def test_bundled_example_from_the_cli_finds_the_day_the_setup_cannot_explain(tmp
     by = {(s["key"], s["day"], s["campaign"]): s for s in doc["slices"]}
     bad = by[("ga4.sessions", "2024-05-09", None)]
     assert bad["observed"] == 279.0
-    assert "below" in bad["verdict"] and bad["p_value"] < 1e-6
+    assert "below" in bad["verdict"]
+    assert bad["p_value"] < 1e-6
     assert "larger than the setup has it" in bad["cause"]
     # the ad clicks of that day are explained: the gap lies between click and session
     assert by[("ads.clicks", "2024-05-09", None)]["verdict"].startswith("consistent")
@@ -92,12 +93,14 @@ def test_compare_cli_observed_option_and_campaign_map(tmp_path, capsys):
         ]
     )
     out = capsys.readouterr().out
-    assert "campaign brand-search" in out and "ads.clicks" in out
+    assert "campaign brand-search" in out
+    assert "ads.clicks" in out
     assert code in (ExitCode.OK, ExitCode.EXPECTATIONS_FAILED)
 
 
 def test_scenario_observed_files_are_checked_at_load(tmp_path):
-    base = "[scenario]\nname = 'x'\n[[journey]]\nname = 'a'\nsteps = [{ at = 2024-01-01T10:00:00, do = 'click', campaign = 'c' }]\n"
+    base = "[scenario]\nname = 'x'\n[[journey]]\nname = 'a'\n"
+    base += "steps = [{ at = 2024-01-01T10:00:00, do = 'click', campaign = 'c' }]\n"
     (tmp_path / "a.toml").write_text(
         base + "[observed]\nfiles = [{ file = 'nope.csv', format = 'google_ads' }]\n"
     )
