@@ -19,7 +19,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="FILE[:FORMAT]",
-        help="a report export to compare per day and campaign (formats: google_ads, ga4_report; "
+        help="a report export to compare per day and campaign (formats: google_ads, ga4_report, "
+        "microsoft_ads, meta_ads; "
         "default from the name: ads -> google_ads, ga4 -> ga4_report); repeatable",
     )
     p.add_argument(

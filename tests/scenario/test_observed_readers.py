@@ -183,3 +183,67 @@ def test_parse_number_matches_plain_formatting(n, symbol):
     """Against the plain reference: Python's own thousands formatting."""
     assert parse_number(f"{symbol}{n:,}", "f", 1, "c") == float(n)
     assert parse_number(f"{symbol}{n / 100:,.2f}", "f", 1, "c") == pytest.approx(n / 100, rel=1e-12)
+
+
+# Written for this project in the layout of a Microsoft Advertising download (settings lines, footer).
+MICROSOFT = """"Report Name: Campaign performance"
+"Report Time: 5/6/2024 - 5/7/2024"
+"Time Zone: (GMT+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna"
+"Last Completed Available Day: 5/8/2024 3:00:00 AM (GMT+01:00)"
+"Report Aggregation: Daily"
+"Report Filter: "
+"Potential Incomplete Data: false"
+"Rows: 2"
+
+"Gregorian date","Campaign name","Campaign ID","Impressions","Clicks","Spend","Conversions"
+"5/6/2024","Brand | Search","123","1,020","88","45.10","3"
+"5/7/2024","Brand | Search","123","990","--","40.00","1"
+"Total","","","2,010","88","85.10","4"
+"©2024 Microsoft Corporation. All rights reserved. "
+"""
+
+META = (
+    "Reporting starts,Reporting ends,Day,Campaign name,Impressions,Link clicks,Clicks (all),"
+    "Amount spent (EUR)\n"
+    """2024-05-06,2024-05-07,2024-05-06,Spring | Prospecting,"12,400",310,402,98.12
+2024-05-06,2024-05-07,2024-05-07,Spring | Prospecting,"11,950",,380,95.00
+"""
+)
+
+
+def test_microsoft_ads_download(tmp_path):
+    report = read_report(_write(tmp_path, "msads.csv", MICROSOFT), "microsoft_ads")
+    assert _rows(report) == {
+        ("impressions", D(2024, 5, 6), "Brand | Search"): 1020.0,
+        ("clicks", D(2024, 5, 6), "Brand | Search"): 88.0,
+        ("cost", D(2024, 5, 6), "Brand | Search"): 45.10,
+        ("impressions", D(2024, 5, 7), "Brand | Search"): 990.0,
+        ("cost", D(2024, 5, 7), "Brand | Search"): 40.0,
+    }
+    text = "\n".join(report.notices)
+    assert "msads.csv:13: totals row 'Total' skipped" in text
+    assert "column 'Campaign ID' is not used" in text
+
+
+def test_meta_ads_export_uses_day_and_link_clicks(tmp_path):
+    report = read_report(_write(tmp_path, "meta.csv", META), "meta_ads")
+    assert _rows(report) == {
+        ("impressions", D(2024, 5, 6), "Spring | Prospecting"): 12400.0,
+        ("clicks", D(2024, 5, 6), "Spring | Prospecting"): 310.0,
+        ("cost", D(2024, 5, 6), "Spring | Prospecting"): 98.12,
+        ("impressions", D(2024, 5, 7), "Spring | Prospecting"): 11950.0,
+        ("cost", D(2024, 5, 7), "Spring | Prospecting"): 95.0,
+    }
+    notices = "\n".join(report.notices)
+    assert "'Clicks (all)' is not used" in notices
+    assert "'Reporting starts' is not used" in notices
+
+
+def test_meta_ads_export_without_day_breakdown_is_refused(tmp_path):
+    text = "Reporting starts,Reporting ends,Campaign name,Impressions\n2024-05-06,2024-05-12,A,100\n"
+    with pytest.raises(ScenarioError, match=r"line 2: the row covers 2024-05-06 to 2024-05-12"):
+        read_report(_write(tmp_path, "meta.csv", text), "meta_ads")
+    one_day = "Reporting starts,Reporting ends,Campaign name,Impressions\n2024-05-06,2024-05-06,A,100\n"
+    assert _rows(read_report(_write(tmp_path, "m.csv", one_day), "meta_ads")) == {
+        ("impressions", D(2024, 5, 6), "A"): 100.0
+    }

@@ -13,15 +13,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulator.errors import ScenarioError
-from simulator.scenario.observed import ga4_report, google_ads
+from simulator.scenario.observed import ga4_report, google_ads, meta_ads, microsoft_ads
 from simulator.scenario.observed.rows import Report, Row
 
 __all__ = ["FORMATS", "Report", "Row", "read_report"]
 
-#: format name -> (reader, the system whose days it counts: "ads" or "analytics")
+#: format name -> reader
 FORMATS = {
     "google_ads": google_ads.read,
     "ga4_report": ga4_report.read,
+    "microsoft_ads": microsoft_ads.read,
+    "meta_ads": meta_ads.read,
 }
 
 

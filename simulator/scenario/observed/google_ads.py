@@ -25,12 +25,7 @@ Conversions are read but not compared: the simulation has no ad-side conversion 
 
 from __future__ import annotations
 
-import csv
-import io
-
-from simulator.errors import ScenarioError
-from simulator.scenario.observed._table import collect
-from simulator.scenario.observed.headers import match_headers, normalise
+from simulator.scenario.observed._table import read_ads
 from simulator.scenario.observed.rows import Report
 
 __all__ = ["KNOWN", "read"]
@@ -51,69 +46,10 @@ _METRICS = {
     "cost": ("cost", 1.0),
     "cost_micros": ("cost", 1e-6),
 }
-_KNOWN_UNUSED = {
-    normalise(h)
-    for h in (
-        "Currency code",
-        "Campaign state",
-        "Campaign status",
-        "Campaign type",
-        "Account",
-        "Customer ID",
-        "campaign.id",
-        "customer.currency_code",
-        "CTR",
-        "Avg. CPC",
-        "Code der Währung",
-        "Währung",
-    )
-}
 
 
 def read(text: str, path: str) -> Report:
     """Read a Google Ads campaign report (UI download or API form) into rows of ``ads.<metric>``."""
-    lines = list(csv.reader(io.StringIO(text), strict=False))
-    start = next(
-        (
-            i
-            for i, cells in enumerate(lines)
-            if any(
-                normalise(c)
-                in {"day", "date", "tag", "datum", "segments.date", "campaign", "kampagne", "campaign.name"}
-                for c in cells
-            )
-            and len(cells) > 1
-        ),
-        None,
+    return read_ads(
+        text, path, "google_ads", KNOWN, _METRICS, totals=("total", "gesamt", "summe"), footers=()
     )
-    if start is None:
-        raise ScenarioError(path, "", "no header row with Day/Campaign (a Google Ads campaign report?)")
-    headers = lines[start]
-    columns, notices = match_headers(headers, KNOWN, path, start + 1)
-    notices = [
-        n for n in notices if not any(f"{h!r}" in n for h in headers if normalise(h) in _KNOWN_UNUSED)
-    ] + [
-        f"{path}:{start + 1}: column {h!r} is not used"
-        for i, h in enumerate(headers)
-        if normalise(h) in _KNOWN_UNUSED
-    ]
-    if "clicks" not in columns and "impressions" not in columns and "cost" not in columns:
-        raise ScenarioError(path, f"line {start + 1}", "no Impr., Clicks or Cost column in the header")
-    if "conversions" in columns:
-        notices.append(
-            f"{path}:{start + 1}: column {headers[columns['conversions']]!r} is read but not compared "
-            "(the simulation has no ad-side conversions)"
-        )
-    records = []
-    for i in range(start + 1, len(lines)):
-        cells = lines[i]
-        if not any(c.strip() for c in cells):
-            continue
-        if cells[0].strip().lower().startswith(("total", "gesamt", "summe")):
-            notices.append(
-                f"{path}:{i + 1}: totals row {cells[0].strip()!r} skipped (a sum of the rows above)"
-            )
-            continue
-        records.append((i + 1, cells))
-    rows = collect(records, columns, headers, _METRICS, system="ads", path=path)
-    return Report(path, "google_ads", tuple(rows), tuple(notices))
