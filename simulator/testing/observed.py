@@ -3,7 +3,8 @@
 Each report row (:mod:`simulator.scenario.observed`) is aligned to one slice of every replication:
 
 * **day** in the reporting system's own time zone — ad reports on the ad account's days
-  (``[scenario] ad_timezone``), analytics reports on the property's (``timezone``) — counted as
+  (``[scenario] ad_timezone``), analytics reports on the property's (``timezone``), Amazon Business
+  Reports on Pacific Time (for the scenario's ``amazon`` definition) — counted as
   :func:`simulator.analysis.segments.segment` cuts them;
 * **campaign** by name, after the mapping table (report name -> scenario campaign name); a row
   without a campaign counts every campaign. A report campaign that is not in the scenario (after the
@@ -30,7 +31,9 @@ import numpy as np
 
 from simulator.analysis.bridges import VOCABULARY
 from simulator.analysis.segments import segment
+from simulator.errors import ScenarioError
 from simulator.scenario.observed import Report
+from simulator.scenario.observed.amazon import PACIFIC
 from simulator.testing.stats import ObservedCheck, Replications, check_observed, flatten, replicate
 
 __all__ = ["SliceCheck", "align", "compare_reports"]
@@ -62,6 +65,7 @@ def align(
     reports: Iterable[Report],
     *,
     definition: str,
+    amazon: str | None = None,
     campaigns: Iterable[str],
     mapping: Mapping[str, str] | None = None,
 ) -> tuple[dict[Target, float], list[str]]:
@@ -76,7 +80,15 @@ def align(
         per_campaign: dict[tuple[str, str], float] = {}
         explicit_campaign: dict[tuple[str, str], float] = {}
         for row in report.rows:
-            key = f"{'ads' if row.system == 'ads' else definition}.{row.metric}"
+            if row.system == "amazon" and amazon is None:
+                raise ScenarioError(
+                    report.path, "", "an Amazon Business Report needs an amazon definition in [sessions]"
+                )
+            system = {"ads": "ads", "amazon": amazon}.get(row.system, definition)
+            key = f"{system}.{row.metric}"
+            if row.day is None and row.campaign is None:  # range totals (by Child Item)
+                out[(key, None, None)] = round(out.get((key, None, None), 0.0) + row.value, 9)
+                continue
             if row.day is not None and not (row.metric == "users" and row.campaign is not None):
                 bucket = explicit if row.campaign is None else per_day
                 bucket[(key, row.day)] = bucket.get((key, row.day), 0.0) + row.value
@@ -98,21 +110,18 @@ def align(
     return out, notices
 
 
-def _observe(scenario: Any, targets: list[Target]) -> Any:
-    slices = sorted({(d, c) for _, d, c in targets}, key=lambda s: (str(s[0]), str(s[1])))
+def _observe(scenario: Any, targets: list[Target], amazon: str | None) -> Any:
+    def zone(key: str) -> str:
+        return PACIFIC if amazon is not None and key.startswith(f"{amazon}.") else scenario.timezone
+
+    slices = sorted({(d, c, zone(k)) for k, d, c in targets}, key=lambda s: (str(s[0]), str(s[1]), s[2]))
 
     def observe(result: Any) -> dict[str, float | None]:
         values: dict[str, float | None] = {}
-        for day, campaign in slices:
-            seg = segment(
-                result,
-                timezone=scenario.timezone,
-                ad_timezone=scenario.ad_timezone,
-                day=day,
-                campaign=campaign,
-            )
+        for day, campaign, tz in slices:
+            seg = segment(result, timezone=tz, ad_timezone=scenario.ad_timezone, day=day, campaign=campaign)
             for key, d, c in targets:
-                if (d, c) == (day, campaign):
+                if (d, c, zone(key)) == (day, campaign, tz):
                     system, _, metric = key.partition(".")
                     v = seg.metric(metric, None if system == "ads" else system)
                     values[_name(key, d, c)] = None if v is None else float(v)
@@ -190,12 +199,15 @@ def compare_reports(
     """Judge every day and campaign of ``reports`` against ``replications`` runs of ``scenario``."""
     reports = list(reports)
     definition = scenario.definitions[0]
+    amazon = next(
+        (d.name for d in scenario.sessions if "amazon" in (d.name, getattr(d, "preset", None))), None
+    )
     names = [c.name for c in getattr(scenario, "campaigns", ())]
-    observed, notices = align(reports, definition=definition, campaigns=names, mapping=mapping)
+    observed, notices = align(reports, definition=definition, amazon=amazon, campaigns=names, mapping=mapping)
     for report in reports:
         notices = [*report.notices, *notices]
     targets = sorted(observed, key=lambda t: (t[0], str(t[1]), str(t[2])))
-    reps = replicate(scenario, replications, seed=seed, observe=_observe(scenario, targets))
+    reps = replicate(scenario, replications, seed=seed, observe=_observe(scenario, targets, amazon))
     checks = {
         t: check_observed(reps.values.get(_name(*t), np.array([])), observed[t], _name(*t), confidence)
         for t in targets

@@ -247,3 +247,63 @@ def test_meta_ads_export_without_day_breakdown_is_refused(tmp_path):
     assert _rows(read_report(_write(tmp_path, "m.csv", one_day), "meta_ads")) == {
         ("impressions", D(2024, 5, 6), "A"): 100.0
     }
+
+
+# Written for this project in the layouts of Seller Central's Detail Page Sales and Traffic reports.
+AMAZON_BY_DATE = (
+    "Date,Ordered Product Sales,Ordered Product Sales - B2B,Units Ordered,Units Ordered - B2B,"
+    "Page Views - Total,Page Views - Total - B2B,Sessions - Total,Sessions - Total - B2B,"
+    "Unit Session Percentage,Unit Session Percentage - B2B\n"
+    '5/6/2024,"$1,234.56",$99.00,41,3,"1,310",40,"1,022",31,4.01%,9.68%\n'
+    "5/7/2024,$0.00,$0.00,0,0,12,0,10,0,0.00%,0.00%\n"
+)
+AMAZON_BY_ITEM = (
+    "(Parent) ASIN,(Child) ASIN,Title,SKU,Sessions \u2013 Total,Page Views \u2013 Total,Units Ordered,"
+    "Ordered Product Sales\n"
+    'B0PARENT01,B0CHILD001,"Raincoat, yellow",RC-Y-M,"1,000",1500,12,$240.00\n'
+    "B0PARENT01,B0CHILD002,Raincoat blue,RC-B-M,22,30,--,$0.00\n"
+)
+SPONSORED = (
+    "Date,Campaign Name,Impressions,Clicks,Spend,7 Day Total Sales,14 Day Total Sales,Currency\n"
+    '2024-05-06,SP | Raincoats,"10,200",95,$61.75,$310.00,$355.00,USD\n'
+)
+
+
+def test_amazon_business_report_by_date(tmp_path):
+    report = read_report(_write(tmp_path, "br.csv", AMAZON_BY_DATE), "amazon_business")
+    assert _rows(report) == {
+        ("value", D(2024, 5, 6), None): 1234.56,
+        ("units", D(2024, 5, 6), None): 41.0,
+        ("views", D(2024, 5, 6), None): 1310.0,
+        ("sessions", D(2024, 5, 6), None): 1022.0,
+        ("value", D(2024, 5, 7), None): 0.0,
+        ("units", D(2024, 5, 7), None): 0.0,
+        ("views", D(2024, 5, 7), None): 12.0,
+        ("sessions", D(2024, 5, 7), None): 10.0,
+    }
+    assert {r.system for r in report.rows} == {"amazon"}
+    text = "\n".join(report.notices)
+    assert "'Sessions - Total - B2B' is not used (a B2B subset or a ratio)" in text
+    assert "'Unit Session Percentage' is not used (a B2B subset or a ratio)" in text
+
+
+def test_amazon_business_report_by_child_item_with_en_dashes(tmp_path):
+    report = read_report(_write(tmp_path, "asin.csv", AMAZON_BY_ITEM), "amazon_business")
+    assert _rows(report) == {
+        ("sessions", None, None): 1022.0,
+        ("views", None, None): 1530.0,
+        ("units", None, None): 12.0,
+        ("value", None, None): 240.0,
+    }
+    assert any("'Title' is not used" in n for n in report.notices)
+
+
+def test_amazon_sponsored_products_report(tmp_path):
+    report = read_report(_write(tmp_path, "sp.csv", SPONSORED), "amazon_sponsored_products")
+    assert _rows(report) == {
+        ("impressions", D(2024, 5, 6), "SP | Raincoats"): 10200.0,
+        ("clicks", D(2024, 5, 6), "SP | Raincoats"): 95.0,
+        ("cost", D(2024, 5, 6), "SP | Raincoats"): 61.75,
+        ("sales_7d", D(2024, 5, 6), "SP | Raincoats"): 310.0,
+        ("sales_14d", D(2024, 5, 6), "SP | Raincoats"): 355.0,
+    }

@@ -12,7 +12,7 @@ from simulator.cli.main import ExitCode, main
 from simulator.errors import ScenarioError
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.observed import Report, Row
-from simulator.testing.observed import align
+from simulator.testing.observed import align, compare_reports
 from tests.conftest import SCENARIOS
 
 D = dt.date
@@ -123,3 +123,41 @@ def test_schema_describes_observed_files(capsys):
     observed = schema["properties"]["observed"]
     assert observed["properties"]["files"]["items"]["required"] == ["file", "format"]
     assert observed["properties"]["campaigns"]["additionalProperties"]["type"] == "string"
+
+
+def test_amazon_rows_align_to_the_amazon_definition_and_range_totals():
+    rows = (
+        Row("amazon", "sessions", D(2024, 5, 6), None, 10.0, 2),
+        Row("amazon", "views", None, None, 40.0, 3),
+    )
+    out, _ = align([Report("br.csv", "amazon_business", rows)], definition="ga4", amazon="amz", campaigns=[])
+    assert out == {("amz.sessions", D(2024, 5, 6), None): 10.0, ("amz.views", None, None): 40.0}
+    with pytest.raises(ScenarioError, match="needs an amazon definition"):
+        align([Report("br.csv", "amazon_business", rows)], definition="ga4", campaigns=[])
+
+
+def test_amazon_business_days_are_pacific(tmp_path):
+    """A scripted click at 2024-01-02 05:00 UTC is Jan 1 in Pacific time: Amazon counts it on Jan 1."""
+    (tmp_path / "s.toml").write_text(
+        "[scenario]\nname = 'amz'\ntimezone = 'Europe/Berlin'\n"
+        "[sessions]\ndefinitions = ['ga4', 'amazon']\n"
+        "[[journey]]\nname = 'a'\n"
+        "steps = [{ at = 2024-01-02T06:00:00, do = 'click', campaign = 'c' },\n"
+        "         { after = '1m', do = 'leave' }]\n"
+    )
+    (tmp_path / "br.csv").write_text("Date,Sessions - Total\n1/1/2024,1\n1/2/2024,0\n")
+    (tmp_path / "ga4.csv").write_text("# GA4\nDate,Sessions\n20240101,0\n20240102,1\n")
+    from simulator.scenario.observed import read_report
+
+    scenario = load_scenario(tmp_path / "s.toml")
+    reports = [
+        read_report(tmp_path / "br.csv", "amazon_business"),
+        read_report(tmp_path / "ga4.csv", "ga4_report"),
+    ]
+    checks, _ = compare_reports(scenario, reports, replications=2)
+    by = {(c.key, c.day): c.check for c in checks}
+    assert by[("amazon.sessions", D(2024, 1, 1))].mean == 1.0
+    assert by[("amazon.sessions", D(2024, 1, 2))].mean == 0.0
+    assert by[("ga4.sessions", D(2024, 1, 1))].mean == 0.0
+    assert by[("ga4.sessions", D(2024, 1, 2))].mean == 1.0
+    assert all(c.verdict.startswith("consistent") for c in by.values())

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulator.errors import ScenarioError
-from simulator.scenario.observed import ga4_report, google_ads, meta_ads, microsoft_ads
+from simulator.scenario.observed import amazon, ga4_report, google_ads, meta_ads, microsoft_ads
 from simulator.scenario.observed.rows import Report, Row
 
 __all__ = ["FORMATS", "Report", "Row", "read_report"]
@@ -24,6 +24,8 @@ FORMATS = {
     "ga4_report": ga4_report.read,
     "microsoft_ads": microsoft_ads.read,
     "meta_ads": meta_ads.read,
+    "amazon_business": amazon.read_business,
+    "amazon_sponsored_products": amazon.read_sponsored_products,
 }
 
 

@@ -12,8 +12,9 @@ __all__ = ["Report", "Row"]
 class Row:
     """One number of a report: ``system.metric`` on ``day`` for ``campaign`` (None = every campaign).
 
-    ``system`` is ``"ads"`` for ad-platform reports and ``"analytics"`` for analytics reports (the
-    scenario's definition replaces it when aligned); ``line`` is the 1-based line in the file.
+    ``system`` is ``"ads"`` for ad-platform reports, ``"analytics"`` for analytics reports and
+    ``"amazon"`` for Amazon Business Reports (the scenario's definition replaces the last two when
+    aligned); ``line`` is the 1-based line in the file.
     """
 
     system: str
