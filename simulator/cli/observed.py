@@ -9,11 +9,11 @@ from pathlib import Path
 
 from simulator.errors import ScenarioError
 
-__all__ = ["add_arguments", "run_reports"]
+__all__ = ["add_arguments", "reports_of", "run_reports"]
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The options ``compare`` gains for report files."""
+def add_arguments(p: argparse.ArgumentParser, *, chart: bool = True) -> None:
+    """The options ``compare`` (and, without the chart, ``calibrate``) gain for report files."""
     p.add_argument(
         "--observed",
         action="append",
@@ -30,7 +30,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="REPORT=SCENARIO",
         help="a report campaign name and the scenario campaign it is (repeatable)",
     )
-    p.add_argument("--report", metavar="DIR", help="write the observed-vs-band chart per day into DIR")
+    if chart:
+        p.add_argument("--report", metavar="DIR", help="write the observed-vs-band chart per day into DIR")
+
+
+def reports_of(args: argparse.Namespace) -> tuple[list, dict[str, str]]:
+    """The ``--observed`` reports (read) and the ``--campaign-map`` table."""
+    from simulator.scenario.observed import read_report  # noqa: PLC0415
+
+    return [read_report(*_spec(spec)) for spec in args.observed], _mapping(args)
+
+
+def _mapping(args: argparse.Namespace) -> dict[str, str]:
+    mapping = {}
+    for item in args.campaign_map:
+        left, sep, right = item.partition("=")
+        if not sep or not left.strip() or not right.strip():
+            raise ScenarioError(item, "--campaign-map", "expected REPORT NAME=SCENARIO NAME")
+        mapping[left.strip()] = right.strip()
+    return mapping
 
 
 def _spec(text: str) -> tuple[str, str]:
@@ -54,12 +72,7 @@ def run_reports(args: argparse.Namespace, scenario: object, n: int) -> bool:
     from simulator.scenario.observed import read_report  # noqa: PLC0415
     from simulator.testing.observed import compare_reports  # noqa: PLC0415
 
-    mapping = dict(getattr(scenario, "observed_campaigns", ()))
-    for item in args.campaign_map:
-        left, sep, right = item.partition("=")
-        if not sep or not left.strip() or not right.strip():
-            raise ScenarioError(item, "--campaign-map", "expected REPORT NAME=SCENARIO NAME")
-        mapping[left.strip()] = right.strip()
+    mapping = dict(getattr(scenario, "observed_campaigns", ())) | _mapping(args)
     files = [*getattr(scenario, "observed_files", ()), *(_spec(spec) for spec in args.observed)]
     reports = [read_report(path, fmt) for path, fmt in files]
     checks, notices = compare_reports(

@@ -36,7 +36,7 @@ from simulator.scenario.observed import Report
 from simulator.scenario.observed.amazon import PACIFIC
 from simulator.testing.stats import ObservedCheck, Replications, check_observed, flatten, replicate
 
-__all__ = ["SliceCheck", "align", "compare_reports"]
+__all__ = ["SliceCheck", "align", "compare_reports", "series_targets"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +185,25 @@ def _cause(t: Target, check: ObservedCheck, reps: Replications, checks: dict[Tar
                 f"{system} sessions, needed {term + gap:+.1f})",
             )
     return best[1] if best else "no bridge term of the setup can explain it: check the report or the setup"
+
+
+def series_targets(
+    scenario: Any, reports: Iterable[Report], mapping: Mapping[str, str] | None = None
+) -> tuple[dict[str, float], Any]:
+    """For calibrate: ``({slice key: observed value}, observe(result) -> {slice key: value})``."""
+    definition = scenario.definitions[0]
+    amazon = next((d.name for d in scenario.sessions if d.name == "amazon"), None)
+    names = [c.name for c in getattr(scenario, "campaigns", ())]
+    observed, _ = align(reports, definition=definition, amazon=amazon, campaigns=names, mapping=mapping)
+    targets = sorted(observed, key=lambda t: (t[0], str(t[1]), str(t[2])))
+    observe = _observe(scenario, targets, amazon)
+    keys = [_name(*t) for t in targets]
+
+    def slices(result: Any) -> dict[str, float | None]:
+        values = observe(result)
+        return {k: values.get(k) for k in keys}
+
+    return {_name(*t): observed[t] for t in targets}, slices
 
 
 def compare_reports(
