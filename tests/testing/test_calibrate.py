@@ -291,11 +291,11 @@ def test_candidates_the_loader_rejects_are_avoided(write_scenario) -> None:
     assert fit.value <= 0.7 + 1e-9
 
 
-def test_fits_to_a_per_day_report_series(write_scenario, tmp_path: Path) -> None:
+def test_fits_to_a_per_day_report_series(write_scenario) -> None:
     """A GA4 export per day of a run with consent 0.4 (no typed totals); fitted from 0.8."""
-    import datetime as dt  # noqa: PLC0415
+    import datetime as dt
 
-    from simulator.analysis.segments import segment  # noqa: PLC0415
+    from simulator.analysis.segments import segment
 
     truth = loads_scenario(_text(consent=0.4))
     result = run(truth, seed=REPORT_SEED)
@@ -304,7 +304,6 @@ def test_fits_to_a_per_day_report_series(write_scenario, tmp_path: Path) -> None
         day = dt.date(2024, 5, 6) + dt.timedelta(days=i)
         seg = segment(result, timezone="UTC", ad_timezone="UTC", day=day)
         lines.append(f'{day:%Y%m%d},"{seg.metric("sessions", "ga4"):,}"')
-    (tmp_path / "ga4.csv").write_text("\n".join(lines) + "\n")
     path = write_scenario(
         _text(consent=0.8) + '\n[observed]\nfiles = [{ file = "ga4.csv", format = "ga4_report" }]\n'
     )
