@@ -21,6 +21,8 @@ from simulator.analysis.breakdown import Breakdown, breakdowns, parse_dimensions
 from simulator.analysis.result import Result, run
 from simulator.cli.argtypes import confidence, whole
 from simulator.cli.audit import add_audit as _add_audit
+from simulator.cli.observed import add_arguments as add_observed_arguments
+from simulator.cli.observed import reports_of, run_reports
 from simulator.cli.sessions import add_definitions as _add_definitions
 from simulator.cli.sessions import add_sessionize as _add_sessionize
 from simulator.cli.testbench import add_bench as _add_bench
@@ -143,9 +145,13 @@ def _cmd_check(args: argparse.Namespace) -> ExitCode:
 
 def _cmd_compare(args: argparse.Namespace) -> ExitCode:
     scenario = load_scenario(args.file)
-    if not scenario.observed:
-        raise ScenarioError(args.file, "observed", "nothing to compare: add an [observed] table")
     n = args.replications or max(scenario.replications, 2)
+    if args.observed or scenario.observed_files:  # report files, per day and campaign
+        return ExitCode.OK if run_reports(args, scenario, n) else ExitCode.EXPECTATIONS_FAILED
+    if not scenario.observed:
+        raise ScenarioError(
+            args.file, "observed", "nothing to compare: add an [observed] table or --observed"
+        )
     reps = replicate(scenario, n, seed=args.seed)
     observed = [(str(ref), value) for ref, value in scenario.observed]
     checks = compare_observed(reps, observed, args.confidence)
@@ -168,6 +174,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> ExitCode:
         raise ScenarioError(args.file, "--fit", "expected parameter paths like tracking.consent")
     from simulator.testing.calibrate import calibrate  # noqa: PLC0415 - scipy.optimize, ~1 s
 
+    reports, mapping = reports_of(args)
     cal = calibrate(
         args.file,
         paths,
@@ -176,6 +183,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> ExitCode:
         bootstrap=args.bootstrap,
         confidence=args.confidence,
         seed=args.seed,
+        reports=reports,
+        mapping=mapping,
     )
     sys.stdout.write(json.dumps(cal.to_dict(), indent=2) + "\n" if args.json else render_calibration(cal))
     return ExitCode.OK if cal.ok else ExitCode.EXPECTATIONS_FAILED
@@ -339,6 +348,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=_SEED, metavar="N", help="override the scenario's seed")
     p.add_argument("--confidence", type=confidence, default=0.95, help="1 - significance level (0.95)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_observed_arguments(p)
     p.set_defaults(func=_cmd_compare)
 
 
@@ -370,6 +380,7 @@ def _add_calibrate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--confidence", type=confidence, default=0.95, help="level of the intervals (0.95)")
     p.add_argument("--seed", type=_SEED, metavar="N", help="override the scenario's seed")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_observed_arguments(p, chart=False)
     p.set_defaults(func=_cmd_calibrate)
 
 

@@ -31,7 +31,15 @@ class Journey(Protocol):
     def index(self) -> int: ...
 
 
-__all__ = ["EXPECT", "Expectation", "Observed", "build_expectation", "build_observed"]
+__all__ = [
+    "EXPECT",
+    "REPORT_KEYS",
+    "Expectation",
+    "Observed",
+    "build_expectation",
+    "build_observed",
+    "build_observed_files",
+]
 
 
 class Observed:
@@ -40,15 +48,19 @@ class Observed:
 
     _NUMBER = Num(what="a number from a report")
 
-    def __call__(self, value: Any, ctx: Ctx) -> dict[str, float]:
+    def __call__(self, value: Any, ctx: Ctx) -> dict[str, Any]:
         if not isinstance(value, dict):
             ctx.fail(f"expected a table of numbers like ads.clicks = 10412, got {value!r}")
-        out: dict[str, float] = {}
+        out: dict[str, Any] = {}
         self._walk(value, (), out, ctx)
         return out
 
-    def _walk(self, table: dict[str, Any], prefix: tuple[str, ...], out: dict[str, float], ctx: Ctx) -> None:
+    def _walk(self, table: dict[str, Any], prefix: tuple[str, ...], out: dict[str, Any], ctx: Ctx) -> None:
         for key, value in table.items():
+            if not prefix and key in REPORT_KEYS:
+                with ctx.at(key):
+                    out[key] = REPORT_KEYS[key](value, ctx)
+                continue
             with ctx.at(key):
                 if isinstance(value, dict) and len(prefix) < 2:  # noqa: PLR2004 - system.bridge.cause
                     self._walk(value, (*prefix, key), out, ctx)
@@ -61,6 +73,7 @@ class Observed:
         number = {"type": "number"}
         return {
             "type": "object",
+            "properties": {k: v.json_schema() for k, v in REPORT_KEYS.items()},
             "additionalProperties": {
                 "type": "object",
                 "additionalProperties": {
@@ -69,6 +82,45 @@ class Observed:
             },
         }
 
+
+def _report_formats() -> tuple[str, ...]:
+    from simulator.scenario.observed import FORMATS  # noqa: PLC0415 - the readers import this layer's errors
+
+    return tuple(FORMATS)
+
+
+#: ``[observed]`` keys that name report files rather than systems: ``files = [{ file = "ads.csv",
+#: format = "google_ads" }]`` and ``campaigns = { "Brand | Search" = "brand-search" }``.
+REPORT_KEYS: dict[str, Any] = {
+    "files": ListOf(
+        Table(
+            {
+                "file": Field(Str(what="a path relative to the scenario"), "a report export", True),
+                "format": Field(Choice(_report_formats, "a report format"), "its layout", True),
+            }
+        )
+    ),
+    "campaigns": None,  # set below: a table of names
+}
+
+
+class _NameMap:
+    """A table of report campaign name -> scenario campaign name."""
+
+    def __call__(self, value: Any, ctx: Ctx) -> dict[str, str]:
+        if not isinstance(value, dict):
+            ctx.fail(f'expected a table like {{ "Brand | Search" = "brand-search" }}, got {value!r}')
+        for key, name in value.items():
+            if not isinstance(name, str) or not name:
+                with ctx.at(key):
+                    ctx.fail(f"expected the scenario's campaign name, got {name!r}")
+        return dict(value)
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}
+
+
+REPORT_KEYS["campaigns"] = _NameMap()
 
 _STATISTIC_RE = r"mean|p(?:100|[0-9]{1,2}(?:\.[0-9]+)?)"
 
@@ -229,12 +281,41 @@ def _build_form(raw: dict[str, Any], ctx: Ctx) -> Form:
     return getattr(Form, kind)(raw[kind])
 
 
+def build_observed_files(
+    observed: dict[str, Any], scenario_path: str, campaigns: set[str], ctx: Ctx
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """``(files, mapping)`` of ``[observed]``: report paths resolved against the scenario's folder
+    (each must exist) with their formats, and the report -> scenario campaign names."""
+    import pathlib  # noqa: PLC0415
+
+    base = pathlib.Path(scenario_path).parent
+    files = []
+    with ctx.at("observed"):
+        for i, item in enumerate(observed.get("files", [])):
+            with ctx.at("files"), ctx.at(i), ctx.at("file"):
+                path = base / item["file"]
+                if not path.is_file():
+                    ctx.fail(f"no report file {str(path)!r} (paths are relative to the scenario file)")
+            files.append((str(path), item["format"]))
+        mapping = observed.get("campaigns", {})
+        for name, target in mapping.items():
+            with ctx.at("campaigns"), ctx.at(name):
+                if campaigns and target not in campaigns:
+                    ctx.fail(
+                        f"no campaign is named {target!r} (known: {', '.join(sorted(campaigns))})",
+                        did_you_mean(target, tuple(campaigns)),
+                    )
+    return tuple(files), tuple(mapping.items())
+
+
 def build_observed(
-    observed: dict[str, float], definitions: tuple[str, ...], ctx: Ctx
+    observed: dict[str, Any], definitions: tuple[str, ...], ctx: Ctx
 ) -> tuple[tuple[MetricRef, float], ...]:
     out = []
     with ctx.at("observed"):
         for key, value in observed.items():
+            if key in REPORT_KEYS:
+                continue
             with ctx.at(key):
                 try:
                     ref = parse_ref(key, lambda m: not vocabulary.needs_definition(m))

@@ -17,7 +17,14 @@ from zoneinfo import ZoneInfo
 from simulator.errors import ScenarioError
 from simulator.log.events import Loss
 from simulator.scenario.assertions import MetricRef
-from simulator.scenario.expectations import EXPECT, Expectation, Observed, build_expectation, build_observed
+from simulator.scenario.expectations import (
+    EXPECT,
+    Expectation,
+    Observed,
+    build_expectation,
+    build_observed,
+    build_observed_files,
+)
 from simulator.scenario.sections import (
     BEHAVIOR,
     CAMPAIGN,
@@ -241,6 +248,8 @@ class Scenario:
     expectations: tuple[Expectation, ...]
     replications: int = 1
     observed: tuple[tuple[MetricRef, float], ...] = ()  # numbers from real reports
+    observed_files: tuple[tuple[str, str], ...] = ()  # (path, format) of report exports
+    observed_campaigns: tuple[tuple[str, str], ...] = ()  # report campaign name -> scenario campaign
     sessions: tuple[Definition, ...] = ()  # the definitions themselves, aligned with ``definitions``
     population: Population | None = None
     campaigns: tuple[Campaign, ...] = ()
@@ -365,6 +374,7 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
                         ctx=ctx,
                     )
                 )
+    files, mapping = build_observed_files(doc["observed"], path, campaign_names, ctx)
     return Scenario(
         path=path,
         name=head["name"],
@@ -378,6 +388,8 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
         expectations=tuple(expectations),
         replications=head["replications"],
         observed=build_observed(doc["observed"], definitions, ctx),
+        observed_files=files,
+        observed_campaigns=mapping,
         sessions=sessions,
         population=population,
         campaigns=campaigns,

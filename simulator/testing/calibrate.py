@@ -35,6 +35,7 @@ from __future__ import annotations
 import copy
 import math
 import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -298,8 +299,11 @@ class Calibration:
 class _Model:
     """Runs the scenario at unit-cube points with fixed seeds; caches every (point, seed) run."""
 
-    def __init__(self, doc: dict[str, Any], file: str, params: list[Param], definition: str) -> None:
+    def __init__(
+        self, doc: dict[str, Any], file: str, params: list[Param], definition: str, slices: Any = None
+    ) -> None:
         self.doc, self.file, self.params, self.definition = doc, file, params, definition
+        self.slices = slices  # result -> {slice key: value} for per-day / per-campaign report numbers
         self.keys: list[str] | None = None
         self.cache: dict[tuple[tuple[float, ...], int], np.ndarray] = {}
 
@@ -310,7 +314,10 @@ class _Model:
         return scenario_from_dict(doc, self.file)
 
     def _observe(self, scenario: Scenario, seed: int) -> np.ndarray:
-        flat = flatten(run(scenario, seed=seed))
+        result = run(scenario, seed=seed)
+        flat = flatten(result)
+        if self.slices is not None:
+            flat.update(self.slices(result))
         clicks = flat.get("ads.clicks") or 0
         for cause, _ in _MECHANISMS.values():
             term = flat.get(f"{self.definition}.bridge.{cause}") or 0
@@ -394,8 +401,14 @@ def calibrate(
     bootstrap: int = 20,
     confidence: float = 0.95,
     seed: int | None = None,
+    reports: Sequence[Any] = (),
+    mapping: Mapping[str, str] | None = None,
 ) -> Calibration:
     """Fit the parameters ``fit`` of the scenario ``file`` to its ``[observed]`` numbers.
+
+    Report files (``[observed] files`` and ``reports``, read by
+    :func:`simulator.scenario.observed.read_report`) add their per-day and per-campaign numbers to the
+    fit, aligned as :mod:`simulator.testing.observed` aligns them (keys ``ga4.sessions@2024-05-09@``).
 
     Parameters
     ----------
@@ -421,21 +434,30 @@ def calibrate(
     """
     name = str(file)
     scenario = load_scenario(name)
-    if not scenario.observed:
-        raise ScenarioError(name, "observed", "nothing to calibrate against: add an [observed] table")
+    from simulator.scenario.observed import read_report  # noqa: PLC0415
+    from simulator.testing.observed import series_targets  # noqa: PLC0415
+
+    reports = [*(read_report(p, f) for p, f in scenario.observed_files), *reports]
+    series, slices = series_targets(
+        scenario, reports, dict(scenario.observed_campaigns) | dict(mapping or {})
+    )
+    if not scenario.observed and not series:
+        raise ScenarioError(
+            name, "observed", "nothing to calibrate against: add an [observed] table or report files"
+        )
     doc = tomllib.loads(Path(name).read_text(encoding="utf-8"))
     params = resolve_params(fit, doc, name)
-    model = _Model(doc, name, params, scenario.definitions[0])
+    model = _Model(doc, name, params, scenario.definitions[0], slices if series else None)
     root = scenario.seed if seed is None else seed
     all_seeds = replication_seeds(root, replications + bootstrap)
     seeds, fresh = all_seeds[:replications], all_seeds[replications:]
     model.values(np.array([p.unit(p.start) for p in params]), seeds[:1])  # learn the keys
-    obs_keys = [str(ref) for ref, _ in scenario.observed]
+    obs_keys = [str(ref) for ref, _ in scenario.observed] + list(series)
     for key in obs_keys:
         if key not in (model.keys or []):
             raise ScenarioError(name, f"observed.{key}", "not a number the simulation produces")
     obs_cols = [model.column(k) for k in obs_keys]
-    observed = np.array([v for _, v in scenario.observed], dtype=np.float64)
+    observed = np.array([v for _, v in scenario.observed] + list(series.values()), dtype=np.float64)
 
     calls = 0
 

@@ -289,3 +289,26 @@ def test_candidates_the_loader_rejects_are_avoided(write_scenario) -> None:
     assert fit.identified
     assert fit.value == pytest.approx(0.7, abs=0.05)
     assert fit.value <= 0.7 + 1e-9
+
+
+def test_fits_to_a_per_day_report_series(write_scenario) -> None:
+    """A GA4 export per day of a run with consent 0.4 (no typed totals); fitted from 0.8."""
+    import datetime as dt
+
+    from simulator.analysis.segments import segment
+
+    truth = loads_scenario(_text(consent=0.4))
+    result = run(truth, seed=REPORT_SEED)
+    lines = ["# GA4 export (written by this test)", "# Start date: 20240506", "Date,Sessions"]
+    for i in range(3):
+        day = dt.date(2024, 5, 6) + dt.timedelta(days=i)
+        seg = segment(result, timezone="UTC", ad_timezone="UTC", day=day)
+        lines.append(f'{day:%Y%m%d},"{seg.metric("sessions", "ga4"):,}"')
+    path = write_scenario(
+        _text(consent=0.8) + '\n[observed]\nfiles = [{ file = "ga4.csv", format = "ga4_report" }]\n'
+    )
+    Path(path).with_name("ga4.csv").write_text("\n".join(lines) + "\n")
+    cal = calibrate(path, ["tracking.consent"], replications=4, max_evals=20, bootstrap=5)
+    (fit,) = cal.fitted
+    assert [c.key for c in cal.checks] == [f"ga4.sessions@2024-05-0{d}@" for d in (6, 7, 8)]
+    assert fit.value == pytest.approx(0.4, rel=0.25)
