@@ -99,7 +99,12 @@ class Dist:
 
 
 def _got(value: Any) -> str:
-    return shorten(value) if isinstance(value, str) else f"{type(value).__name__} {shorten(value)}"
+    shown = shorten(value)
+    return (
+        shown
+        if isinstance(value, str) or shown.startswith("an integer")
+        else f"{type(value).__name__} {shown}"
+    )
 
 
 class DistCheck:
