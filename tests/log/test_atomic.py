@@ -151,7 +151,7 @@ def test_stale_temp_file_of_a_killed_process_is_removed_by_the_next_write(tmp_pa
     from simulator.log.atomic import temp_prefix
 
     dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
     )
     pid = int(dead.stdout)  # that process has exited
     stale = tmp_path / f"{temp_prefix('out.csv', pid)}abc123.tmp"

@@ -66,7 +66,9 @@ def test_stale_staging_directory_of_a_killed_run_is_removed(tmp_path: Path, resu
     from simulator.log.atomic import temp_prefix
 
     pid = int(
-        subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True).stdout
+        subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True
+        ).stdout
     )
     stale = tmp_path / f"{temp_prefix('rep', pid)}zz.tmp"
     stale.mkdir()
