@@ -18,7 +18,14 @@ from zoneinfo import ZoneInfo
 from simulator.errors import ScenarioError
 from simulator.log.events import Loss
 from simulator.scenario.assertions import MetricRef
-from simulator.scenario.expectations import EXPECT, Expectation, Observed, build_expectation, build_observed
+from simulator.scenario.expectations import (
+    DEVICES,
+    EXPECT,
+    Expectation,
+    Observed,
+    build_expectation,
+    build_observed,
+)
 from simulator.scenario.sections import (
     BEHAVIOR,
     CAMPAIGN,
@@ -135,7 +142,7 @@ STEP = Table(
         "via": Field(Choice(RETURN_VIA, "a way back"), "how the visitor returns"),
         "value": Field(Num(0, 1e9, what="a conversion value"), "revenue of the conversion"),
         "units": Field(Int(0, 1_000_000_000, what="a number of units"), "units ordered in the conversion"),
-        "device": Field(Str(what="a device name"), "device (each has its own cookie)"),
+        "device": Field(Choice(DEVICES, "a device"), "device (each has its own cookie)"),
         "note": Field(Str(), "free text, ignored"),
     },
     doc="One step of a scripted journey.",

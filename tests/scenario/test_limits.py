@@ -87,3 +87,19 @@ def test_population_without_campaign_runs(tmp_path: Path, capsys: pytest.Capture
     doc = json.loads(capsys.readouterr().out)
     assert (doc["ads"]["clicks"], doc["ads"]["cost"]) == (0, 0.0)
     assert doc["definitions"]["ga4"]["sessions"] > 0
+
+
+def test_unknown_device_in_a_journey_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """device = "phone" made a separate user shown as "unknown"; now one line listing the devices."""
+    from tests.conftest import scenario_text
+
+    step = '{ at = 10:00:00, do = "return", via = "direct", device = "mobil" }'
+    journey = f'[[journey]]\nname = "a"\nsteps = [{step}]\n'
+    path = tmp_path / "s.toml"
+    path.write_text(scenario_text(journey), encoding="utf-8")
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"sessionlab: error: {path}: journey[1].steps[1].device: expected a device (one of 'unknown', "
+        "'desktop', 'mobile', 'tablet'), got 'mobil'; did you mean 'mobile'?"
+    )
