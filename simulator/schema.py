@@ -24,7 +24,13 @@ from simulator.errors import ScenarioError
 
 __all__ = [
     "MAX_DURATION_MS",
+    "MAX_NAME",
+    "MAX_NESTING",
+    "MAX_NUMBER",
+    "MAX_SHOWN",
     "MAX_SIZE",
+    "MAX_YEAR",
+    "MIN_YEAR",
     "MISSING",
     "Bool",
     "Choice",
@@ -42,7 +48,9 @@ __all__ = [
     "TimeZone",
     "check_timezone",
     "format_duration",
+    "nesting_depth",
     "parse_duration",
+    "shorten",
 ]
 
 MISSING: Any = object()
@@ -53,6 +61,17 @@ _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 MAX_DURATION_MS = 3660 * 86_400_000
 #: Sizes (events, users, visitors) beyond this are typos: a billion events already needs tens of GB.
 MAX_SIZE = 10**9
+#: Numbers beyond this magnitude are typos, and would overflow floats (10**400) downstream.
+MAX_NUMBER = 10**15
+#: Tables and arrays nested deeper than this are refused (no scenario needs more than four levels).
+MAX_NESTING = 32
+#: Longer names (time zones, campaigns, journeys) are refused: the longest IANA zone name has 32 characters.
+MAX_NAME = 200
+#: The first and the last year a scenario may start in; every duration is at most ten years, so a run ends
+#: before 9000 + 10 and every local date stays within Python's datetime range.
+MIN_YEAR, MAX_YEAR = 1900, 8999
+#: Values shown in error messages are cut to this many characters.
+MAX_SHOWN = 80
 DURATION_HELP = 'a duration like "30m", "2h" or "1h30m" (units: ms, s, m, h, d, w)'
 
 
@@ -120,8 +139,39 @@ class Ctx:
         raise ScenarioError(self.path, self.key_path(), message, hint)
 
 
+def shorten(value: Any, limit: int = MAX_SHOWN) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, saying how long it was: for error messages.
+
+    The one helper every error line uses to show a bad value, so a 4 MB value stays one readable line.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+        return f"an integer of about {value.bit_length() * 30103 // 100000 + 1} digits"  # log10(2)
+    if isinstance(value, dict | list) and len(value) > limit // 4:
+        return f"a {type(value).__name__} of {len(value)} items"
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):
+        return f"a deeply nested {type(value).__name__}"
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 20]}...{text[-10:]} ({len(text)} characters)"
+
+
 def _got(value: Any) -> str:
-    return f"{type(value).__name__} {value!r}" if not isinstance(value, str) else repr(value)
+    if isinstance(value, str) or (isinstance(value, int) and abs(value) > MAX_NUMBER):
+        return shorten(value)
+    return f"{type(value).__name__} {shorten(value)}"
+
+
+def nesting_depth(value: Any) -> int:
+    """How deep lists and dicts nest in ``value`` (a scalar is 0), without recursion."""
+    depth, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            depth = max(depth, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return depth
 
 
 def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
@@ -178,11 +228,16 @@ class Num:
 
     def __call__(self, value: Any, ctx: Ctx) -> float:
         ok_type = isinstance(value, int | float) and not isinstance(value, bool)
-        if not ok_type or not math.isfinite(value):
+        if not ok_type or (isinstance(value, float) and not math.isfinite(value)):
             ctx.fail(f"expected {self.what}, got {_got(value)}")
+        hi = MAX_NUMBER if self.hi is None else self.hi
+        lo = -MAX_NUMBER if self.lo is None else self.lo
+        if abs(value) > MAX_NUMBER and not lo <= value <= hi:  # before anything converts it to a float
+            size = self._range() or f"of at most {MAX_NUMBER:g} in size"
+            ctx.fail(f"expected {self.what} {size}, got {_got(value)}", self.hint)
         too_low = self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo)
         if too_low or (self.hi is not None and value > self.hi):
-            ctx.fail(f"expected {self.what} {self._range()}, got {value!r}", self.hint)
+            ctx.fail(f"expected {self.what} {self._range()}, got {shorten(value)}", self.hint)
         return value
 
     def json_schema(self) -> dict[str, Any]:
@@ -254,11 +309,15 @@ def check_timezone(name: str) -> ZoneInfo:
 
     The one place time-zone names are validated: scenario files, ``--timezone`` flags, workloads.
     """
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        hint = did_you_mean(name, sorted(available_timezones()))
-        raise ValueError(f"{_TZ_HELP}, got {name!r}" + (f"; {hint}" if hint else "")) from None
+    if not isinstance(name, str):
+        raise TypeError(f"{_TZ_HELP}, got {_got(name)}")
+    if len(name) <= MAX_NAME and "\0" not in name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):  # "America" is a directory
+            pass
+    hint = did_you_mean(name, sorted(available_timezones())) if len(name) <= MAX_NAME else ""
+    raise ValueError(f"{_TZ_HELP}, got {shorten(name)}" + (f"; {hint}" if hint else ""))
 
 
 class TimeZone:
@@ -275,10 +334,19 @@ class TimeZone:
         return {"type": "string"}
 
 
+def _in_years(value: Any, ctx: Ctx) -> Any:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        ctx.fail(f"expected a date in the years {MIN_YEAR} to {MAX_YEAR}, got {value.isoformat()}")
+    return value
+
+
 class DateTime:
     """A TOML date-time (local or with offset), a TOML date, or an ISO-8601 string."""
 
     def __call__(self, value: Any, ctx: Ctx) -> dt.datetime:
+        return _in_years(self._convert(value, ctx), ctx)
+
+    def _convert(self, value: Any, ctx: Ctx) -> dt.datetime:
         if isinstance(value, dt.datetime):
             return value
         if isinstance(value, dt.date):
@@ -298,6 +366,9 @@ class Date:
     """A TOML date (``2024-05-02``) or an ISO date string."""
 
     def __call__(self, value: Any, ctx: Ctx) -> dt.date:
+        return _in_years(self._convert(value, ctx), ctx)
+
+    def _convert(self, value: Any, ctx: Ctx) -> dt.date:
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value
         if isinstance(value, str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,22 @@ from simulator.analysis.result import Result
 
 # pytester runs the sessionlab pytest plugin end to end (tests/test_pytest_plugin.py).
 pytest_plugins = ["pytester"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fuzz",
+        type=int,
+        default=None,
+        metavar="N",
+        help="examples per fuzz test in tests/fuzz (default: $SESSIONLAB_FUZZ, else a bounded CI set)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--fuzz"):
+        os.environ["SESSIONLAB_FUZZ"] = str(config.getoption("--fuzz"))
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -429,7 +429,10 @@ def _parser() -> argparse.ArgumentParser:
             "Simulate visitor journeys from a scenario file and explain why ad clicks, page "
             "views and analytics sessions disagree."
         ),
-        epilog="Exit codes: 0 ok, 1 an expectation failed, 2 bad input, 130 interrupted.",
+        epilog=(
+            "Exit codes: 0 ok, 1 an expectation failed, 2 bad input (one line on stderr), "
+            "3 internal error (a bug: please report it with --debug output), 130 interrupted."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"sessionlab {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for every error")
@@ -445,7 +448,8 @@ def _handle(func: Callable[[], ExitCode], debug: bool) -> int:
     except SessionlabError as err:
         if debug:
             traceback.print_exc()
-        print(f"sessionlab: error: {err}", file=sys.stderr)
+        message = "; ".join(part.strip() for part in str(err).splitlines() if part.strip())  # one line
+        print(f"sessionlab: error: {message}", file=sys.stderr)
         return ExitCode.SCENARIO_ERROR
     except KeyboardInterrupt:
         print("sessionlab: interrupted", file=sys.stderr)

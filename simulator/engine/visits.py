@@ -216,7 +216,10 @@ def _slots(plan: Plan, v: _Visits, rng: np.random.Generator) -> _Slots:
     camp_x = v.get("extra_campaign")
     where_x = 1 + (rng.random((n, 3)) * v.n_pages[:, None]).astype(np.int64)
     live = (camp_x >= 0) & v.stayed[:, None] & ~v.invalid[:, None]
-    live &= v.get("extra_u") < plan.served[np.maximum(camp_x, 0), v.get("minute")[:, None]]
+    if len(plan.served):  # no [[campaign]]: nobody clicks an ad (and ``served`` has no rows to index)
+        live &= v.get("extra_u") < plan.served[np.maximum(camp_x, 0), v.get("minute")[:, None]]
+    else:
+        live[:] = False
     xa, xe = np.nonzero(live)
     pos = np.r_[4 * k, 4 * where_x[xa, xe] - 3 + xe]
     order = np.argsort(np.r_[arr, xa] * _POS + pos, kind="stable")

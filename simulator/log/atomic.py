@@ -6,7 +6,8 @@ which is renamed over the target only when everything was written. On any except
 included, the temporary file is removed and the target is left as it was. An :class:`OSError`
 (missing directory, a directory in the way, permission denied, read-only file system, disk full)
 becomes ``ScenarioError(path, "", "cannot write the file: <reason>")``, printed by the CLI as one
-line (exit 2).
+line (exit 2). Temporary names are ``.<name>.sessionlab-<pid>.<random>.tmp``: one left by a process
+that was killed (``kill -9``) is removed by the next write of the same target (:func:`remove_stale`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import IO, Any
 
 from simulator.errors import ScenarioError
 
-__all__ = ["atomic_open", "atomic_path", "ensure_dir", "write_atomic"]
+__all__ = ["atomic_open", "atomic_path", "ensure_dir", "remove_stale", "temp_prefix", "write_atomic"]
 
 
 def _reason(err: OSError) -> str:
@@ -35,6 +36,48 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def temp_prefix(name: str, pid: int | None = None) -> str:
+    """The start of our temporary names beside ``name``: hidden, with the writing process's id."""
+    return f".{name}.sessionlab-{os.getpid() if pid is None else pid}."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: another user's live process
+        return True
+    return True
+
+
+def remove_stale(directory: Path, name: str) -> list[Path]:
+    """Remove temporary files and directories of ours beside ``name`` whose process is gone.
+
+    A process killed with ``kill -9`` (or a power cut) cannot remove its temporary file; the next
+    write of the same target does, so none stays forever. Returns what was removed.
+    """
+    import shutil  # noqa: PLC0415
+
+    removed = []
+    head = f".{name}.sessionlab-"
+    try:
+        entries = list(directory.iterdir()) if str(directory) else list(Path().iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        rest = entry.name[len(head) :] if entry.name.startswith(head) else ""
+        pid = rest.split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        try:
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+        except OSError:
+            continue
+        removed.append(entry)
+    return removed
 
 
 @contextmanager
@@ -54,8 +97,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     if target.is_dir():  # os.replace would say "Is a directory" only after all the work
         raise ScenarioError(str(path), "", "cannot write the file: it is a directory")
     directory = target.parent if str(target.parent) else Path()
+    remove_stale(directory, target.name)
     try:
-        fd, name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+        fd, name = tempfile.mkstemp(dir=directory, prefix=temp_prefix(target.name), suffix=".tmp")
     except OSError as err:
         raise _write_error(path, err) from None
     tmp = Path(name)

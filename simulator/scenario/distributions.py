@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 
 import numpy as np
 
-from simulator.schema import DURATION_HELP, Ctx, did_you_mean, parse_duration
+from simulator.schema import DURATION_HELP, MAX_NUMBER, Ctx, did_you_mean, parse_duration, shorten
 
 __all__ = ["FAMILIES", "Dist", "DistCheck", "Kind"]
 
@@ -99,7 +99,12 @@ class Dist:
 
 
 def _got(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else f"{type(value).__name__} {value!r}"
+    shown = shorten(value)
+    return (
+        shown
+        if isinstance(value, str) or shown.startswith("an integer")
+        else f"{type(value).__name__} {shown}"
+    )
 
 
 class DistCheck:
@@ -136,13 +141,15 @@ class DistCheck:
                 ctx.fail(str(err))
         else:
             ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if not ok or not math.isfinite(value):
+            if not ok or (isinstance(value, float) and not math.isfinite(value)):
                 ctx.fail(f"expected a number, got {_got(value)}")
+            if abs(value) > MAX_NUMBER:
+                ctx.fail(f"expected a number of at most {MAX_NUMBER:g} in size, got {_got(value)}")
             if self.kind == "count" and whole and value != int(value):
-                ctx.fail(f"expected a whole number, got {value!r}")
+                ctx.fail(f"expected a whole number, got {shorten(value)}")
             number = float(value)
         if number < self.minimum:
-            ctx.fail(f"expected a value >= {self.minimum:g}, got {value!r}")
+            ctx.fail(f"expected a value >= {self.minimum:g}, got {shorten(value)}")
         return number
 
     def _param(self, name: str, value: Any, ctx: Ctx) -> float:

@@ -8,6 +8,7 @@ durations, times and names) -> cross-checks -> frozen dataclasses. Every problem
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from simulator.errors import ScenarioError
 from simulator.log.events import Loss
 from simulator.scenario.assertions import MetricRef
 from simulator.scenario.expectations import (
+    DEVICES,
     EXPECT,
     Expectation,
     Observed,
@@ -38,6 +40,8 @@ from simulator.scenario.sections import (
     build_population,
 )
 from simulator.schema import (
+    MAX_NESTING,
+    MAX_NUMBER,
     Bool,
     Choice,
     Ctx,
@@ -50,6 +54,8 @@ from simulator.schema import (
     Str,
     Table,
     TimeZone,
+    nesting_depth,
+    shorten,
 )
 from simulator.sessions.config import DefinitionEntry
 from simulator.sessions.presets import Definition
@@ -137,7 +143,7 @@ STEP = Table(
         "via": Field(Choice(RETURN_VIA, "a way back"), "how the visitor returns"),
         "value": Field(Num(0, 1e9, what="a conversion value"), "revenue of the conversion"),
         "units": Field(Int(0, 1_000_000_000, what="a number of units"), "units ordered in the conversion"),
-        "device": Field(Str(what="a device name"), "device (each has its own cookie)"),
+        "device": Field(Choice(DEVICES, "a device"), "device (each has its own cookie)"),
         "note": Field(Str(), "free text, ignored"),
     },
     doc="One step of a scripted journey.",
@@ -431,11 +437,54 @@ def loads_scenario(text: str, path: str = "<string>") -> Scenario:
     ScenarioError
         With the file, the key path and what is allowed, for any problem in the text.
     """
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as Windows editors write
+    deep = _too_deep_line(text)
+    if deep:
+        raise ScenarioError(path, f"line {deep}", f"nested more than {MAX_NESTING} levels deep")
     try:
-        doc = tomllib.loads(text.removeprefix("\ufeff"))  # a byte-order mark, as Windows editors write
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(path, "", f"not valid TOML: {err}") from None
+        raise ScenarioError(path, "", f"not valid TOML: {shorten(str(err), 200)}") from None
+    except ValueError:  # an integer of more than 4,300 digits (Python's int-to-str limit)
+        line = next((i for i, ln in enumerate(text.splitlines(), 1) if re.search(r"\d{4000}", ln)), 0)
+        where = f"line {line}" if line else ""
+        raise ScenarioError(
+            path, where, f"an integer of more than 4,300 digits; numbers are at most {MAX_NUMBER:g}"
+        ) from None
+    except RecursionError:
+        raise ScenarioError(path, "", f"nested more than {MAX_NESTING} levels deep") from None
+    if nesting_depth(doc) > MAX_NESTING:  # e.g. dotted keys a.b.c... that add no brackets
+        raise ScenarioError(path, "", f"tables or arrays nested more than {MAX_NESTING} levels deep")
     return scenario_from_dict(doc, path)
+
+
+def _too_deep_line(text: str) -> int:
+    """The 1-based line where brackets nest past :data:`MAX_NESTING` (0 if they never do).
+
+    A quick scan before ``tomllib`` (which recurses and would raise ``RecursionError``); it skips
+    comments and single-line strings, and may miscount brackets inside multi-line strings, which
+    only matters with more than 32 of them unbalanced.
+    """
+    if text.count("[") + text.count("{") <= MAX_NESTING:
+        return 0
+    depth = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        quote = ""
+        for ch in line:
+            if quote:
+                if ch == quote:
+                    quote = ""
+            elif ch in "\"'":
+                quote = ch
+            elif ch == "#":
+                break
+            elif ch in "[{":
+                depth += 1
+                if depth > MAX_NESTING:
+                    return number
+            elif ch in "]}":
+                depth -= 1
+    return 0
 
 
 def scenario_from_dict(doc: dict[str, Any], path: str = "<dict>") -> Scenario:

@@ -92,7 +92,7 @@ def _step(draw, visiting: bool, bookmarked: bool) -> tuple[str, bool, bool]:
     visiting = visiting and do != "leave"
     bookmarked = bookmarked or do == "bookmark"
     if do in ("click", "return", "view") and draw(st.integers(0, 5)) == 0:
-        text += ', device = "phone"'
+        text += ', device = "tablet"'
     return f'  {{ after = "{draw(st.sampled_from(GAPS))}", {text} }},', visiting, bookmarked
 
 

@@ -127,7 +127,7 @@ steps = [
   { at = 10:00:00, do = "return", via = "direct" },
   { after = "1m", do = "clear_cookies" },
   { after = "1m", do = "view" },
-  { after = "1m", do = "view", device = "phone" },
+  { after = "1m", do = "view", device = "tablet" },
 ]
 """)
     assert len(set(log.user.tolist())) == 3

@@ -68,14 +68,24 @@ def test_run_json_and_csv_bytes_do_not_depend_on_workers_or_chunk_size(tmp_path,
 def _children(pid: int) -> set[int]:
     """Direct children of ``pid`` (Linux /proc)."""
     found = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found |= {int(c) for c in (task / "children").read_text().split()}
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found |= {int(c) for c in (task / "children").read_text().split()}
+    except OSError:  # it (or one of its threads) has just exited
+        pass
     return found
 
 
 @pytest.mark.skipif(
     not Path("/proc/self/task").exists(), reason="finds the worker processes through Linux's /proc"
 )
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:  # it has just exited
+        return ""
+
+
 def test_ctrl_c_leaves_no_file_and_no_worker(tmp_path) -> None:
     """Ctrl-C (SIGINT to the group) in simulate --workers 2: exit 130, no file, no traceback, no worker."""
     path = _file(tmp_path)
@@ -85,15 +95,23 @@ def test_ctrl_c_leaves_no_file_and_no_worker(tmp_path) -> None:
     cmd += ["--workers", "2", "--visitors", "2000000", "--chunk-size", "8192"]
     # its own process group, which gets the SIGINT as a terminal's Ctrl-C does (workers included)
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    workers: set[int] = set()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and len(workers) < 2:
-        time.sleep(0.2)
-        workers = {c for c in _children(proc.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()}
-    assert len(workers) >= 2, "the workers never started"
-    time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    try:
+        # wait on events, not on time: both workers running and the temporary file being written
+        workers: set[int] = set()
+        deadline = time.monotonic() + 300  # generous: a loaded 2-core machine is slow to spawn
+        while time.monotonic() < deadline and proc.poll() is None:
+            workers = {c for c in _children(proc.pid) if "spawn_main" in _cmdline(c)}
+            if len(workers) >= 2 and any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, f"simulate ended before the Ctrl-C: {proc.communicate()[1]}"
+        assert len(workers) >= 2, "the workers and the temporary file never appeared"
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=300)
+    finally:  # a failed test must not leave its 2 M-visitor simulate (and workers) running
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
     assert proc.returncode == 130, err
     assert "interrupted" in err
     assert "Traceback" not in err

@@ -141,3 +141,27 @@ def test_report_permission_denied_is_one_line(
     line = _one_error_line(capsys.readouterr().err)
     assert code == 2
     assert line == f"{tmp_path / 'rep' / 'result.json'}: cannot write the file: Permission denied"
+
+
+def test_stale_temp_file_of_a_killed_process_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    """kill -9 leaves ``.<name>.sessionlab-<pid>.*.tmp``; the next write of the target removes it."""
+    import subprocess
+    import sys
+
+    from simulator.log.atomic import temp_prefix
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
+    pid = int(dead.stdout)  # that process has exited
+    stale = tmp_path / f"{temp_prefix('out.csv', pid)}abc123.tmp"
+    stale.write_text("half")
+    other = tmp_path / f"{temp_prefix('other.csv', pid)}abc123.tmp"  # another target's: not ours to touch
+    other.write_text("half")
+    live = tmp_path / f"{temp_prefix('out.csv', os.getppid())}abc123.tmp"  # a live process's
+    live.write_text("writing")
+    write_atomic(tmp_path / "out.csv", "a,b\n")
+    assert (tmp_path / "out.csv").read_text() == "a,b\n"
+    assert not stale.exists()
+    assert other.exists()
+    assert live.exists()
