@@ -79,14 +79,23 @@ class BlockPool:
         self.workers = workers
         self._dir = tempfile.mkdtemp(prefix="sessionlab-plan-")
         context = multiprocessing.get_context("spawn")
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # children start with SIGINT ignored
+        # SIGINT is blocked, not ignored, while the workers start: they inherit the blocked mask (so a
+        # Ctrl-C never reaches one before its initializer ignores it), and a Ctrl-C that arrives in
+        # this window stays pending for this process instead of being lost (a lost one made
+        # `simulate` run on to the end).
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        pool = None
         try:
-            self._pool: Any = context.Pool(workers, initializer=_init)
+            pool = context.Pool(workers, initializer=_init)
+            self._pool: Any = pool
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a pending Ctrl-C is raised here
         except BaseException:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            if pool is not None:
+                pool.terminate()
+                pool.join()
             shutil.rmtree(self._dir, ignore_errors=True)
             raise
-        finally:
-            signal.signal(signal.SIGINT, previous)
 
     def __enter__(self) -> BlockPool:
         return self

@@ -76,9 +76,6 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-@pytest.mark.skipif(
-    not Path("/proc/self/task").exists(), reason="finds the worker processes through Linux's /proc"
-)
 def _cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_text()
@@ -86,6 +83,9 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+@pytest.mark.skipif(
+    not Path("/proc/self/task").exists(), reason="finds the worker processes through Linux's /proc"
+)
 def test_ctrl_c_leaves_no_file_and_no_worker(tmp_path) -> None:
     """Ctrl-C (SIGINT to the group) in simulate --workers 2: exit 130, no file, no traceback, no worker."""
     path = _file(tmp_path)
