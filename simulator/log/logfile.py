@@ -140,7 +140,7 @@ def _parse_time(value: Any, epoch: str | None) -> int:
             raise ValueError(f"timestamp {value!r} ({unit} since the epoch) is outside the years 1 to 9999")
         return math.floor(ms)
     if not isinstance(value, str):
-        raise ValueError(f"timestamp {value!r} is a number; pass --epoch s|ms|us for epoch times")  # noqa: TRY004 - a bad row, reported with its line
+        raise ValueError(f"timestamp {value!r} is a number; pass --epoch s|ms|us|ns for epoch times")  # noqa: TRY004 - a bad row, reported with its line
     try:
         when = dt.datetime.fromisoformat(value.strip())
     except ValueError:
