@@ -86,7 +86,7 @@ def sessionize(
     numpy.ndarray or tuple of numpy.ndarray
         int64 session ids aligned with the input rows, numbered from 0 in (user, time) order (rows
         tied in user and time keep their input order); with ``with_causes``, also the int8
-        :class:`SplitCause` per row.
+        :class:`SplitCause` per row. Empty inputs (``sessionize([], [], "ga4")``) give empty arrays.
 
     Raises
     ------
