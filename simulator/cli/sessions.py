@@ -153,8 +153,8 @@ def add_sessionize(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--event-column", default="event_name", metavar="NAME", help="column of event names")
     p.add_argument(
         "--epoch",
-        choices=("s", "ms", "us"),
-        help="timestamps are numbers of seconds, milliseconds or microseconds since the epoch",
+        choices=("s", "ms", "us", "ns"),
+        help="timestamps are numbers of seconds, milliseconds, microseconds or nanoseconds since the epoch",
     )
     p.add_argument(
         "--exclude-event",

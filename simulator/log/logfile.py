@@ -14,10 +14,12 @@ session id and split cause ``bad_row``. Rows whose event is excluded by name are
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
 import math
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -45,7 +47,7 @@ __all__ = [
 
 #: File formats by name, and the extensions that select them.
 FORMATS = {"csv": (".csv",), "jsonl": (".jsonl", ".ndjson", ".json"), "parquet": (".parquet", ".pq")}
-_EPOCH_MS = {"s": Decimal(1000), "ms": Decimal(1), "us": Decimal("0.001")}
+_EPOCH_MS = {"s": Decimal(1000), "ms": Decimal(1), "us": Decimal("0.001"), "ns": Decimal("0.000001")}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MS = dt.timedelta(milliseconds=1)
 #: Epoch milliseconds of the first and just after the last instant a ``datetime`` holds (years 1-9999).
@@ -134,11 +136,11 @@ def _parse_time(value: Any, epoch: str | None) -> int:
         # 1e999999999 would overflow the multiplication (and floor to a huge int): its exponent says no
         ms = number * _EPOCH_MS[epoch] if number.adjusted() < _MAX_DIGITS else _MAX_MS
         if not _MIN_MS <= ms < _MAX_MS:
-            unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds"}[epoch]
+            unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}[epoch]
             raise ValueError(f"timestamp {value!r} ({unit} since the epoch) is outside the years 1 to 9999")
         return math.floor(ms)
     if not isinstance(value, str):
-        raise ValueError(f"timestamp {value!r} is a number; pass --epoch s|ms|us for epoch times")  # noqa: TRY004 - a bad row, reported with its line
+        raise ValueError(f"timestamp {value!r} is a number; pass --epoch s|ms|us|ns for epoch times")  # noqa: TRY004 - a bad row, reported with its line
     try:
         when = dt.datetime.fromisoformat(value.strip())
     except ValueError:
@@ -156,14 +158,38 @@ def _user_text(value: Any) -> str:
     return str(value).strip()
 
 
+#: The longest CSV field read as a value (the csv module's default limit); a longer one is a bad row.
+CSV_FIELD_LIMIT = 131_072
+
+
+@contextlib.contextmanager
+def _field_limit() -> Iterator[None]:
+    """Let the csv module read fields of any length (a long field is reported as a bad row instead)."""
+    old = csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
 def _records_csv(path: str, cols: LogColumns) -> Iterator[tuple[int, dict[str, Any]]]:
-    with open(path, newline="", encoding="utf-8-sig") as fh:  # -sig: Excel's "CSV UTF-8" has a BOM
+    with (
+        _field_limit(),
+        open(path, newline="", encoding="utf-8-sig") as fh,  # -sig: Excel's "CSV UTF-8" has a BOM
+    ):
         reader = csv.DictReader(fh)
         if reader.fieldnames is None:
             raise _fail(path, "empty file: expected a header line with column names")
         _check_columns(path, reader.fieldnames, cols)
         for row in reader:
-            yield reader.line_num, row
+            longest = max((len(v) for v in row.values() if isinstance(v, str)), default=0)
+            if longest > CSV_FIELD_LIMIT:
+                yield (
+                    reader.line_num,
+                    {"__error__": f"a field of {longest} characters (at most {CSV_FIELD_LIMIT})"},
+                )
+            else:
+                yield reader.line_num, row
 
 
 def _records_jsonl(path: str, cols: LogColumns) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -239,20 +265,32 @@ def _read_parquet(path: str, cols: LogColumns, builder: _Builder) -> None:
     except ImportError:
         raise _fail(path, "reading Parquet needs pyarrow: pip install 'sessionlab[parquet]'") from None
     try:
+        # the schema first: pyarrow refuses a table with a repeated column name in a multi-line error
+        names = pq.read_schema(path).names
+    except (OSError, ValueError) as err:
+        raise _fail(path, f"cannot read Parquet: {str(err).splitlines()[0]}") from None
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise _fail(
+            path,
+            f"duplicate column name(s) {', '.join(map(repr, duplicates))}; each column needs its own name",
+        )
+    _check_columns(path, names, cols)
+    try:
         table = pq.read_table(path)
     except (OSError, ValueError) as err:
-        raise _fail(path, f"cannot read Parquet: {err}") from None
-    _check_columns(path, table.column_names, cols)
+        raise _fail(path, f"cannot read Parquet: {str(err).splitlines()[0]}") from None
     wanted = [c for c in (cols.user, cols.time, cols.campaign, cols.event) if c in table.column_names]
     data = table.select(wanted)
     epoch = None
     if str(data.column(cols.time).type).startswith("timestamp"):
-        # A timestamp column is an instant (naive ones are taken as UTC): convert it to epoch ms.
+        # A timestamp column is an instant (naive ones are taken as UTC): read its integers in its own
+        # unit (s, ms, us or ns), floored to ms like any other epoch time (no lossy cast, no error).
         import pyarrow as pa  # noqa: PLC0415 - optional extra
 
-        time = data.column(cols.time).cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
+        epoch = data.column(cols.time).type.unit
+        time = data.column(cols.time).cast(pa.int64())
         data = data.set_column(wanted.index(cols.time), cols.time, time)
-        epoch = "ms"
     columns = {name: data.column(name).to_pylist() for name in wanted}
     for i in range(data.num_rows):
         builder.add(i + 1, {name: columns[name][i] for name in wanted}, epoch)

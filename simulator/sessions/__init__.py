@@ -44,6 +44,8 @@ def sessionize_sorted(cols: Columns, definition: str | Definition, timezone: str
 
 def _as_epoch_ms(timestamp: np.ndarray) -> np.ndarray:
     ts = np.asarray(timestamp)
+    if ts.size == 0 and ts.dtype == np.float64:  # np.asarray([]): an empty list has no dtype of its own
+        return np.empty(ts.shape, dtype=np.int64)
     if np.issubdtype(ts.dtype, np.datetime64):
         if np.isnat(ts).any():
             raise ValueError(f"timestamp has NaT at row {int(np.flatnonzero(np.isnat(ts))[0])}")
@@ -84,7 +86,7 @@ def sessionize(
     numpy.ndarray or tuple of numpy.ndarray
         int64 session ids aligned with the input rows, numbered from 0 in (user, time) order (rows
         tied in user and time keep their input order); with ``with_causes``, also the int8
-        :class:`SplitCause` per row.
+        :class:`SplitCause` per row. Empty inputs (``sessionize([], [], "ga4")``) give empty arrays.
 
     Raises
     ------
@@ -102,7 +104,11 @@ def sessionize(
     rules = _resolve(definition).rules
     ts = _as_epoch_ms(timestamp)
     users = np.asarray(user_id)
+    if users.size == 0 and users.dtype == np.float64:  # sessionize([], [], ...): no rows, no sessions
+        users = np.empty(users.shape, dtype=np.int64)
     camp = None if campaign is None else np.asarray(campaign)
+    if camp is not None and camp.size == 0 and camp.dtype == np.float64:
+        camp = np.empty(camp.shape, dtype=np.int32)
     shapes = {users.shape, ts.shape} | ({camp.shape} if camp is not None else set())
     if len(shapes) != 1 or ts.ndim != 1:
         raise ValueError(f"user_id, timestamp and campaign must be 1-d and of equal length, got {shapes}")

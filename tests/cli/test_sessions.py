@@ -174,3 +174,14 @@ def test_sessionize_huge_epoch_numbers_are_bad_rows(
         f"{path}: 2 bad row(s): line 2: timestamp '1e300' (seconds since the epoch) is outside the years "
         "1 to 9999; line 3: timestamp '12345678901234567890123' (seconds"
     )
+
+
+def test_sessionize_epoch_ns_floors_to_ms(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--epoch ns: 1_800_000_000_000 ns is exactly 1800 s (a new Matomo visit); one ns less is not."""
+    path = tmp_path / "e.jsonl"
+    times = (0, 1_799_999_999_999, 3_599_999_999_999 + 1)
+    path.write_text("".join(f'{{"user_id": "u", "timestamp": {t}}}\n' for t in times))
+    assert main(["sessionize", str(path), "--epoch", "ns", "--definition", "matomo", "--json"]) == ExitCode.OK
+    doc = json.loads(capsys.readouterr().out)
+    # 0 -> 1799.999999999 s (floored to 1799999 ms: same visit) -> 3600 s (1800.000000001 s later: new)
+    assert doc["definitions"]["matomo"]["sessions"] == 2

@@ -189,3 +189,53 @@ def test_assignments_only_as_csv_or_jsonl(tmp_path: Path, name: str) -> None:
         "the assignments are written as .csv or .jsonl (or .ndjson)"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
+
+
+def test_parquet_sub_millisecond_timestamps_floor_to_ms(tmp_path: Path) -> None:
+    """A Parquet timestamp column in us or ns is read (floored to ms), not refused as lossy (issue 17)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for unit, values, expected in [
+        ("us", [1_714_557_600_000_999, -1], [1_714_557_600_000, -1]),
+        ("ns", [1_714_557_600_001_500_000, -1_500_000], [1_714_557_600_001, -2]),
+    ]:
+        path = tmp_path / f"log_{unit}.parquet"
+        table = pa.table(
+            {"user_id": ["a", "b"], "timestamp": pa.array(values, type=pa.timestamp(unit, tz="UTC"))}
+        )
+        pq.write_table(table, path)
+        assert read_log(path).ts.tolist() == expected
+
+
+def test_parquet_duplicate_column_names_are_one_line_error(tmp_path: Path) -> None:
+    """Two columns called user_id: one line naming the duplicate, not a pyarrow traceback (issue 17)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "dup.parquet"
+    table = pa.Table.from_arrays(
+        [pa.array(["a"]), pa.array(["b"]), pa.array(["2024-05-01T10:00:00Z"])],
+        names=["user_id", "user_id", "timestamp"],
+    )
+    pq.write_table(table, path)
+    with pytest.raises(ScenarioError) as info:
+        read_log(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "duplicate column name(s) 'user_id'" in message
+
+
+def test_csv_field_over_limit_is_a_bad_row_with_its_line(tmp_path: Path) -> None:
+    """A field over 131,072 characters is a bad row on its line; the other rows still read (issue 17)."""
+    path = tmp_path / "long.csv"
+    path.write_text(f"user_id,timestamp\nu,2024-05-01T10:00:00Z\n{'x' * 131_073},2024-05-01T10:00:00Z\n")
+    with pytest.raises(ScenarioError) as info:
+        read_log(path)
+    assert "line 3: a field of 131073 characters (at most 131072)" in str(info.value)
+    log = read_log(path, skip_bad=True)
+    assert log.status.tolist() == [0, BAD]
+    assert log.user.tolist() == ["u"]
+    # exactly at the limit is a value, not a bad row
+    path.write_text(f"user_id,timestamp\n{'y' * 131_072},2024-05-01T10:00:00Z\n")
+    assert read_log(path).user.tolist() == ["y" * 131_072]
