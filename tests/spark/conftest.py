@@ -18,3 +18,6 @@ def spark():
     session = local_session("local[2]", {"spark.sql.shuffle.partitions": "4"})
     yield session
     session.stop()
+
+
+from tests.testbench.conftest import edge_workload  # noqa: E402, F401 - the test bench's edge cases
