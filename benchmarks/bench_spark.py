@@ -31,8 +31,8 @@ def _events(spark, n: int):
     return (
         spark.range(n)
         .select(
-            (F.xxhash64("id") % users).abs().cast("string").alias("user_id"),
-            (F.lit(1_714_500_000_000) + (F.xxhash64(F.col("id") * 7) % (7 * 86_400_000)).abs())
+            F.abs(F.xxhash64("id") % users).cast("string").alias("user_id"),
+            (F.lit(1_714_500_000_000) + F.abs(F.xxhash64(F.col("id") * 7) % (7 * 86_400_000)))
             .cast("long")
             .alias("ts"),
         )
