@@ -25,6 +25,7 @@ from simulator.cli.observed import add_arguments as add_observed_arguments
 from simulator.cli.observed import reports_of, run_reports
 from simulator.cli.sessions import add_definitions as _add_definitions
 from simulator.cli.sessions import add_sessionize as _add_sessionize
+from simulator.cli.spark import add_engine as _add_spark_engine
 from simulator.cli.testbench import add_bench as _add_bench
 from simulator.cli.testbench import add_conform as _add_conform
 from simulator.cli.testbench import add_workload as _add_workload
@@ -400,6 +401,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_check,
     _add_definitions,
     _add_sessionize,
+    _add_spark_engine,  # --engine spark for sessionize
     _add_schema,
     _add_compare,
     _add_workload,

@@ -15,6 +15,10 @@
                             none) returning ``session_id`` and ``row_id`` (or ``user_id`` and
                             ``timestamp_ms``)
 ``builtin:NAME``            sessionlab, numpy, pandas, polars, duckdb (see :mod:`.baselines`)
+``spark-sql:FILE.sql``      a Spark SQL query over the temporary view ``events`` (the columns of
+                            ``sql:``), as a platform team's job would be written; needs the spark extra
+``spark:pkg.mod:func``      ``func(df)`` of that ``events`` Spark DataFrame, returning a DataFrame with
+                            ``row_id`` and ``session_id``
 ==========================  ==================================================================
 
 Session ids are compared per user, so ids numbered per user (1, 2, 3 for every user) are fine.
@@ -44,10 +48,13 @@ from simulator.testbench.workload import Workload, csv_bytes
 
 __all__ = ["KINDS", "Sessionizer", "SessionizerError", "parse_sessionizer"]
 
-KINDS = ("py", "cmd", "sql", "builtin")
+KINDS = ("py", "cmd", "sql", "builtin", "spark-sql", "spark")
 BUILTIN_NAMES = (*baselines.BUILTINS, "duckdb")
 _PLACEHOLDERS = {"input", "input_parquet", "output", "timezone"}
-_SYNTAX = "expected [LABEL=]KIND:VALUE with KIND one of py, cmd, sql, builtin (e.g. builtin:duckdb)"
+_SYNTAX = (
+    "expected [LABEL=]KIND:VALUE with KIND one of py, cmd, sql, builtin, spark-sql, spark "
+    "(e.g. builtin:duckdb)"
+)
 
 
 class SessionizerError(SessionlabError):
@@ -116,7 +123,14 @@ class Sessionizer:
         self, wl: Workload, definition: str, workdir: Path, time_limit: float | None = None
     ) -> Prepared:
         """Load ``wl`` the way this sessionizer reads it (not timed); return the timed part."""
-        prepare = {"py": _prepare_py, "cmd": _prepare_cmd, "sql": _prepare_sql, "builtin": _prepare_builtin}
+        prepare = {
+            "py": _prepare_py,
+            "cmd": _prepare_cmd,
+            "sql": _prepare_sql,
+            "builtin": _prepare_builtin,
+            "spark-sql": _prepare_spark,
+            "spark": _prepare_spark,
+        }
         run, finish = prepare[self.kind](self, wl, definition, workdir, time_limit)
         return Prepared(self.spec, wl.user_id, len(wl), run, finish)
 
@@ -131,7 +145,7 @@ class Sessionizer:
 def parse_sessionizer(spec: str) -> Sessionizer:
     """Parse and check a ``--sessionizer`` value (imports py targets, reads SQL files)."""
     label, body = "", spec
-    m = re.match(r"([A-Za-z_][\w.-]*)=(\w+):", spec)
+    m = re.match(r"([A-Za-z_][\w.-]*)=([\w-]+):", spec)
     if m and m.group(2) in KINDS:
         label, body = m.group(1), spec[len(m.group(1)) + 1 :]
     kind, sep, value = body.partition(":")
@@ -140,7 +154,14 @@ def parse_sessionizer(spec: str) -> Sessionizer:
         raise SessionizerError(spec, _SYNTAX + (f"; {hint}" if hint else ""))
     if not value.strip():
         raise SessionizerError(spec, f"nothing after {kind}:; {_SYNTAX}")
-    check = {"py": _check_py, "cmd": _check_cmd, "sql": _check_sql, "builtin": _check_builtin}[kind]
+    check = {
+        "py": _check_py,
+        "cmd": _check_cmd,
+        "sql": _check_sql,
+        "builtin": _check_builtin,
+        "spark-sql": _check_sql,
+        "spark": _check_spark,
+    }[kind]
     check(spec, value)
     return Sessionizer(spec, kind, value, label or _default_label(kind, value))
 
@@ -148,10 +169,10 @@ def parse_sessionizer(spec: str) -> Sessionizer:
 def _default_label(kind: str, value: str) -> str:
     if kind == "builtin":
         return value
-    if kind == "sql":
-        return f"sql:{Path(value).name}"
-    if kind == "py":
-        return f"py:{value.rsplit(':', 1)[-1]}"
+    if kind in ("sql", "spark-sql"):
+        return f"{kind}:{Path(value).name}"
+    if kind in ("py", "spark"):
+        return f"{kind}:{value.rsplit(':', 1)[-1]}"
     return "cmd:" + (value if len(value) <= 24 else value[:21] + "...")  # noqa: PLR2004
 
 
@@ -455,3 +476,74 @@ def _sql_runner(spec: str, query: str, wl: Workload, *, user: bool = True):
         )
 
     return run, (_guarded(spec, "returned unreadable columns:", finish) if user else finish)
+
+
+# ---- spark-sql, spark ---------------------------------------------------------------------------
+
+
+def _check_spark(spec: str, value: str) -> None:
+    _load_callable(spec, value)
+
+
+def _spark_session():
+    try:
+        from simulator.spark.context import local_session  # noqa: PLC0415 - the optional extra, on use
+    except ImportError:
+        raise SessionlabError(
+            'spark-sql: and spark: need pyspark; install it with: pip install "sessionlab[spark]"'
+        ) from None
+    return local_session()
+
+
+def _prepare_spark(sz: Sessionizer, wl: Workload, definition: str, workdir: Path, limit: float | None):
+    """The workload as the Spark view ``events`` (not timed); the query or function is the timed part."""
+    import pyarrow as pa  # noqa: PLC0415 - comes with the spark extra
+
+    spark = _spark_session()
+    camp = wl.campaign.astype(object)
+    table = pa.table(
+        {
+            "row_id": np.arange(len(wl), dtype=np.int64),
+            "user_id": pa.array(wl.user_id),
+            "timestamp_ms": wl.timestamp_ms,
+            "ts": pa.array(wl.timestamp_ms, pa.timestamp("ms", tz="UTC")),
+            "campaign": pa.array(np.where(camp == "", None, camp).tolist(), pa.string()),
+        }
+    )
+    df = spark.createDataFrame(table.to_pandas())
+    df.createOrReplaceTempView("events")
+    if sz.kind == "spark-sql":
+        query = Path(sz.value).read_text()
+        make = lambda: spark.sql(query)  # noqa: E731
+    else:
+        func = _load_callable(sz.spec, sz.value)
+        make = lambda: func(df)  # noqa: E731
+
+    def run() -> dict[str, np.ndarray]:
+        try:
+            out = make()
+            columns = list(out.columns)
+            pdf = (
+                out.select("row_id", "session_id").toPandas()
+                if {"row_id", "session_id"} <= set(columns)
+                else None
+            )
+        except Exception as err:  # a Spark analysis or job error: its first line
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise SessionizerError(sz.spec, f"Spark: {first}") from None
+        if pdf is None:
+            raise SessionizerError(
+                sz.spec, f"must return row_id and session_id columns; got {', '.join(columns)}"
+            )
+        return {"row_id": pdf["row_id"].to_numpy(), "session_id": pdf["session_id"].to_numpy()}
+
+    def finish(res: dict[str, np.ndarray]) -> np.ndarray:
+        rows = np.asarray(res["row_id"], dtype=np.int64)
+        if len(rows) != len(wl) or not np.array_equal(np.sort(rows), np.arange(len(wl))):
+            raise SessionizerError(sz.spec, f"returned {len(rows)} rows; expected each row_id once")
+        sid = np.asarray(res["session_id"])
+        out = np.empty(len(wl), dtype=sid.dtype)
+        out[rows] = sid
+        return out
+
+    return run, finish

@@ -1,0 +1,173 @@
+"""``sessionlab sessionize --engine spark``: the same command on a Spark cluster (or ``local[*]``).
+
+:func:`add_engine` adds ``--engine local|spark``, ``--master`` and ``--spark-conf k=v`` to the
+``sessionize`` parser that :mod:`simulator.cli.sessions` built, and routes ``--engine spark`` here;
+the local path is untouched. pyspark is imported only when ``--engine spark`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from simulator.errors import ScenarioError
+from simulator.report.tables import format_table
+from simulator.schema import check_timezone
+from simulator.sessions.config import parse_definition_spec
+
+__all__ = ["add_engine", "run_sessionize"]
+
+_EXTRA = 'pip install "sessionlab[spark]"'
+
+
+def _conf(text: str) -> tuple[str, str]:
+    key, eq, value = text.partition("=")
+    if not eq or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, e.g. spark.executor.memory=4g; got {text!r}")
+    return key.strip(), value.strip()
+
+
+def add_engine(sub: argparse._SubParsersAction) -> None:
+    """Add the engine options to ``sessionize`` (registered after it in ``simulator.cli.main``)."""
+    p = sub.choices["sessionize"]
+    local = p.get_default("func")
+    g = p.add_argument_group("engine (docs/scale.md)")
+    g.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="local: this process (default); spark: a Parquet dataset (file or directory) in, a Parquet "
+        "dataset directory to --out, each user partition through the same kernels (needs the spark extra)",
+    )
+    g.add_argument("--master", metavar="URL", help="Spark master for --engine spark (default local[*])")
+    g.add_argument(
+        "--spark-conf",
+        type=_conf,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Spark setting for --engine spark, e.g. spark.sql.shuffle.partitions=400; repeatable",
+    )
+
+    def dispatch(args: argparse.Namespace) -> int:
+        if args.engine == "spark":
+            return run_sessionize(args)
+        if args.master or args.spark_conf:
+            raise ScenarioError("--master", "", "--master and --spark-conf need --engine spark")
+        return local(args)
+
+    p.set_defaults(func=dispatch)
+
+
+class _Progress:
+    """Stage progress from Spark's status tracker on stderr, when stderr is a terminal."""
+
+    def __init__(self, spark: Any) -> None:
+        self._tracker = spark.sparkContext.statusTracker()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._on = sys.stderr.isatty()
+
+    def __enter__(self) -> _Progress:
+        if self._on:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._on:
+            self._thread.join()
+            sys.stderr.write("\r\033[K")
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            stages = [self._tracker.getStageInfo(s) for s in self._tracker.getActiveStageIds()]
+            parts = [
+                f"stage {s.stageId}: {s.numCompletedTasks}/{s.numTasks} tasks"
+                for s in stages
+                if s is not None
+            ]
+            if parts:
+                sys.stderr.write("\r\033[Ksessionlab (spark): " + "; ".join(parts))
+                sys.stderr.flush()
+
+
+def _spark_error(path: str, err: Exception) -> ScenarioError:
+    text = str(err)
+    for line in text.splitlines():  # a worker's ValueError: the last line names the problem
+        if "sessionlab:" in line:
+            text = line.split("sessionlab:", 1)[1].strip()
+            break
+    else:
+        text = text.splitlines()[0] if text else type(err).__name__
+    return ScenarioError(path, "", text)
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    for flag, used in (("--exclude-event", args.exclude_event), ("--skip-bad", args.skip_bad)):
+        if used:
+            raise ScenarioError(flag, "", f"{flag} is not available with --engine spark (yet); filter first")
+    if args.format not in (None, "parquet"):
+        raise ScenarioError(args.file, "", "--engine spark reads Parquet datasets (a file or a directory)")
+    if args.out and Path(args.out).exists():
+        raise ScenarioError(args.out, "", "--out exists; --engine spark writes a new dataset directory")
+    if not Path(args.file).exists():
+        raise ScenarioError(args.file, "", "no such file or directory")
+
+
+def run_sessionize(args: argparse.Namespace) -> int:
+    """``sessionize --engine spark``: read a Parquet dataset, sessionize on Spark, write and count."""
+    _check_args(args)
+    specs = [parse_definition_spec(spec) for spec in args.definition or ["ga4"]]
+    try:
+        check_timezone(args.timezone)
+    except ValueError as err:
+        raise ScenarioError("--timezone", "", str(err)) from None
+    try:
+        from pyspark.errors import PySparkException  # noqa: PLC0415 - the optional extra, on use
+
+        from simulator.spark import counts, sessionize  # noqa: PLC0415
+        from simulator.spark.context import local_session  # noqa: PLC0415
+    except ImportError:
+        raise ScenarioError("--engine spark", "", f"needs pyspark: {_EXTRA}") from None
+    from pyspark.sql import SparkSession  # noqa: PLC0415
+
+    ours = SparkSession.getActiveSession() is None  # an embedding program's session is left running
+    spark = local_session(args.master, dict(args.spark_conf))
+    try:
+        with _Progress(spark):
+            try:
+                df = spark.read.parquet(args.file)
+            except PySparkException as err:
+                raise _spark_error(args.file, err) from None
+            campaign = args.campaign_column if args.campaign_column in df.columns else None
+            out = sessionize(
+                df,
+                specs,
+                user=args.user_column,
+                time=args.time_column,
+                campaign=campaign,
+                timezone=args.timezone,
+                epoch=args.epoch,
+            )
+            try:
+                if args.out:
+                    out.write.parquet(args.out)
+                    out = spark.read.parquet(args.out)  # count what was written, without recomputing
+                blocks = counts(out, specs, user=args.user_column)
+            except PySparkException as err:
+                raise _spark_error(args.file, err) from None
+    finally:
+        if ours:
+            spark.stop()
+    if args.json:
+        doc = {"definitions": blocks, "file": args.file, "timezone": args.timezone, "engine": "spark"}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return 0
+    rows = [[name, f"{b['sessions']:,}", f"{b['users']:,}", f"{b['events']:,}"] for name, b in blocks.items()]
+    sys.stdout.write(format_table(["definition", "sessions", "users", "events"], rows) + "\n")
+    return 0
