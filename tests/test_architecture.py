@@ -11,7 +11,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "simulator"
-LAYERS = ("cli", "report", "testing", "testbench", "analysis", "engine", "scenario", "sessions", "log")
+LAYERS = (
+    "cli",
+    "report",
+    "validate",
+    "testing",
+    "spark",
+    "testbench",
+    "analysis",
+    "engine",
+    "scenario",
+    "sessions",
+    "log",
+)
 
 
 def test_import_linter_contracts_are_kept() -> None:

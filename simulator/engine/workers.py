@@ -79,17 +79,20 @@ class BlockPool:
         self.workers = workers
         self._dir = tempfile.mkdtemp(prefix="sessionlab-plan-")
         context = multiprocessing.get_context("spawn")
-        # SIGINT is blocked, not ignored, while the workers start: they inherit the blocked mask (so a
-        # Ctrl-C never reaches one before its initializer ignores it), and a Ctrl-C that arrives in
-        # this window stays pending for this process instead of being lost (a lost one made
-        # `simulate` run on to the end).
+        # While the workers start, SIGINT is ignored (so they inherit "ignored" through exec and a
+        # Ctrl-C never reaches one before its initializer runs) *and* blocked in this process: Linux
+        # keeps a blocked signal pending even when it is ignored, so a Ctrl-C in this window is
+        # raised here afterwards instead of being lost (a lost one made `simulate` run to the end).
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         pool = None
         try:
             pool = context.Pool(workers, initializer=_init)
             self._pool: Any = pool
+            signal.signal(signal.SIGINT, previous)
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a pending Ctrl-C is raised here
         except BaseException:
+            signal.signal(signal.SIGINT, previous)
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             if pool is not None:
                 pool.terminate()

@@ -76,6 +76,16 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+def _as_a_terminal_job() -> None:
+    """Give the child the default SIGINT action, as a terminal's foreground job has.
+
+    A process started in the background of a non-interactive shell (CI runners, agents, `cmd &`)
+    inherits SIGINT *ignored*; Python then installs no KeyboardInterrupt handler and a SIGINT does
+    nothing at all, which made this test wait out its deadline on such machines.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_text()
@@ -94,7 +104,14 @@ def test_ctrl_c_leaves_no_file_and_no_worker(tmp_path) -> None:
     cmd = [sys.executable, "-m", "simulator.cli", "simulate", str(path), "--out", str(out)]
     cmd += ["--workers", "2", "--visitors", "2000000", "--chunk-size", "8192"]
     # its own process group, which gets the SIGINT as a terminal's Ctrl-C does (workers included)
-    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_as_a_terminal_job,  # noqa: PLW1509 - no threads here
+    )
     try:
         # wait on events, not on time: both workers running and the temporary file being written
         workers: set[int] = set()
