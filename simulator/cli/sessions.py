@@ -88,10 +88,37 @@ def _cmd_sessionize(args: argparse.Namespace) -> int:
         output_format(args.out)  # an unsupported --out fails before any work
         if Path(args.out).resolve() == Path(args.file).resolve():
             raise ScenarioError(args.out, "", "--out is the input log; write the assignments elsewhere")
-    cols = LogColumns(args.user_column, args.time_column, args.campaign_column, args.event_column, args.epoch)
+    input_tz = _timezone(args.input_timezone) if args.input_timezone else None
+    cols = LogColumns(
+        args.user_column,
+        args.time_column,
+        args.campaign_column,
+        args.event_column,
+        args.epoch,
+        input_tz=input_tz,
+        ambiguous=args.ambiguous,
+        no_campaign=args.no_campaign,
+    )
     log = read_log(
         args.file, cols, fmt=args.format, skip_bad=args.skip_bad, exclude_events=args.exclude_event
     )
+    if not log.has_campaign and not args.no_campaign:
+        for definition in specs:
+            if any(rule.name == "campaign_change" for rule in definition.rules):
+                raise ScenarioError(
+                    log.path,
+                    "",
+                    f"definition {definition.name!r} starts sessions on campaign changes, but there is "
+                    f"no column {cols.campaign!r} (name it with --campaign-column, or pass --no-campaign "
+                    "to sessionize without campaigns)",
+                )
+    if log.detected_epoch:
+        unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+        print(
+            f"sessionlab: timestamps of {log.path} read as epoch {unit[log.detected_epoch]} "
+            "(told from their magnitude; pass --epoch to say so)",
+            file=sys.stderr,
+        )
     users = len(np.unique(log.user))
     labels = np.array([c.label for c in SplitCause])
     blocks, assignments = {}, {}
@@ -112,6 +139,7 @@ def _cmd_sessionize(args: argparse.Namespace) -> int:
             "file": log.path,
             "rows": len(log.status),
             "timezone": tz,
+            "epoch": cols.epoch or log.detected_epoch,
             "excluded": int(np.count_nonzero(log.status == EXCLUDED)),
             "bad_rows": [{log.unit: b.line, "reason": b.reason} for b in log.bad],
         }
@@ -142,7 +170,9 @@ def add_sessionize(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timezone", default="UTC", help="the analytics property's time zone, for midnight rules")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument(
-        "--out", metavar="FILE", help="write each row's session id and split cause (.csv or .jsonl)"
+        "--out",
+        metavar="FILE",
+        help="write each row's session id and split cause, in input order (.csv, .jsonl or .parquet)",
     )
     p.add_argument(
         "--format", choices=("csv", "jsonl", "parquet"), help="file format (default: by extension)"
@@ -153,8 +183,26 @@ def add_sessionize(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--event-column", default="event_name", metavar="NAME", help="column of event names")
     p.add_argument(
         "--epoch",
-        choices=("s", "ms", "us"),
-        help="timestamps are numbers of seconds, milliseconds or microseconds since the epoch",
+        choices=("s", "ms", "us", "ns"),
+        help="timestamps are numbers of seconds, milliseconds, microseconds or nanoseconds since the "
+        "epoch (default: told from the numbers' magnitude, and said on stderr; refused when unclear)",
+    )
+    p.add_argument(
+        "--input-timezone",
+        metavar="ZONE",
+        help="the IANA zone of naive local timestamps (without an offset); without it they are bad rows",
+    )
+    p.add_argument(
+        "--ambiguous",
+        choices=("earliest", "latest", "error"),
+        default="error",
+        help="a naive time in a DST fold (twice) or gap (never): take the earliest or latest reading, "
+        "or make it a bad row (default)",
+    )
+    p.add_argument(
+        "--no-campaign",
+        action="store_true",
+        help="sessionize without campaigns (campaign-change rules never split), e.g. a log without them",
     )
     p.add_argument(
         "--exclude-event",

@@ -128,7 +128,11 @@ def test_sessionize_jsonl_epoch_ms(tmp_path: Path, capsys: pytest.CaptureFixture
     path = tmp_path / "e.jsonl"
     path.write_text("".join(f'{{"visitor": 1, "timestamp": {t}}}\n' for t in (0, 1_800_000, 3_600_000)))
     argv = ["sessionize", str(path), "--epoch", "ms", "--user-column", "visitor", "--json"]
-    assert main([*argv, "--definition", "matomo", "--definition", "ga4"]) == ExitCode.OK
+    assert main([*argv, "--definition", "matomo"]) == ExitCode.SCENARIO_ERROR
+    err = _one_line(capsys.readouterr().err)
+    assert "'matomo' starts sessions on campaign changes" in err
+    assert "--no-campaign" in err
+    assert main([*argv, "--definition", "matomo", "--definition", "ga4", "--no-campaign"]) == ExitCode.OK
     doc = json.loads(capsys.readouterr().out)
     assert doc["definitions"]["matomo"]["sessions"] == 3  # exactly 1800 s is a new visit
     assert doc["definitions"]["ga4"]["sessions"] == 1
@@ -141,7 +145,7 @@ def _one_line(err: str) -> str:
     return err.removeprefix("sessionlab: error: ").rstrip("\n")
 
 
-@pytest.mark.parametrize("name", ["x.parquet", "x.txt"])
+@pytest.mark.parametrize("name", ["x.xlsx", "x.txt"])
 def test_sessionize_out_with_another_extension_is_one_line(
     log: Path, tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

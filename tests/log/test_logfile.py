@@ -146,15 +146,6 @@ def test_assignments_have_one_line_per_input_row(tmp_path: Path) -> None:
     ]
 
 
-def test_parquet_without_pyarrow_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without pyarrow, reading Parquet is a one-line error naming the extra."""
-    monkeypatch.setitem(__import__("sys").modules, "pyarrow.parquet", None)
-    path = tmp_path / "log.parquet"
-    path.write_bytes(b"PAR1")
-    with pytest.raises(ScenarioError, match=r"pip install 'sessionlab\[parquet\]'"):
-        read_log(path)
-
-
 @pytest.mark.parametrize("epoch", ["s", "ms", "us"])
 def test_epoch_times_beyond_the_calendar_are_bad_rows(tmp_path: Path, epoch: str) -> None:
     """Huge epoch numbers (1e300, 23 digits, 1e999999999) are bad rows with their lines, not overflows."""
@@ -175,8 +166,8 @@ def test_epoch_times_at_the_ends_of_the_calendar_are_read(tmp_path: Path) -> Non
     assert log.ts.tolist() == [-62_135_596_800_000, 253_402_300_799_000]
 
 
-@pytest.mark.parametrize("name", ["x.parquet", "x.txt", "x"])
-def test_assignments_only_as_csv_or_jsonl(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize("name", ["x.xlsx", "x.txt", "x"])
+def test_assignments_only_as_csv_jsonl_or_parquet(tmp_path: Path, name: str) -> None:
     """Any --out extension but .csv/.jsonl/.ndjson is refused, and nothing is written."""
     src = tmp_path / "log.csv"
     src.write_text(CSV)
@@ -186,6 +177,6 @@ def test_assignments_only_as_csv_or_jsonl(tmp_path: Path, name: str) -> None:
     suffix = Path(name).suffix or "(no extension)"
     assert str(info.value) == (
         f"{tmp_path / name}: unsupported output format {suffix!r}; "
-        "the assignments are written as .csv or .jsonl (or .ndjson)"
+        "the assignments are written as .csv, .jsonl (or .ndjson) or .parquet"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
