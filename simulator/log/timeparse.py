@@ -270,9 +270,19 @@ def parse_times(  # noqa: PLR0912, PLR0915 - one pass per column type, kept toge
             if digits
             else 0
         )
-        total = sign * (whole * per + fr * (per // 10**digits if digits else 1))
-        ok = exact & (total >= _MIN_MS * 10**6) & (total < _MAX_MS * 10**6)
-        out.set_ns(rows[ok], total[ok])
+        whole = np.where(fits, whole, 0)  # the rest go to the exact reader, which says why
+        frac_ns = fr * (per // 10**digits if digits else 1)
+        # ns since the epoch overflows int64 outside 1677-2262: keep ms and ns apart
+        if per >= 10**6:
+            ms, ns = whole * (per // 10**6), np.zeros_like(whole)
+        else:
+            ms, ns = whole // (10**6 // per), (whole % (10**6 // per)) * per
+        ms, ns = ms + (ns + frac_ns) // 10**6, (ns + frac_ns) % 10**6
+        neg = sign < 0
+        ms = np.where(neg, -ms - (ns > 0), ms)
+        ns = np.where(neg, (10**6 - ns) % 10**6, ns)
+        ok = exact & (ms >= _MIN_MS) & (ms < _MAX_MS)
+        out.ms[rows[ok]], out.ns[rows[ok]] = ms[ok], ns[ok]
         done = np.zeros(n, dtype=bool)
         done[rows[ok]] = True
         rest = np.flatnonzero(~done & ~blank)
