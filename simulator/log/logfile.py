@@ -124,7 +124,7 @@ MAX_FIELD = 131_072  #: characters a field may hold; a longer one is a bad row
 
 def _did_you_mean(name: str, names: Sequence[str]) -> str:
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.5) or [
-        n for n in names if n.lower() == name.lower()
+        n for n in names if name.lower() in n.lower() or n.lower() in name.lower()
     ]
     return f"; did you mean {close[0]!r}?" if close else ""
 
