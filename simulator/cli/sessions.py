@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 
 from simulator.errors import ScenarioError
-from simulator.log.logfile import EXCLUDED, SHOW_BAD, LogColumns, output_format, read_log, write_assignments
 from simulator.report.tables import format_table
 from simulator.schema import check_timezone
 from simulator.sessions import sessionize
@@ -82,6 +81,16 @@ def _timezone(name: str) -> str:
 
 
 def _cmd_sessionize(args: argparse.Namespace) -> int:
+    # pyarrow (~0.15 s to import) is loaded only when a log is read, not for every sessionlab command
+    from simulator.log.logfile import (  # noqa: PLC0415
+        EXCLUDED,
+        SHOW_BAD,
+        LogColumns,
+        output_format,
+        read_log,
+        write_assignments,
+    )
+
     specs = [parse_definition_spec(spec) for spec in args.definition or ["ga4"]]
     tz = _timezone(args.timezone)
     if args.out:
