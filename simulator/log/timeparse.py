@@ -25,6 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from simulator.log.localtime import utc_offset_ms
+
 __all__ = ["EPOCH_UNITS", "Times", "detect_epoch", "parse_times"]
 
 #: Epoch units and nanoseconds per unit.
@@ -159,7 +161,8 @@ def _localize(out: Times, index: np.ndarray, wall_ns: np.ndarray, tz: str, ambig
                 "pass --ambiguous earliest|latest"
             )
     # a gap: pyarrow's 'latest' is the transition itself; the wall time does not exist there
-    back = la + np.array([offset_ns(int(t)) for t in la.tolist()], dtype=np.int64) if la.size else la
+    # transitions fall on whole seconds, so the offset at the floored millisecond is the offset
+    back = la + utc_offset_ms(np.floor_divide(la, 10**6), tz) * 10**6
     for k in np.flatnonzero(back != wall_ns).tolist():
         if ambiguous == "error":
             out.bad[int(index[k])] = (
@@ -169,7 +172,7 @@ def _localize(out: Times, index: np.ndarray, wall_ns: np.ndarray, tz: str, ambig
             continue
         after, before = offset_ns(int(la[k])), offset_ns(int(la[k]) - 1)
         result[k] = wall_ns[k] - (after if ambiguous == "earliest" else before)
-    keep = np.array([int(i) not in out.bad for i in index.tolist()], dtype=bool)
+    keep = ~np.isin(index, np.fromiter(out.bad, dtype=np.int64, count=len(out.bad)))
     out.set_ns(index[keep], result[keep])
 
 
