@@ -135,7 +135,7 @@ def _cmd_sessionize(args: argparse.Namespace) -> int:
         ids, causes = sessionize(log.user, log.ts, definition, log.campaign, timezone=tz, with_causes=True)
         sessions = int(ids.max()) + 1 if len(ids) else 0
         blocks[definition.name] = {"sessions": sessions, "users": users, "events": len(ids)}
-        assignments[definition.name] = (ids, labels[causes].tolist())
+        assignments[definition.name] = (ids, labels[causes])
     if args.out:
         write_assignments(args.out, log, assignments)
     if log.bad:

@@ -278,10 +278,12 @@ def _read_parquet(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, li
     import pyarrow.parquet as pq  # noqa: PLC0415 - loaded on use
 
     try:
-        schema = pq.read_schema(path)
-        _check_columns(path, schema.names, cols)
-        wanted = [c for c in (cols.user, cols.time, cols.campaign, cols.event) if c in schema.names]
-        table = pq.read_table(path, columns=wanted)
+        # ParquetFile, not read_table: read_table imports pyarrow.dataset (~0.4 s) for one file
+        parquet = pq.ParquetFile(path)
+        names = parquet.schema_arrow.names
+        _check_columns(path, names, cols)
+        wanted = [c for c in (cols.user, cols.time, cols.campaign, cols.event) if c in names]
+        table = parquet.read(columns=wanted)
     except (OSError, pa.ArrowInvalid) as err:
         raise _fail(path, f"cannot read Parquet: {err}") from None
     return table, np.arange(1, table.num_rows + 1, dtype=np.int64), []
@@ -461,10 +463,10 @@ def assignments_table(log: EventFile, assignments: dict[str, tuple[np.ndarray, S
     other = np.where(status == BAD, "bad_row", "excluded")
     for name, (given_ids, given_labels) in assignments.items():
         ids = np.asarray(given_ids, dtype=np.int64)
-        labels = np.asarray(given_labels, dtype=object)
+        labels = np.asarray(given_labels)
         full = ids[index] if len(ids) else np.zeros(len(status), dtype=np.int64)
         columns[f"{name}.session_id"] = pa.array(full, pa.int64(), mask=~good)
-        cause = labels[index] if len(labels) else np.full(len(status), "", dtype=object)
+        cause = labels[index] if len(labels) else np.full(len(status), "")
         columns[f"{name}.split_cause"] = pa.array(np.where(good, cause, other), pa.string())
     return pa.table(columns)
 
