@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 
 from simulator.errors import ScenarioError
-from simulator.log.logfile import EXCLUDED, SHOW_BAD, LogColumns, output_format, read_log, write_assignments
 from simulator.report.tables import format_table
 from simulator.schema import check_timezone
 from simulator.sessions import sessionize
@@ -82,16 +81,53 @@ def _timezone(name: str) -> str:
 
 
 def _cmd_sessionize(args: argparse.Namespace) -> int:
+    # pyarrow (~0.15 s to import) is loaded only when a log is read, not for every sessionlab command
+    from simulator.log.logfile import (  # noqa: PLC0415
+        EXCLUDED,
+        SHOW_BAD,
+        LogColumns,
+        output_format,
+        read_log,
+        write_assignments,
+    )
+
     specs = [parse_definition_spec(spec) for spec in args.definition or ["ga4"]]
     tz = _timezone(args.timezone)
     if args.out:
         output_format(args.out)  # an unsupported --out fails before any work
         if Path(args.out).resolve() == Path(args.file).resolve():
             raise ScenarioError(args.out, "", "--out is the input log; write the assignments elsewhere")
-    cols = LogColumns(args.user_column, args.time_column, args.campaign_column, args.event_column, args.epoch)
+    input_tz = _timezone(args.input_timezone) if args.input_timezone else None
+    cols = LogColumns(
+        args.user_column,
+        args.time_column,
+        args.campaign_column,
+        args.event_column,
+        args.epoch,
+        input_tz=input_tz,
+        ambiguous=args.ambiguous,
+        no_campaign=args.no_campaign,
+    )
     log = read_log(
         args.file, cols, fmt=args.format, skip_bad=args.skip_bad, exclude_events=args.exclude_event
     )
+    if not log.has_campaign and not args.no_campaign:
+        for definition in specs:
+            if any(rule.name == "campaign_change" for rule in definition.rules):
+                raise ScenarioError(
+                    log.path,
+                    "",
+                    f"definition {definition.name!r} starts sessions on campaign changes, but there is "
+                    f"no column {cols.campaign!r} (name it with --campaign-column, or pass --no-campaign "
+                    "to sessionize without campaigns)",
+                )
+    if log.detected_epoch:
+        unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+        print(
+            f"sessionlab: timestamps of {log.path} read as epoch {unit[log.detected_epoch]} "
+            "(told from their magnitude; pass --epoch to say so)",
+            file=sys.stderr,
+        )
     users = len(np.unique(log.user))
     labels = np.array([c.label for c in SplitCause])
     blocks, assignments = {}, {}
@@ -99,7 +135,7 @@ def _cmd_sessionize(args: argparse.Namespace) -> int:
         ids, causes = sessionize(log.user, log.ts, definition, log.campaign, timezone=tz, with_causes=True)
         sessions = int(ids.max()) + 1 if len(ids) else 0
         blocks[definition.name] = {"sessions": sessions, "users": users, "events": len(ids)}
-        assignments[definition.name] = (ids, labels[causes].tolist())
+        assignments[definition.name] = (ids, labels[causes])
     if args.out:
         write_assignments(args.out, log, assignments)
     if log.bad:
@@ -112,6 +148,7 @@ def _cmd_sessionize(args: argparse.Namespace) -> int:
             "file": log.path,
             "rows": len(log.status),
             "timezone": tz,
+            "epoch": cols.epoch or log.detected_epoch,
             "excluded": int(np.count_nonzero(log.status == EXCLUDED)),
             "bad_rows": [{log.unit: b.line, "reason": b.reason} for b in log.bad],
         }
@@ -142,7 +179,9 @@ def add_sessionize(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timezone", default="UTC", help="the analytics property's time zone, for midnight rules")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument(
-        "--out", metavar="FILE", help="write each row's session id and split cause (.csv or .jsonl)"
+        "--out",
+        metavar="FILE",
+        help="write each row's session id and split cause, in input order (.csv, .jsonl or .parquet)",
     )
     p.add_argument(
         "--format", choices=("csv", "jsonl", "parquet"), help="file format (default: by extension)"
@@ -154,7 +193,25 @@ def add_sessionize(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--epoch",
         choices=("s", "ms", "us", "ns"),
-        help="timestamps are numbers of seconds, milliseconds, microseconds or nanoseconds since the epoch",
+        help="timestamps are numbers of seconds, milliseconds, microseconds or nanoseconds since the "
+        "epoch (default: told from the numbers' magnitude, and said on stderr; refused when unclear)",
+    )
+    p.add_argument(
+        "--input-timezone",
+        metavar="ZONE",
+        help="the IANA zone of naive local timestamps (without an offset); without it they are bad rows",
+    )
+    p.add_argument(
+        "--ambiguous",
+        choices=("earliest", "latest", "error"),
+        default="error",
+        help="a naive time in a DST fold (twice) or gap (never): take the earliest or latest reading, "
+        "or make it a bad row (default)",
+    )
+    p.add_argument(
+        "--no-campaign",
+        action="store_true",
+        help="sessionize without campaigns (campaign-change rules never split), e.g. a log without them",
     )
     p.add_argument(
         "--exclude-event",

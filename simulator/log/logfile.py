@@ -14,22 +14,22 @@ session id and split cause ``bad_row``. Rows whose event is excluded by name are
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import datetime as dt
+import difflib
+import io
 import json
-import math
-import sys
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from simulator.errors import ScenarioError
-from simulator.log.atomic import atomic_open
+from simulator.log.atomic import atomic_open, atomic_path
+from simulator.log.timeparse import parse_times
 
 __all__ = [
     "BAD",
@@ -47,13 +47,6 @@ __all__ = [
 
 #: File formats by name, and the extensions that select them.
 FORMATS = {"csv": (".csv",), "jsonl": (".jsonl", ".ndjson", ".json"), "parquet": (".parquet", ".pq")}
-_EPOCH_MS = {"s": Decimal(1000), "ms": Decimal(1), "us": Decimal("0.001"), "ns": Decimal("0.000001")}
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MS = dt.timedelta(milliseconds=1)
-#: Epoch milliseconds of the first and just after the last instant a ``datetime`` holds (years 1-9999).
-_MIN_MS = Decimal((dt.datetime.min.replace(tzinfo=dt.UTC) - _EPOCH) // _MS)
-_MAX_MS = Decimal((dt.datetime.max.replace(tzinfo=dt.UTC) - _EPOCH) // _MS + 1)
-_MAX_DIGITS = 20  #: a number with more digits before the point is out of range in any unit
 #: How many bad lines an error message lists.
 SHOW_BAD = 5
 #: ``EventFile.status`` of a row that could not be read, and of a row whose event was excluded.
@@ -68,7 +61,10 @@ class LogColumns:
     time: str = "timestamp"
     campaign: str = "campaign"
     event: str = "event_name"
-    epoch: str | None = None  # None: ISO-8601 strings; "s", "ms" or "us": numbers since the epoch
+    epoch: str | None = None  # None: ISO-8601 strings (or detected on numbers); "s", "ms", "us", "ns"
+    input_tz: str | None = None  # the zone of naive local times (none: they are bad rows)
+    ambiguous: str = "error"  # DST folds and gaps of naive times: "earliest", "latest" or "error"
+    no_campaign: bool = False  # ignore the campaign column
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +95,10 @@ class EventFile:
     status: np.ndarray
     bad: tuple[BadRow, ...] = ()
     unit: str = "line"
-    raw_user: list[str] = field(default_factory=list)  # every input row's user id, as text
-    raw_time: list[str] = field(default_factory=list)  # every input row's time, as text
+    raw: pa.Table | None = None  # every input row's user and time column, as read (types kept)
+    ns: np.ndarray | None = None  # nanoseconds within the millisecond of ``ts``
+    detected_epoch: str | None = None  # the epoch unit told from the numbers' magnitude, if it was
+    has_campaign: bool = False  # the file has the campaign column
 
 
 def _fail(path: str, message: str) -> ScenarioError:
@@ -120,79 +118,117 @@ def detect_format(path: str, fmt: str | None) -> str:
     )
 
 
-def _parse_time(value: Any, epoch: str | None) -> int:
-    """Epoch ms of one time value (floored, exact); ``ValueError`` with the reason when unreadable."""
-    if value is None or value == "":
-        raise ValueError("missing timestamp")
-    if epoch is not None:
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise ValueError(f"timestamp {value!r} is not a number of {epoch} since the epoch")
-        try:
-            number = Decimal(value.strip() if isinstance(value, str) else str(value))
-        except InvalidOperation:
-            raise ValueError(f"timestamp {value!r} is not a number of {epoch} since the epoch") from None
-        if not number.is_finite():
-            raise ValueError(f"timestamp {value!r} is not a finite number")
-        # 1e999999999 would overflow the multiplication (and floor to a huge int): its exponent says no
-        ms = number * _EPOCH_MS[epoch] if number.adjusted() < _MAX_DIGITS else _MAX_MS
-        if not _MIN_MS <= ms < _MAX_MS:
-            unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}[epoch]
-            raise ValueError(f"timestamp {value!r} ({unit} since the epoch) is outside the years 1 to 9999")
-        return math.floor(ms)
-    if not isinstance(value, str):
-        raise ValueError(f"timestamp {value!r} is a number; pass --epoch s|ms|us|ns for epoch times")  # noqa: TRY004 - a bad row, reported with its line
+_LF, _CR = 10, 13
+MAX_FIELD = 131_072  #: characters a field may hold; a longer one is a bad row
+
+
+def _did_you_mean(name: str, names: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.5) or [
+        n for n in names if name.lower() in n.lower() or n.lower() in name.lower()
+    ]
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _check_columns(path: str, names: Sequence[str], cols: LogColumns) -> None:
+    """Duplicate names, and every column a flag names (the optional ones only when renamed), exist."""
+    seen = [n for i, n in enumerate(names) if n in names[:i]]
+    if seen:
+        raise _fail(path, f"duplicate column name {seen[0]!r}; columns: {', '.join(names)}")
+    checks = [(cols.user, "--user-column", True), (cols.time, "--time-column", True)]
+    checks += [(cols.campaign, "--campaign-column", cols.campaign != "campaign")]
+    checks += [(cols.event, "--event-column", cols.event != "event_name")]
+    for column, flag, required in checks:
+        if required and column not in names:
+            raise _fail(
+                path,
+                f"no column {column!r}; columns: {', '.join(names)} (name yours with {flag})"
+                f"{_did_you_mean(column, names)}",
+            )
+
+
+def _csv_header(path: str) -> list[str]:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        first = fh.readline()
+    if not first.strip():
+        raise _fail(path, "empty file: expected a header line with column names")
+    return next(csv.reader([first]))
+
+
+def _data_lines(path: str) -> np.ndarray:
+    """1-based line numbers of the non-empty lines after the header (pyarrow skips empty ones)."""
+    data = np.fromfile(path, dtype=np.uint8)
+    ends = np.flatnonzero(data == _LF)
+    if not data.size or data[-1] != _LF:
+        ends = np.append(ends, data.size)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    length = ends - starts
+    crlf = (length == 1) & (data[np.minimum(starts, max(data.size - 1, 0))] == _CR)
+    empty = (length == 0) | crlf
+    numbers = np.arange(1, len(ends) + 1, dtype=np.int64)
+    return numbers[~empty][1:]
+
+
+def _read_csv(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list[BadRow]]:
+    import pyarrow.csv as pcsv  # noqa: PLC0415 - loaded on use
+
+    names = _csv_header(path)
+    _check_columns(path, names, cols)
+    invalid: list[BadRow] = []
+
+    def handler(row: Any) -> str:
+        invalid.append(
+            BadRow(
+                row.number + 1, f"{row.actual_columns} field(s) where the header has {row.expected_columns}"
+            )
+        )
+        return "skip"
+
     try:
-        when = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"timestamp {value!r} is not ISO-8601 (like 2024-05-01T10:00:00+02:00)") from None
-    if when.tzinfo is None:
-        raise ValueError(f"timestamp {value!r} has no UTC offset (add one, like Z or +02:00)")
-    return (when - _EPOCH) // _MS
+        table = pcsv.read_csv(
+            path,
+            read_options=pcsv.ReadOptions(use_threads=False, encoding="utf8"),
+            parse_options=pcsv.ParseOptions(invalid_row_handler=handler),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                include_columns=[c for c in (cols.user, cols.time, cols.campaign, cols.event) if c in names],
+            ),
+        )
+    except pa.ArrowInvalid as err:
+        raise _fail(path, f"not valid CSV: {err}") from None
+    lines = _data_lines(path)
+    if invalid:
+        lines = lines[~np.isin(lines, [b.line for b in invalid])]
+    if len(lines) != table.num_rows:  # quoted line breaks: number rows by their order instead
+        lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
+    if table.num_rows and table.column(0).num_chunks > 1:
+        table = table.combine_chunks()
+    return table, lines, invalid
 
 
-def _user_text(value: Any) -> str:
-    if value is None or isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        return "" if value is None else str(value)
-    if isinstance(value, float):
-        return str(int(value))
-    return str(value).strip()
+def _read_jsonl(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list[BadRow]]:  # noqa: PLR0912
+    """JSON Lines through pyarrow; a file pyarrow refuses (bad lines, mixed types) is read line by line."""
+    import pyarrow.json as pjson  # noqa: PLC0415 - loaded on use
 
-
-#: The longest CSV field read as a value (the csv module's default limit); a longer one is a bad row.
-CSV_FIELD_LIMIT = 131_072
-
-
-@contextlib.contextmanager
-def _field_limit() -> Iterator[None]:
-    """Let the csv module read fields of any length (a long field is reported as a bad row instead)."""
-    old = csv.field_size_limit(sys.maxsize)
+    wanted = (cols.user, cols.time, cols.campaign, cols.event)
     try:
-        yield
-    finally:
-        csv.field_size_limit(old)
-
-
-def _records_csv(path: str, cols: LogColumns) -> Iterator[tuple[int, dict[str, Any]]]:
-    with (
-        _field_limit(),
-        open(path, newline="", encoding="utf-8-sig") as fh,  # -sig: Excel's "CSV UTF-8" has a BOM
-    ):
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None:
-            raise _fail(path, "empty file: expected a header line with column names")
-        _check_columns(path, reader.fieldnames, cols)
-        for row in reader:
-            longest = max((len(v) for v in row.values() if isinstance(v, str)), default=0)
-            if longest > CSV_FIELD_LIMIT:
-                yield (
-                    reader.line_num,
-                    {"__error__": f"a field of {longest} characters (at most {CSV_FIELD_LIMIT})"},
-                )
-            else:
-                yield reader.line_num, row
-
-
-def _records_jsonl(path: str, cols: LogColumns) -> Iterator[tuple[int, dict[str, Any]]]:
+        table = pjson.read_json(path)
+        if "\n\n" not in open(path, encoding="utf-8-sig").read().strip():  # noqa: SIM115
+            names = table.column_names
+            for c in (cols.user, cols.time):
+                if c not in names:
+                    _check_columns(path, names, cols)
+            present = [c for c in wanted if c in names]
+            table = table.select(present)
+            if all(not pa.types.is_nested(table.column(c).type) for c in present):
+                return table, np.arange(1, table.num_rows + 1, dtype=np.int64), []
+    except pa.ArrowInvalid:
+        pass
+    records: dict[str, list[Any]] = {c: [] for c in wanted}
+    lines: list[int] = []
+    bad: list[BadRow] = []
+    seen_columns: set[str] = set()
     with open(path, encoding="utf-8-sig") as fh:
         for number, text in enumerate(fh, start=1):
             if not text.strip():
@@ -200,103 +236,60 @@ def _records_jsonl(path: str, cols: LogColumns) -> Iterator[tuple[int, dict[str,
             try:
                 record = json.loads(text)
             except json.JSONDecodeError as err:
-                yield number, {"__error__": f"not valid JSON: {err.msg}"}
+                bad.append(BadRow(number, f"not valid JSON: {err.msg}"))
                 continue
-            yield number, record if isinstance(record, dict) else {"__error__": "not a JSON object"}
+            if not isinstance(record, dict):
+                bad.append(BadRow(number, "not a JSON object"))
+                continue
+            seen_columns.update(record)
+            lines.append(number)
+            for c in wanted:
+                value = record.get(c)
+                records[c].append(
+                    value if c in (cols.time, cols.user) else None if value is None else str(value)
+                )
+    times = records[cols.time]
+    if all(isinstance(v, int | type(None)) and not isinstance(v, bool) for v in times):
+        tcol = pa.array(times, pa.int64())
+    elif all(isinstance(v, int | float | type(None)) and not isinstance(v, bool) for v in times):
+        tcol = pa.array(times, pa.float64())
+    else:
+        tcol = pa.array([None if v is None else str(v) for v in times], pa.string())
+    arrays = {c: pa.array(records[c], pa.string()) for c in wanted if c not in (cols.time, cols.user)}
+    users = records[cols.user]
+    if all(isinstance(v, int | type(None)) and not isinstance(v, bool) for v in users):
+        arrays[cols.user] = pa.array(users, pa.int64())
+    else:
+        arrays[cols.user] = pa.array([None if v is None else _user_text(v) for v in users], pa.string())
+    arrays[cols.time] = tcol
+    present = [c for c in wanted if c in (cols.user, cols.time) or c in seen_columns]
+    return pa.table({c: arrays[c] for c in present}), np.asarray(lines, dtype=np.int64), bad
 
 
-def _check_columns(path: str, names: Sequence[str], cols: LogColumns) -> None:
-    missing = [c for c in (cols.user, cols.time) if c not in names]
-    if missing:
-        flag = "--user-column" if missing[0] == cols.user else "--time-column"
-        raise _fail(
-            path,
-            f"no column {missing[0]!r}; columns: {', '.join(names)} (name yours with {flag})",
-        )
+def _user_text(value: Any) -> str:
+    if value is None or isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        return "" if value is None else str(value)
+    if isinstance(value, float):
+        return str(int(value))
+    return str(value)
 
 
-@dataclass
-class _Builder:
-    """Accumulates rows as they are read."""
+def _read_parquet(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list[BadRow]]:
+    import pyarrow.parquet as pq  # noqa: PLC0415 - loaded on use
 
-    cols: LogColumns
-    exclude: frozenset[str]
-    users: list[str] = field(default_factory=list)
-    ts: list[int] = field(default_factory=list)
-    campaign: list[int] = field(default_factory=list)
-    campaigns: dict[str, int] = field(default_factory=dict)
-    lines: list[int] = field(default_factory=list)
-    status: list[int] = field(default_factory=list)
-    bad: list[BadRow] = field(default_factory=list)
-    raw_user: list[str] = field(default_factory=list)
-    raw_time: list[str] = field(default_factory=list)
-
-    def add(self, line: int, record: dict[str, Any], epoch: str | None = None) -> None:
-        """Add one input row; ``epoch`` overrides the convention (Parquet timestamp columns)."""
-        cols = self.cols
-        user, when = record.get(cols.user), record.get(cols.time)
-        self.lines.append(line)
-        self.raw_user.append(_user_text(user))
-        self.raw_time.append("" if when is None else str(when))
-        problem = record.get("__error__") or ("" if self.raw_user[-1] else f"missing {cols.user}")
-        if not problem:
-            try:
-                ms = _parse_time(when, epoch or cols.epoch)
-            except ValueError as err:
-                problem = str(err)
-        if problem:
-            self.bad.append(BadRow(line, problem))
-            self.status.append(BAD)
-            return
-        if self.exclude and str(record.get(cols.event) or "") in self.exclude:
-            self.status.append(EXCLUDED)
-            return
-        self.status.append(len(self.ts))
-        self.users.append(self.raw_user[-1])
-        self.ts.append(ms)
-        name = record.get(cols.campaign)
-        name = "" if name is None else str(name).strip()
-        self.campaign.append(self.campaigns.setdefault(name, len(self.campaigns)) if name else -1)
-
-
-def _read_parquet(path: str, cols: LogColumns, builder: _Builder) -> None:
     try:
-        import pyarrow.parquet as pq  # noqa: PLC0415 - optional extra, imported only when needed
-    except ImportError:
-        raise _fail(path, "reading Parquet needs pyarrow: pip install 'sessionlab[parquet]'") from None
-    try:
-        # the schema first: pyarrow refuses a table with a repeated column name in a multi-line error
-        names = pq.read_schema(path).names
-    except (OSError, ValueError) as err:
-        raise _fail(path, f"cannot read Parquet: {str(err).splitlines()[0]}") from None
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise _fail(
-            path,
-            f"duplicate column name(s) {', '.join(map(repr, duplicates))}; each column needs its own name",
-        )
-    _check_columns(path, names, cols)
-    try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as err:
-        raise _fail(path, f"cannot read Parquet: {str(err).splitlines()[0]}") from None
-    wanted = [c for c in (cols.user, cols.time, cols.campaign, cols.event) if c in table.column_names]
-    data = table.select(wanted)
-    epoch = None
-    if str(data.column(cols.time).type).startswith("timestamp"):
-        # A timestamp column is an instant (naive ones are taken as UTC): read its integers in its own
-        # unit (s, ms, us or ns), floored to ms like any other epoch time (no lossy cast, no error).
-        import pyarrow as pa  # noqa: PLC0415 - optional extra
-
-        epoch = data.column(cols.time).type.unit
-        time = data.column(cols.time).cast(pa.int64())
-        data = data.set_column(wanted.index(cols.time), cols.time, time)
-    columns = {name: data.column(name).to_pylist() for name in wanted}
-    for i in range(data.num_rows):
-        builder.add(i + 1, {name: columns[name][i] for name in wanted}, epoch)
+        # ParquetFile, not read_table: read_table imports pyarrow.dataset (~0.4 s) for one file
+        parquet = pq.ParquetFile(path)
+        names = parquet.schema_arrow.names
+        _check_columns(path, names, cols)
+        wanted = [c for c in (cols.user, cols.time, cols.campaign, cols.event) if c in names]
+        table = parquet.read(columns=wanted)
+    except (OSError, pa.ArrowInvalid) as err:
+        raise _fail(path, f"cannot read Parquet: {err}") from None
+    return table, np.arange(1, table.num_rows + 1, dtype=np.int64), []
 
 
-def read_log(
+def read_log(  # noqa: PLR0912, PLR0915 - one pass over the columns, kept together
     path: str | Path,
     columns: LogColumns | None = None,
     *,
@@ -304,7 +297,7 @@ def read_log(
     skip_bad: bool = False,
     exclude_events: Iterable[str] = (),
 ) -> EventFile:
-    """Read an event log file into columns.
+    """Read an event log file into columns, as whole Arrow arrays.
 
     Parameters
     ----------
@@ -330,43 +323,104 @@ def read_log(
     kind = detect_format(name, fmt)
     if kind not in FORMATS:
         raise _fail(name, f"unknown format {kind!r}; use one of {', '.join(FORMATS)}")
-    builder = _Builder(cols, frozenset(exclude_events))
     unit = "row" if kind == "parquet" else "line"
+    reader = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}[kind]
     try:
-        if kind == "parquet":
-            _read_parquet(name, cols, builder)
-        else:
-            for line, record in (_records_csv if kind == "csv" else _records_jsonl)(name, cols):
-                builder.add(line, record)
+        table, lines, early_bad = reader(name, cols)
     except OSError as err:
         raise _fail(name, f"cannot read file: {err.strerror or err}") from None
     except UnicodeDecodeError:
         raise _fail(name, "cannot read file: not UTF-8 text") from None
-    except csv.Error as err:
-        raise _fail(name, f"not valid CSV: {err}") from None
-    if builder.bad and not skip_bad:
-        raise _fail(name, _bad_message(builder.bad, unit))
+    except pa.ArrowInvalid as err:
+        raise _fail(name, f"cannot read file: {err}") from None
+    n = table.num_rows
+    reasons: dict[int, str] = {}
+    user_col = table.column(cols.user)
+    if pa.types.is_floating(user_col.type):
+        user_col = pa.chunked_array([pa.array([_user_text(v) for v in user_col.to_pylist()], pa.string())])
+    is_text = pa.types.is_string(user_col.type) or pa.types.is_large_string(user_col.type)
+    if not (is_text or pa.types.is_integer(user_col.type)):
+        user_col = user_col.cast(pa.string())
+        is_text = True
+    no_user = user_col.is_null()
+    if is_text:
+        no_user = pc.or_(no_user, pc.equal(user_col, "")).fill_null(True)
+    for i in np.flatnonzero(no_user.to_numpy(zero_copy_only=False)).tolist():
+        reasons[i] = f"missing {cols.user}"
+    for c in table.column_names:
+        column = table.column(c)
+        if pa.types.is_string(column.type):
+            long = pc.greater(pc.utf8_length(column), MAX_FIELD).fill_null(False)
+            for i in np.flatnonzero(long.to_numpy(zero_copy_only=False)).tolist():
+                reasons.setdefault(i, f"field {c!r} is over {MAX_FIELD:,} characters")
+    try:
+        times, detected = parse_times(table.column(cols.time), cols.epoch, cols.input_tz, cols.ambiguous)
+    except ValueError as err:
+        raise _fail(name, str(err)) from None
+    for i, why in times.bad.items():
+        reasons.setdefault(i, why)
+    status = np.zeros(n, dtype=np.int64)
+    bad_index = np.array(sorted(reasons), dtype=np.int64)
+    good = np.ones(n, dtype=bool)
+    good[bad_index] = False
+    status[~good] = BAD
+    exclude = list(exclude_events)
+    if exclude and cols.event in table.column_names:
+        ev = pc.is_in(table.column(cols.event).cast(pa.string()), pa.array(exclude, pa.string()))
+        excluded = np.asarray(ev.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool) & good
+        status[excluded] = EXCLUDED
+        good &= ~excluded
+    keep = np.flatnonzero(good)
+    status[keep] = np.arange(len(keep))
+    bad = [BadRow(int(lines[i]), reasons[i]) for i in bad_index.tolist()] + early_bad
+    bad.sort(key=lambda b: b.line)
+    if bad and not skip_bad:
+        raise _fail(name, _bad_message(bad, unit))
+    take = pa.array(keep)
+    users = user_col.take(take)
+    user = (
+        users.to_numpy(zero_copy_only=False).astype(np.int64)
+        if pa.types.is_integer(users.type)
+        else np.asarray(users.to_numpy(zero_copy_only=False), dtype=str)
+    )
+    campaign, campaigns = None, ()
+    if cols.campaign in table.column_names and not cols.no_campaign:
+        camp = pc.utf8_trim_whitespace(table.column(cols.campaign).cast(pa.string()).take(take))
+        camp = pc.if_else(pc.equal(camp, ""), None, camp)
+        encoded = (
+            camp.combine_chunks().dictionary_encode()
+            if len(camp)
+            else pa.array([], pa.string()).dictionary_encode()
+        )
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+        campaign, campaigns = codes, tuple(encoded.dictionary.to_pylist())
+    # Input rows that were refused by the CSV reader (wrong field count) are added as bad rows
+    all_lines = lines
+    if early_bad:
+        all_lines = np.concatenate([lines, [b.line for b in early_bad]])
+        order = np.argsort(all_lines, kind="stable")
+        status = np.concatenate([status, np.full(len(early_bad), BAD)])[order]
+        all_lines = all_lines[order]
+        raw = table.select([cols.user, cols.time])
+        fill = pa.table({c: pa.nulls(len(early_bad), raw.schema.field(c).type) for c in raw.column_names})
+        raw = pa.concat_tables([raw, fill]).take(pa.array(order))
+    else:
+        raw = table.select([cols.user, cols.time])
     return EventFile(
         path=name,
-        user=_user_array(builder.users),
-        ts=np.asarray(builder.ts, dtype=np.int64),
-        campaign=np.asarray(builder.campaign, dtype=np.int32) if builder.campaigns else None,
-        campaigns=tuple(builder.campaigns),
-        lines=np.asarray(builder.lines, dtype=np.int64),
-        status=np.asarray(builder.status, dtype=np.int64),
-        bad=tuple(builder.bad),
+        user=user,
+        ts=times.ms[keep],
+        campaign=campaign,
+        campaigns=campaigns,
+        lines=np.asarray(all_lines, dtype=np.int64),
+        status=status,
+        bad=tuple(bad),
         unit=unit,
-        raw_user=builder.raw_user,
-        raw_time=builder.raw_time,
+        raw=raw,
+        ns=times.ns[keep],
+        detected_epoch=detected,
+        has_campaign=cols.campaign in table.column_names,
     )
-
-
-def _user_array(users: list[str]) -> np.ndarray:
-    """User ids as int64 when every one is an integer (faster to sort), else as strings."""
-    try:
-        return np.asarray([int(u) for u in users], dtype=np.int64)
-    except (ValueError, OverflowError):
-        return np.asarray(users, dtype=str)
 
 
 def _bad_message(bad: Sequence[BadRow], unit: str) -> str:
@@ -379,30 +433,54 @@ def _bad_message(bad: Sequence[BadRow], unit: str) -> str:
 
 
 #: Extensions ``--out`` of ``sessionize`` accepts, and the format each selects.
-OUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+OUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 
 
 def output_format(path: str | Path) -> str:
-    """``"csv"`` or ``"jsonl"`` from ``path``'s extension; a :class:`ScenarioError` for any other."""
+    """``"csv"``, ``"jsonl"`` or ``"parquet"`` from ``path``'s extension; else a :class:`ScenarioError`."""
     suffix = Path(path).suffix.lower()
     if suffix not in OUT_FORMATS:
         raise _fail(
             str(path),
             f"unsupported output format {suffix or '(no extension)'!r}; "
-            "the assignments are written as .csv or .jsonl (or .ndjson)",
+            "the assignments are written as .csv, .jsonl (or .ndjson) or .parquet",
         )
     return OUT_FORMATS[suffix]
+
+
+def assignments_table(log: EventFile, assignments: dict[str, tuple[np.ndarray, Sequence[str]]]) -> pa.Table:
+    """One row per input row, in input order: line (or row), user, time as read, then per definition
+    ``NAME.session_id`` (null for bad and excluded rows) and ``NAME.split_cause``."""
+    status = log.status
+    good = status >= 0
+    index = np.where(good, status, 0)
+    raw = log.raw if log.raw is not None else pa.table({"user_id": [], "timestamp": []})
+    columns: dict[str, Any] = {
+        log.unit: pa.array(log.lines, pa.int64()),
+        "user_id": raw.column(0),
+        "timestamp": raw.column(1),
+    }
+    other = np.where(status == BAD, "bad_row", "excluded")
+    for name, (given_ids, given_labels) in assignments.items():
+        ids = np.asarray(given_ids, dtype=np.int64)
+        labels = np.asarray(given_labels)
+        full = ids[index] if len(ids) else np.zeros(len(status), dtype=np.int64)
+        columns[f"{name}.session_id"] = pa.array(full, pa.int64(), mask=~good)
+        cause = labels[index] if len(labels) else np.full(len(status), "")
+        columns[f"{name}.split_cause"] = pa.array(np.where(good, cause, other), pa.string())
+    return pa.table(columns)
 
 
 def write_assignments(
     path: str | Path,
     log: EventFile,
-    assignments: dict[str, tuple[np.ndarray, list[str]]],
+    assignments: dict[str, tuple[np.ndarray, Sequence[str]]],
 ) -> None:
     """Write one line per input row: its line, user, time, and per definition session id and cause.
 
     ``assignments`` maps a definition name to (session id per good row, cause label per good row).
-    The file is CSV (``.csv``) or JSON Lines (``.jsonl``/``.ndjson``), written atomically.
+    The file is CSV (``.csv``), JSON Lines (``.jsonl``/``.ndjson``) or Parquet (``.parquet``; the
+    user and time columns keep their types), written atomically through pyarrow.
 
     Raises
     ------
@@ -411,24 +489,38 @@ def write_assignments(
         or when the file cannot be written.
     """
     kind = output_format(path)
-    header = [log.unit, "user_id", "timestamp"]
-    for name in assignments:
-        header += [f"{name}.session_id", f"{name}.split_cause"]
-    rows = []
-    for i, status in enumerate(log.status.tolist()):
-        row: list[Any] = [int(log.lines[i]), log.raw_user[i], log.raw_time[i]]
-        for ids, labels in assignments.values():
-            if status >= 0:
-                row += [int(ids[status]), labels[status]]
-            else:
-                row += ["", "bad_row" if status == BAD else "excluded"]
-        rows.append(row)
+    table = assignments_table(log, assignments)
+    if kind == "parquet":
+        import pyarrow.parquet as pq  # noqa: PLC0415 - loaded on use
+
+        with atomic_path(path) as tmp:
+            pq.write_table(table, tmp)
+        return
+    if kind == "csv":
+        import pyarrow.csv as pcsv  # noqa: PLC0415 - loaded on use
+
+        header = io.StringIO()
+        csv.writer(header).writerow(table.column_names)  # pyarrow would quote every name
+        with atomic_path(path) as tmp:
+            # plain fields unquoted, like the csv module; a field with a comma, quote or line
+            # break makes pyarrow refuse, and then every string is quoted
+            for style in ("none", "needed"):
+                try:
+                    with open(tmp, "wb") as fh:
+                        fh.write(header.getvalue().encode())
+                        pcsv.write_csv(
+                            table, fh, pcsv.WriteOptions(include_header=False, quoting_style=style)
+                        )
+                    break
+                except pa.ArrowInvalid:
+                    continue
+        return
+    plain = pa.table(
+        {
+            n: c if pa.types.is_integer(c.type) or pa.types.is_string(c.type) else c.cast(pa.string())
+            for n, c in zip(table.column_names, table.columns, strict=True)
+        }
+    )
     with atomic_open(path) as fh:
-        if kind == "jsonl":
-            for row in rows:
-                record = dict(zip(header, row, strict=True))
-                fh.write(json.dumps({k: (None if v == "" else v) for k, v in record.items()}) + "\n")
-        else:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
+        for batch in plain.to_batches(65_536):
+            fh.write("".join(json.dumps(r) + "\n" for r in batch.to_pylist()))

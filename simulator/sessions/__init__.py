@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import numpy as np
 
 from simulator.sessions.kernels import Columns, session_ids, split_causes
@@ -42,10 +45,103 @@ def sessionize_sorted(cols: Columns, definition: str | Definition, timezone: str
     return split_causes(cols, _resolve(definition).rules, timezone)
 
 
-def _as_epoch_ms(timestamp: np.ndarray) -> np.ndarray:
+def _first_null(arr: Any) -> int:
+    return int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
+
+
+def _is_table(value: object) -> bool:
+    """A pyarrow Table or RecordBatch, or a DataFrame (pandas, Polars, ...) that exports Arrow."""
+    return (hasattr(value, "__arrow_c_stream__") and hasattr(value, "columns")) or (
+        type(value).__name__ == "DataFrame" and hasattr(value, "to_numpy")
+    )
+
+
+def _arrow(value: object) -> object | None:
+    """``value`` as a pyarrow Array when it is Arrow-like (pyarrow, pandas/Polars Series), else None."""
+    import pyarrow as pa  # noqa: PLC0415 - loaded only for Arrow-like input
+
+    if isinstance(value, pa.ChunkedArray):
+        return value.combine_chunks() if value.num_chunks else pa.array([], value.type)
+    if isinstance(value, pa.Array):
+        return value
+    if hasattr(value, "__arrow_c_stream__") or hasattr(value, "__arrow_c_array__"):
+        return _arrow(pa.chunked_array(value) if hasattr(value, "__arrow_c_stream__") else pa.array(value))
+    if type(value).__name__ == "Series":  # pandas: tz-aware, categorical and string dtypes via Arrow
+        return pa.array(value)
+    if isinstance(value, list | tuple) and value and all(isinstance(v, dt.datetime) for v in value):
+        return pa.array(value)
+    return None
+
+
+def _table_columns(
+    table: object, user: str, time: str, campaign: str | None
+) -> tuple[object, object, object]:
+    import pyarrow as pa  # noqa: PLC0415 - loaded only for table input
+
+    data = table if isinstance(table, pa.Table) else pa.table(table)
+    missing = [c for c in (user, time) if c not in data.column_names]
+    if missing:
+        raise ValueError(f"no column {missing[0]!r} in the table; columns: {', '.join(data.column_names)}")
+    camp = data.column(campaign) if campaign and campaign in data.column_names else None
+    return data.column(user), data.column(time), camp
+
+
+def _users(user_id: object) -> np.ndarray:
+    arr = _arrow(user_id)
+    if arr is None:
+        return np.asarray(user_id)
+    if arr.null_count:
+        raise ValueError(f"user_id has a null at row {_first_null(arr)}")
+    out = arr.to_numpy(zero_copy_only=False)
+    return out.astype(str) if out.dtype == object else out
+
+
+def _campaign_codes(campaign: object) -> np.ndarray | None:
+    if campaign is None:
+        return None
+    arr = _arrow(campaign)
+    if arr is None:
+        camp = np.asarray(campaign)
+        if camp.dtype.kind in "iu":
+            return camp.astype(np.int32, copy=False)
+        if camp.dtype.kind not in "UO":
+            raise TypeError(f"campaign must be integer codes or strings, got dtype {camp.dtype}")
+        import pyarrow as pa  # noqa: PLC0415
+
+        arr = pa.array(camp.tolist(), pa.string())
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    if pa.types.is_integer(arr.type):
+        return arr.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    if pa.types.is_string_view(arr.type) or pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.string())
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        raise TypeError(f"campaign must be integer codes or strings, got {arr.type}")
+    arr = pc.if_else(pc.equal(arr, ""), None, arr)
+    encoded = arr.dictionary_encode()
+    return encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+
+
+def _as_epoch_ms(timestamp: object) -> np.ndarray:
+    arr = _arrow(timestamp)
+    if arr is not None:
+        import pyarrow as pa  # noqa: PLC0415
+
+        if arr.null_count:
+            raise ValueError(f"timestamp has a null at row {_first_null(arr)}")
+        if pa.types.is_timestamp(arr.type):
+            raw = arr.cast(pa.int64()).to_numpy(zero_copy_only=False)
+            per_ms = {"s": None, "ms": 1, "us": 1000, "ns": 1_000_000}[arr.type.unit]
+            return raw * 1000 if per_ms is None else np.floor_divide(raw, per_ms)
+        if pa.types.is_integer(arr.type):
+            return arr.to_numpy(zero_copy_only=False).astype(np.int64)
+        raise TypeError(f"timestamp must be int64 epoch milliseconds or timestamps, got {arr.type}")
     ts = np.asarray(timestamp)
-    if ts.size == 0 and ts.dtype == np.float64:  # np.asarray([]): an empty list has no dtype of its own
-        return np.empty(ts.shape, dtype=np.int64)
+    if ts.size == 0 and ts.dtype == np.float64:  # an empty list
+        return np.zeros(ts.shape, dtype=np.int64)
     if np.issubdtype(ts.dtype, np.datetime64):
         if np.isnat(ts).any():
             raise ValueError(f"timestamp has NaT at row {int(np.flatnonzero(np.isnat(ts))[0])}")
@@ -56,26 +152,34 @@ def _as_epoch_ms(timestamp: np.ndarray) -> np.ndarray:
 
 
 def sessionize(
-    user_id: np.ndarray,
-    timestamp: np.ndarray,
+    user_id: Any,
+    timestamp: Any = None,
     definition: str | Definition = "ga4",
-    campaign: np.ndarray | None = None,
+    campaign: Any = None,
     *,
     timezone: str = "UTC",
     with_causes: bool = False,
+    user_column: str = "user_id",
+    time_column: str = "timestamp",
+    campaign_column: str | None = "campaign",
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Assign a session id to every row.
 
     Parameters
     ----------
     user_id
-        One id per row (integers or strings).
+        One id per row (integers or strings; NumPy, a list, pyarrow, or a pandas/Polars Series). Or a
+        whole table -- a pyarrow Table or a pandas/Polars DataFrame (anything with
+        ``__arrow_c_stream__``) -- with ``user_column``, ``time_column`` and, if present,
+        ``campaign_column``; then ``timestamp`` may be the definition: ``sessionize(df, "ga4")``.
     timestamp
-        int64 milliseconds since the epoch (UTC), or ``datetime64``. Rows may come in any order.
+        int64 milliseconds since the epoch (UTC), ``datetime64`` (taken as UTC), or Arrow/pandas
+        timestamps of any unit, tz-aware ones included. Rows may come in any order.
     definition
         A preset name (see :func:`available_definitions`) or a :class:`Definition`.
     campaign
-        Optional campaign codes per row (for campaign-change rules); negative means none.
+        Optional campaign per row (for campaign-change rules): integer codes (negative means none) or
+        strings (empty or null means none).
     timezone
         The analytics property's IANA time zone, used by midnight rules.
     with_causes
@@ -86,14 +190,16 @@ def sessionize(
     numpy.ndarray or tuple of numpy.ndarray
         int64 session ids aligned with the input rows, numbered from 0 in (user, time) order (rows
         tied in user and time keep their input order); with ``with_causes``, also the int8
-        :class:`SplitCause` per row. Empty inputs (``sessionize([], [], "ga4")``) give empty arrays.
+        :class:`SplitCause` per row.
 
     Raises
     ------
     ValueError
-        If the columns are not 1-d and of equal length, or a timestamp is NaT.
+        If the columns are not 1-d and of equal length, a timestamp is NaT or null, a user is null,
+        or a table lacks a column.
     TypeError
-        If timestamps are neither integers nor ``datetime64``.
+        If timestamps are neither integers nor timestamps, or ``definition`` is not a name or a
+        :class:`Definition`.
 
     Examples
     --------
@@ -101,20 +207,30 @@ def sessionize(
     >>> sessionize(np.array([1, 1, 1]), np.array([0, 60_000, 3_600_000])).tolist()
     [0, 0, 1]
     """
+    if _is_table(user_id):
+        if isinstance(timestamp, str | Definition):
+            definition, timestamp = timestamp, None
+        if timestamp is not None:
+            raise TypeError("pass either a table or the columns, not a table and a timestamp column")
+        user_id, timestamp, table_campaign = _table_columns(
+            user_id, user_column, time_column, campaign_column
+        )
+        campaign = table_campaign if campaign is None else campaign
+    elif timestamp is None:
+        raise TypeError("sessionize needs user_id and timestamp columns, or a table")
+    if not isinstance(definition, str | Definition):
+        raise TypeError(f"definition must be a preset name or a Definition, got {type(definition).__name__}")
     rules = _resolve(definition).rules
     ts = _as_epoch_ms(timestamp)
-    users = np.asarray(user_id)
-    if users.size == 0 and users.dtype == np.float64:  # sessionize([], [], ...): no rows, no sessions
-        users = np.empty(users.shape, dtype=np.int64)
-    camp = None if campaign is None else np.asarray(campaign)
-    if camp is not None and camp.size == 0 and camp.dtype == np.float64:
-        camp = np.empty(camp.shape, dtype=np.int32)
+    users = _users(user_id)
+    camp = _campaign_codes(campaign)
     shapes = {users.shape, ts.shape} | ({camp.shape} if camp is not None else set())
     if len(shapes) != 1 or ts.ndim != 1:
         raise ValueError(f"user_id, timestamp and campaign must be 1-d and of equal length, got {shapes}")
+    if ts.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return (empty, np.zeros(0, dtype=np.int8)) if with_causes else empty
     users = user_codes(users)
-    if camp is not None:
-        camp = camp.astype(np.int32, copy=False)
     if is_sorted(users, ts):
         causes = split_causes(Columns(users, ts, camp), rules, timezone)
         ids = session_ids(causes)

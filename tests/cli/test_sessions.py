@@ -128,7 +128,11 @@ def test_sessionize_jsonl_epoch_ms(tmp_path: Path, capsys: pytest.CaptureFixture
     path = tmp_path / "e.jsonl"
     path.write_text("".join(f'{{"visitor": 1, "timestamp": {t}}}\n' for t in (0, 1_800_000, 3_600_000)))
     argv = ["sessionize", str(path), "--epoch", "ms", "--user-column", "visitor", "--json"]
-    assert main([*argv, "--definition", "matomo", "--definition", "ga4"]) == ExitCode.OK
+    assert main([*argv, "--definition", "matomo"]) == ExitCode.SCENARIO_ERROR
+    err = _one_line(capsys.readouterr().err)
+    assert "'matomo' starts sessions on campaign changes" in err
+    assert "--no-campaign" in err
+    assert main([*argv, "--definition", "matomo", "--definition", "ga4", "--no-campaign"]) == ExitCode.OK
     doc = json.loads(capsys.readouterr().out)
     assert doc["definitions"]["matomo"]["sessions"] == 3  # exactly 1800 s is a new visit
     assert doc["definitions"]["ga4"]["sessions"] == 1
@@ -141,7 +145,7 @@ def _one_line(err: str) -> str:
     return err.removeprefix("sessionlab: error: ").rstrip("\n")
 
 
-@pytest.mark.parametrize("name", ["x.parquet", "x.txt"])
+@pytest.mark.parametrize("name", ["x.xlsx", "x.txt"])
 def test_sessionize_out_with_another_extension_is_one_line(
     log: Path, tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -176,12 +180,60 @@ def test_sessionize_huge_epoch_numbers_are_bad_rows(
     )
 
 
-def test_sessionize_epoch_ns_floors_to_ms(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """--epoch ns: 1_800_000_000_000 ns is exactly 1800 s (a new Matomo visit); one ns less is not."""
-    path = tmp_path / "e.jsonl"
-    times = (0, 1_799_999_999_999, 3_599_999_999_999 + 1)
-    path.write_text("".join(f'{{"user_id": "u", "timestamp": {t}}}\n' for t in times))
-    assert main(["sessionize", str(path), "--epoch", "ns", "--definition", "matomo", "--json"]) == ExitCode.OK
-    doc = json.loads(capsys.readouterr().out)
-    # 0 -> 1799.999999999 s (floored to 1799999 ms: same visit) -> 3600 s (1800.000000001 s later: new)
-    assert doc["definitions"]["matomo"]["sessions"] == 2
+def test_sessionize_parquet_microseconds_to_parquet_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's example end to end: a us-timestamp Parquet log in, a typed Parquet file out."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src, out = tmp_path / "us.parquet", tmp_path / "sessions.parquet"
+    times = pa.array([1714557600123456, 1714557900000000], pa.timestamp("us", tz="UTC"))
+    pq.write_table(pa.table({"user_id": ["a", "a"], "timestamp": times}), src)
+    assert main(["sessionize", str(src), "--out", str(out), "--json"]) == ExitCode.OK
+    assert json.loads(capsys.readouterr().out)["definitions"]["ga4"]["sessions"] == 1
+    table = pq.read_table(out)
+    assert table.column("timestamp").type == pa.timestamp("us", tz="UTC")
+    assert table.column("ga4.session_id").to_pylist() == [0, 0]
+    assert table.column("ga4.split_cause").to_pylist() == ["new_user", "continues"]
+
+
+def test_sessionize_says_which_epoch_unit_it_detected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "e.csv"
+    path.write_text("user_id,timestamp\nu,1714557600000\nu,1714557900000\n")
+    assert main(["sessionize", str(path), "--json"]) == ExitCode.OK
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["epoch"] == "ms"
+    assert "read as epoch milliseconds (told from their magnitude; pass --epoch" in captured.err
+    path.write_text("user_id,timestamp\nu,5\nu,1714557900000\n")
+    assert main(["sessionize", str(path)]) == ExitCode.SCENARIO_ERROR
+    assert "pass --epoch s|ms|us|ns" in _one_line(capsys.readouterr().err)
+
+
+def test_sessionize_naive_times_with_input_timezone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "n.csv"
+    path.write_text("user_id,timestamp\nu,2024-10-27 02:30:00\nu,2024-10-27 02:40:00\n")
+    assert main(["sessionize", str(path)]) == ExitCode.SCENARIO_ERROR
+    assert "--input-timezone ZONE" in _one_line(capsys.readouterr().err)
+    argv = ["sessionize", str(path), "--input-timezone", "Europe/Berlin"]
+    assert main(argv) == ExitCode.SCENARIO_ERROR
+    assert "ambiguous in Europe/Berlin (a DST fold)" in _one_line(capsys.readouterr().err)
+    assert main([*argv, "--ambiguous", "latest", "--json"]) == ExitCode.OK
+    assert json.loads(capsys.readouterr().out)["definitions"]["ga4"]["sessions"] == 1
+    assert main(["sessionize", str(path), "--input-timezone", "Mars/Olympus"]) == ExitCode.SCENARIO_ERROR
+    assert "Mars/Olympus" in _one_line(capsys.readouterr().err)
+
+
+def test_sessionize_missing_renamed_column_is_exit_2_with_a_guess(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "e.csv"
+    path.write_text("visitor_id,timestamp\nu,2024-05-01T10:00:00Z\n")
+    assert main(["sessionize", str(path), "--user-column", "visitor"]) == ExitCode.SCENARIO_ERROR
+    err = _one_line(capsys.readouterr().err)
+    assert "no column 'visitor'; columns: visitor_id, timestamp (name yours with --user-column)" in err
+    assert "did you mean 'visitor_id'?" in err

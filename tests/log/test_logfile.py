@@ -146,15 +146,6 @@ def test_assignments_have_one_line_per_input_row(tmp_path: Path) -> None:
     ]
 
 
-def test_parquet_without_pyarrow_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without pyarrow, reading Parquet is a one-line error naming the extra."""
-    monkeypatch.setitem(__import__("sys").modules, "pyarrow.parquet", None)
-    path = tmp_path / "log.parquet"
-    path.write_bytes(b"PAR1")
-    with pytest.raises(ScenarioError, match=r"pip install 'sessionlab\[parquet\]'"):
-        read_log(path)
-
-
 @pytest.mark.parametrize("epoch", ["s", "ms", "us"])
 def test_epoch_times_beyond_the_calendar_are_bad_rows(tmp_path: Path, epoch: str) -> None:
     """Huge epoch numbers (1e300, 23 digits, 1e999999999) are bad rows with their lines, not overflows."""
@@ -175,8 +166,8 @@ def test_epoch_times_at_the_ends_of_the_calendar_are_read(tmp_path: Path) -> Non
     assert log.ts.tolist() == [-62_135_596_800_000, 253_402_300_799_000]
 
 
-@pytest.mark.parametrize("name", ["x.parquet", "x.txt", "x"])
-def test_assignments_only_as_csv_or_jsonl(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize("name", ["x.xlsx", "x.txt", "x"])
+def test_assignments_only_as_csv_jsonl_or_parquet(tmp_path: Path, name: str) -> None:
     """Any --out extension but .csv/.jsonl/.ndjson is refused, and nothing is written."""
     src = tmp_path / "log.csv"
     src.write_text(CSV)
@@ -186,56 +177,165 @@ def test_assignments_only_as_csv_or_jsonl(tmp_path: Path, name: str) -> None:
     suffix = Path(name).suffix or "(no extension)"
     assert str(info.value) == (
         f"{tmp_path / name}: unsupported output format {suffix!r}; "
-        "the assignments are written as .csv or .jsonl (or .ndjson)"
+        "the assignments are written as .csv, .jsonl (or .ndjson) or .parquet"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
 
 
-def test_parquet_sub_millisecond_timestamps_floor_to_ms(tmp_path: Path) -> None:
-    """A Parquet timestamp column in us or ns is read (floored to ms), not refused as lossy (issue 17)."""
+# --- pyarrow reading (issue 11) ---------------------------------------------------------------
+
+
+def test_csv_user_ids_stay_exactly_as_written(tmp_path: Path) -> None:
+    """007 and 7, 0 and -0, +5 and 5 are six users: CSV columns are read as text, never as numbers."""
+    path = tmp_path / "log.csv"
+    rows = [f"{u},2024-05-01T10:00:00Z" for u in ("007", "7", "0", "-0", "+5", "5")]
+    path.write_text("user_id,timestamp\n" + "\n".join(rows) + "\n")
+    log = read_log(path)
+    assert log.user.tolist() == ["007", "7", "0", "-0", "+5", "5"]
+    assert len(np.unique(log.user)) == 6
+
+
+def test_parquet_integer_users_stay_integers(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    for unit, values, expected in [
-        ("us", [1_714_557_600_000_999, -1], [1_714_557_600_000, -1]),
-        ("ns", [1_714_557_600_001_500_000, -1_500_000], [1_714_557_600_001, -2]),
-    ]:
-        path = tmp_path / f"log_{unit}.parquet"
-        table = pa.table(
-            {"user_id": ["a", "b"], "timestamp": pa.array(values, type=pa.timestamp(unit, tz="UTC"))}
-        )
-        pq.write_table(table, path)
-        assert read_log(path).ts.tolist() == expected
+    path = tmp_path / "log.parquet"
+    pq.write_table(pa.table({"user_id": pa.array([7, 7, 12], pa.int64()), "timestamp": [1, 2, 3]}), path)
+    log = read_log(path, LogColumns(epoch="s"))
+    assert log.user.dtype == np.int64
+    assert log.user.tolist() == [7, 7, 12]
 
 
-def test_parquet_duplicate_column_names_are_one_line_error(tmp_path: Path) -> None:
-    """Two columns called user_id: one line naming the duplicate, not a pyarrow traceback (issue 17)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path = tmp_path / "dup.parquet"
-    table = pa.Table.from_arrays(
-        [pa.array(["a"]), pa.array(["b"]), pa.array(["2024-05-01T10:00:00Z"])],
-        names=["user_id", "user_id", "timestamp"],
+def test_a_named_column_that_is_missing_gives_columns_and_a_guess(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("user_id,timestamp,utm_campaign\nu,2024-05-01T10:00:00Z,x\n")
+    with pytest.raises(ScenarioError) as info:
+        read_log(path, LogColumns(campaign="campaign_name"))
+    assert str(info.value) == (
+        f"{path}: no column 'campaign_name'; columns: user_id, timestamp, utm_campaign "
+        "(name yours with --campaign-column); did you mean 'utm_campaign'?"
     )
-    pq.write_table(table, path)
-    with pytest.raises(ScenarioError) as info:
-        read_log(path)
-    message = str(info.value)
-    assert "\n" not in message
-    assert "duplicate column name(s) 'user_id'" in message
 
 
-def test_csv_field_over_limit_is_a_bad_row_with_its_line(tmp_path: Path) -> None:
-    """A field over 131,072 characters is a bad row on its line; the other rows still read (issue 17)."""
-    path = tmp_path / "long.csv"
-    path.write_text(f"user_id,timestamp\nu,2024-05-01T10:00:00Z\n{'x' * 131_073},2024-05-01T10:00:00Z\n")
-    with pytest.raises(ScenarioError) as info:
+def test_duplicate_column_names_are_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("user_id,timestamp,user_id\nu,2024-05-01T10:00:00Z,v\n")
+    with pytest.raises(ScenarioError, match="duplicate column name 'user_id'"):
         read_log(path)
-    assert "line 3: a field of 131073 characters (at most 131072)" in str(info.value)
+
+
+def test_rows_with_the_wrong_field_count_and_huge_fields_are_bad_rows(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    huge = "x" * 131_073
+    path.write_text(
+        "user_id,timestamp\nu,2024-05-01T10:00:00Z\n\nu,2024-05-01T10:01:00Z,extra\n"
+        f"{huge},2024-05-01T10:02:00Z\nu,2024-05-01T10:03:00Z\n"
+    )
+    with pytest.raises(ScenarioError, match="2 bad row"):
+        read_log(path)
     log = read_log(path, skip_bad=True)
-    assert log.status.tolist() == [0, BAD]
-    assert log.user.tolist() == ["u"]
-    # exactly at the limit is a value, not a bad row
-    path.write_text(f"user_id,timestamp\n{'y' * 131_072},2024-05-01T10:00:00Z\n")
-    assert read_log(path).user.tolist() == ["y" * 131_072]
+    assert [(b.line, b.reason) for b in log.bad] == [
+        (4, "3 field(s) where the header has 2"),
+        (5, "field 'user_id' is over 131,072 characters"),
+    ]
+    assert log.lines.tolist() == [2, 4, 5, 6]
+    assert log.status.tolist() == [0, BAD, BAD, 1]
+    assert log.ts.tolist() == [1_714_557_600_000, 1_714_557_780_000]
+
+
+def test_iso_forms_bigquery_utc_and_nanoseconds(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "user_id,timestamp\n"
+        "u,2024-05-01 18:51:37.037000 UTC\n"
+        "u,2024-05-01T18:51:37.123456789+02:00\n"
+        "u,2024-05-01 18:51Z\n"
+        "u,2024-05-01T18:51:37-0530\n"
+    )
+    log = read_log(path)
+    assert log.ts.tolist() == [1_714_589_497_037, 1_714_582_297_123, 1_714_589_460_000, 1_714_609_297_000]
+    assert log.ns.tolist() == [0, 456_789, 0, 0]
+
+
+def test_parquet_microsecond_timestamps(tmp_path: Path) -> None:
+    """The issue's example: a timestamp('us', tz='UTC') column."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "us.parquet"
+    times = pa.array([1714557600123456, 1714557900000000], pa.timestamp("us", tz="UTC"))
+    pq.write_table(pa.table({"user_id": ["a", "a"], "timestamp": times}), path)
+    log = read_log(path)
+    assert log.ts.tolist() == [1_714_557_600_123, 1_714_557_900_000]
+    assert log.ns.tolist() == [456_000, 0]
+
+
+@pytest.mark.parametrize(
+    ("values", "unit", "ms"),
+    [
+        (["1714557600", "1714557900"], "s", 1_714_557_600_000),
+        (["1714557600123", "1714557900000"], "ms", 1_714_557_600_123),
+        (["1714557600123456", "1714557900000000"], "us", 1_714_557_600_123),
+        (["1714557600123456789", "1714557900000000000"], "ns", 1_714_557_600_123),
+    ],
+)
+def test_epoch_unit_is_told_from_the_magnitude(tmp_path: Path, values: list[str], unit: str, ms: int) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("user_id,timestamp\n" + "".join(f"u,{v}\n" for v in values))
+    log = read_log(path)
+    assert log.detected_epoch == unit
+    assert log.ts.tolist()[0] == ms
+
+
+def test_epoch_numbers_of_no_clear_unit_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("user_id,timestamp\nu,5\nu,1714557600\n")
+    with pytest.raises(ScenarioError, match=r"pass --epoch s\|ms\|us\|ns"):
+        read_log(path)
+
+
+def test_naive_times_need_an_input_timezone(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("user_id,timestamp\nu,2024-05-01 10:00:00\n")
+    with pytest.raises(ScenarioError, match="--input-timezone ZONE"):
+        read_log(path)
+    log = read_log(path, LogColumns(input_tz="Europe/Berlin"))
+    assert log.ts.tolist() == [1_714_550_400_000]  # 10:00 CEST = 08:00Z
+
+
+def test_dst_folds_and_gaps_are_never_shifted_silently(tmp_path: Path) -> None:
+    """Berlin: 2024-03-31 02:30 never happens; 2024-10-27 02:30 happens twice."""
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "user_id,timestamp\nu,2024-03-31 02:30:00\nu,2024-10-27 02:30:00\nu,2024-10-27 04:00:00\n"
+    )
+    with pytest.raises(ScenarioError) as info:
+        read_log(path, LogColumns(input_tz="Europe/Berlin"))
+    assert "line 2: local time 2024-03-31 02:30:00" in str(info.value)
+    assert "does not exist in Europe/Berlin (a DST gap)" in str(info.value)
+    assert "line 3: local time 2024-10-27 02:30:00" in str(info.value)
+    assert "--ambiguous earliest|latest" in str(info.value)
+    early = read_log(path, LogColumns(input_tz="Europe/Berlin", ambiguous="earliest"))
+    late = read_log(path, LogColumns(input_tz="Europe/Berlin", ambiguous="latest"))
+    # gap: 02:30 read with the offset after (+2, 00:30Z) or before (+1, 01:30Z); fold: +2 or +1
+    assert early.ts.tolist() == [1_711_845_000_000, 1_729_989_000_000, 1_729_998_000_000]
+    assert late.ts.tolist() == [1_711_848_600_000, 1_729_992_600_000, 1_729_998_000_000]
+
+
+def test_out_parquet_keeps_types_and_input_order(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "log.parquet"
+    times = pa.array([1714557900000000, 1714557600000000, None], pa.timestamp("us", tz="UTC"))
+    pq.write_table(pa.table({"user_id": pa.array([5, 5, 6], pa.int64()), "timestamp": times}), src)
+    log = read_log(src, skip_bad=True)
+    out = tmp_path / "out.parquet"
+    write_assignments(out, log, {"ga4": (np.array([0, 0]), ["none", "new_user"])})
+    table = pq.read_table(out)
+    assert table.schema.field("user_id").type == pa.int64()
+    assert table.schema.field("timestamp").type == pa.timestamp("us", tz="UTC")
+    assert table.column("row").to_pylist() == [1, 2, 3]
+    assert table.column("ga4.session_id").to_pylist() == [0, 0, None]
+    assert table.column("ga4.split_cause").to_pylist() == ["none", "new_user", "bad_row"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.parquet", "out.parquet"]
