@@ -207,12 +207,34 @@ def _read_csv(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list[B
     return table, lines, invalid
 
 
-def _read_jsonl(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list[BadRow]]:  # noqa: PLR0912
+#: Nesting deeper than this (counted naively over brackets, strings included) skips pyarrow's JSON
+#: reader, which recurses and can crash the process on deeply nested values (seen: 100,000 levels).
+_JSON_DEPTH = 64
+_BLOCK = 1 << 24
+_OPEN, _CLOSE = np.frombuffer(b"[{", np.uint8), np.frombuffer(b"]}", np.uint8)
+
+
+def _max_bracket_depth(path: str) -> int:
+    """The deepest ``[``/``{`` nesting in the file's bytes, in blocks of 16 MiB (bounded memory)."""
+    depth = top = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(_BLOCK):
+            b = np.frombuffer(block, dtype=np.uint8)
+            step = np.isin(b, _OPEN).astype(np.int32) - np.isin(b, _CLOSE)
+            run = np.cumsum(step, dtype=np.int64) + depth
+            top = max(top, int(run.max(initial=depth)))
+            depth = int(run[-1]) if len(run) else depth
+    return top
+
+
+def _read_jsonl(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list[BadRow]]:  # noqa: PLR0912, PLR0915
     """JSON Lines through pyarrow; a file pyarrow refuses (bad lines, mixed types) is read line by line."""
     import pyarrow.json as pjson  # noqa: PLC0415 - loaded on use
 
     wanted = (cols.user, cols.time, cols.campaign, cols.event)
     try:
+        if _max_bracket_depth(path) > _JSON_DEPTH:
+            raise pa.ArrowInvalid("nested too deeply for pyarrow's reader")  # noqa: TRY301 - take the line reader
         table = pjson.read_json(path)
         if "\n\n" not in open(path, encoding="utf-8-sig").read().strip():  # noqa: SIM115
             names = table.column_names
@@ -237,6 +259,12 @@ def _read_jsonl(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list
                 record = json.loads(text)
             except json.JSONDecodeError as err:
                 bad.append(BadRow(number, f"not valid JSON: {err.msg}"))
+                continue
+            except RecursionError:
+                bad.append(BadRow(number, "a value nested too deeply"))
+                continue
+            except ValueError as err:  # an integer of more than 4,300 digits
+                bad.append(BadRow(number, f"not readable: {str(err).splitlines()[0][:120]}"))
                 continue
             if not isinstance(record, dict):
                 bad.append(BadRow(number, "not a JSON object"))

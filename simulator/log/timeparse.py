@@ -222,6 +222,8 @@ def parse_times(  # noqa: PLR0912, PLR0915 - one pass per column type, kept toge
         return out, None
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
         values = column.to_numpy(zero_copy_only=False)[present]
+        if values.size == 0:  # no time to read (every row bad or missing): nothing to detect
+            return out, None
         if epoch is None:
             detected = epoch = detect_epoch(values.astype(np.float64))
             if epoch is None:

@@ -39,8 +39,7 @@ JSON_VALUES = [
 ]  # fmt: skip
 #: JSON text that no Python value dumps to: huge literals, deep nesting, the non-standard constants
 RAW_JSON = ["1e400", "NaN", "-Infinity", "1" + "0" * 400 + ".5", "[" * 30 + "]" * 30, "-0"]  # fmt: skip
-#: Inputs that still end in a traceback in the current reader (simulator/log/logfile.py), which is being
-#: rewritten for the real-logs issue; strict xfail, so the fix makes these tests fail until the marker goes.
+#: Inputs that ended in a traceback in the per-row reader (issue 17); the pyarrow reader ends them cleanly.
 READER_BUGS = {
     "jsonl_5001_digit_number": (
         "jsonl",
@@ -154,9 +153,6 @@ def test_mutated_logs_end_in_a_clean_exit(
 
 
 @pytest.mark.parametrize("name", sorted(READER_BUGS))
-@pytest.mark.xfail(
-    strict=True, reason="issue 17: fixed by the log-reader rewrite (logfile.py), not yet merged"
-)
 def test_known_reader_bugs_end_in_a_clean_exit(name: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     fmt, raw = READER_BUGS[name]
     path = tmp_path_factory.mktemp("logbug") / f"events.{fmt}"

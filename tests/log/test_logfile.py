@@ -339,3 +339,20 @@ def test_out_parquet_keeps_types_and_input_order(tmp_path: Path) -> None:
     assert table.column("ga4.session_id").to_pylist() == [0, 0, None]
     assert table.column("ga4.split_cause").to_pylist() == ["none", "new_user", "bad_row"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.parquet", "out.parquet"]
+
+
+def test_deeply_nested_jsonl_value_is_a_bad_row_not_a_crash(tmp_path) -> None:
+    """pyarrow's JSON reader crashed the process (SIGSEGV) on 100,000 nested arrays; now a bad row."""
+    path = tmp_path / "deep.jsonl"
+    good = b'{"user_id": "u1", "timestamp": "2024-05-01T10:00:00Z"}\n'
+    deep = (
+        b'{"user_id": "u2", "timestamp": "2024-05-01T10:00:00Z", "x": '
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"}\n"
+    )
+    path.write_bytes(good + deep)
+    with pytest.raises(ScenarioError, match=r"1 bad row\(s\): line 2: a value nested too deeply"):
+        read_log(str(path), LogColumns())
+    log = read_log(str(path), LogColumns(), skip_bad=True)
+    assert log.user.tolist() == ["u1"]
