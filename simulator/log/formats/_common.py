@@ -74,12 +74,17 @@ def number(value: Any, path: Path, where: str, field: str) -> float:
 
 
 def table(rows: list[dict[str, Any]]) -> pa.Table:
+    """The canonical table from one dict per event."""
+    return columns_table({f.name: [r.get(f.name) for r in rows] for f in canonical_schema()})
+
+
+def columns_table(cols: Mapping[str, list[Any]]) -> pa.Table:
+    """The canonical table from one list per canonical column (timestamps as epoch microseconds)."""
     schema = canonical_schema()
-    arrays = []
-    for f in schema:
-        values = [r.get(f.name) for r in rows]
-        if f.name == "timestamp":
-            arrays.append(pa.array(values, type=pa.int64()).cast(f.type))
-        else:
-            arrays.append(pa.array(values, f.type))
+    arrays = [
+        pa.array(cols[f.name], type=pa.int64()).cast(f.type)
+        if f.name == "timestamp"
+        else pa.array(cols[f.name], f.type)
+        for f in schema
+    ]
     return pa.Table.from_arrays(arrays, schema=schema)

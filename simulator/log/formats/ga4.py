@@ -25,7 +25,6 @@ the session's —, ``session_engaged``, ``engagement_time_msec``, ``items`` ...)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,8 @@ from typing import Any
 import pyarrow as pa
 
 from simulator.errors import ScenarioError
-from simulator.log.formats import CANONICAL_COLUMNS, canonical_schema
+from simulator.log.formats import CANONICAL_COLUMNS
+from simulator.log.formats._common import columns_table, json_lines
 
 __all__ = ["read"]
 
@@ -77,17 +77,7 @@ def _records(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
         for i, rec in enumerate(table.to_pylist(), 1):
             yield f"row {i}", rec
         return
-    with path.open(encoding="utf-8") as fh:
-        for i, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ScenarioError(str(path), f"line {i}", f"not JSON ({exc.msg})") from None
-            if not isinstance(rec, dict):
-                raise ScenarioError(str(path), f"line {i}", "expected one JSON object per line (an event)")
-            yield f"line {i}", rec
+    yield from json_lines(path)
 
 
 def _int(value: Any, path: Path, where: str, field: str) -> int | None:
@@ -186,14 +176,7 @@ def read(path: Path) -> tuple[pa.Table, tuple[str, ...]]:
         _records_of(rec, row, ignored)
         for name in _CANONICAL_NAMES:
             cols[name].append(row[name])
-    schema = canonical_schema()
-    arrays = [
-        pa.array(cols[f.name], type=pa.int64()).cast(f.type)
-        if f.name == "timestamp"
-        else pa.array(cols[f.name], f.type)
-        for f in schema
-    ]
-    return pa.Table.from_arrays(arrays, schema=schema), tuple(sorted(ignored))
+    return columns_table(cols), tuple(sorted(ignored))
 
 
 _CANONICAL_NAMES = tuple(name for name, _ in CANONICAL_COLUMNS)

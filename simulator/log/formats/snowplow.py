@@ -30,7 +30,8 @@ from typing import Any
 import pyarrow as pa
 
 from simulator.errors import ScenarioError
-from simulator.log.formats import CANONICAL_COLUMNS, canonical_schema
+from simulator.log.formats import CANONICAL_COLUMNS
+from simulator.log.formats._common import columns_table
 
 __all__ = ["ENRICHED_COLUMNS", "read"]
 
@@ -163,11 +164,4 @@ def read(path: Path) -> tuple[pa.Table, tuple[str, ...]]:
         ignored.update(k for k, v in rec.items() if v not in (None, "") and k not in _USED and k not in _TIME)
         for name in names:
             cols[name].append(row[name])
-    schema = canonical_schema()
-    arrays = [
-        pa.array(cols[f.name], type=pa.int64()).cast(f.type)
-        if f.name == "timestamp"
-        else pa.array(cols[f.name], f.type)
-        for f in schema
-    ]
-    return pa.Table.from_arrays(arrays, schema=schema), tuple(sorted(ignored))
+    return columns_table(cols), tuple(sorted(ignored))
