@@ -306,7 +306,7 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
         "simulate",
         help="simulate a scenario and write its event log to a file",
         description="Simulate a scenario chunk by chunk and stream the event log to FILE.csv, "
-        "FILE.jsonl or FILE.parquet (Parquet needs the 'parquet' extra). Memory stays flat as the "
+        "FILE.jsonl or FILE.parquet. Memory stays flat as the "
         "population grows; the file appears only when complete.",
     )
     p.add_argument("file", help="scenario file (TOML)")

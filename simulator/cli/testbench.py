@@ -91,7 +91,7 @@ def _cmd_workload(args: argparse.Namespace) -> int:
         if name in digests:
             print(f"  {name}  sha256 {digests[name][:16]}")
     if "events.parquet" not in digests:
-        print("  (no events.parquet: pyarrow is not installed; pip install 'sessionlab[parquet]')")
+        print("  (no events.parquet: pyarrow is missing; pip install pyarrow)")
     return 0
 
 

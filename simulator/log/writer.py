@@ -4,8 +4,8 @@ Files carry every :data:`~simulator.log.events.COLUMNS` column; enum codes and c
 written as their names (``kind = "pageview"``, ``campaign = "brand-search"``, empty for none) so the
 files read well anywhere, and a ``network`` column names each row's ad network. A writer writes to a
 temporary file next to the target and renames it into place only when every chunk is written, so a
-crash or Ctrl-C never leaves a half-written file under the target name. Parquet needs the optional
-``pyarrow`` package (``pip install 'sessionlab[parquet]'``).
+crash or Ctrl-C never leaves a half-written file under the target name. Parquet is written with
+``pyarrow``, a core dependency, imported only when a Parquet file is written.
 """
 
 from __future__ import annotations
@@ -82,11 +82,11 @@ def _write_jsonl(handle: IO[str], chunks: Iterable[EventLog]) -> int:
 
 def _pyarrow() -> Any:
     try:
-        import pyarrow as pa  # noqa: PLC0415 - optional dependency, imported when needed
+        import pyarrow as pa  # noqa: PLC0415 - imported only when Parquet is written
         import pyarrow.parquet as pq  # noqa: PLC0415
     except ImportError:
         raise OutputError(
-            "writing Parquet needs the optional package pyarrow: pip install 'sessionlab[parquet]' "
+            "writing Parquet needs pyarrow, a dependency of sessionlab that is missing: pip install pyarrow "
             "(or write .csv / .jsonl)"
         ) from None
     return pa, pq

@@ -311,7 +311,7 @@ def _input_file(wl: Workload, workdir: Path, name: str) -> Path:
         data = _parquet_bytes(wl)
         if data is None:
             raise SessionlabError(
-                "{input_parquet} needs pyarrow; install it with: pip install 'sessionlab[parquet]'"
+                "{input_parquet} needs pyarrow, a missing dependency of sessionlab: pip install pyarrow"
             )
         target.write_bytes(data)
     return target
