@@ -214,17 +214,46 @@ _BLOCK = 1 << 24
 _OPEN, _CLOSE = np.frombuffer(b"[{", np.uint8), np.frombuffer(b"]}", np.uint8)
 
 
-def _max_bracket_depth(path: str) -> int:
-    """The deepest ``[``/``{`` nesting in the file's bytes, in blocks of 16 MiB (bounded memory)."""
-    depth = top = 0
+_SPACE = np.frombuffer(b" \t\n\r\x0b\x0c", np.uint8)
+_NL = ord("\n")
+_BOM = b"\xef\xbb\xbf"
+
+
+def _scan_jsonl(path: str) -> tuple[int, bool]:
+    """One pass over the bytes, in blocks of 16 MiB: the deepest ``[``/``{`` nesting (brackets in
+    strings count too) and whether a blank line stands between the first and the last record (then
+    pyarrow's row numbers are not line numbers). Line ends are read as text mode reads them
+    (``\r\n`` and ``\r`` are ``\n``)."""
+    depth = top = pos = 0
+    first = last = first_blank = -1  # first/last non-space byte; first "\n\n" at or after ``first``
+    prev = -1
     with open(path, "rb") as fh:
-        while block := fh.read(_BLOCK):
+        head = fh.read(len(_BOM))
+        carry = b"" if head == _BOM else head
+        while (chunk := fh.read(_BLOCK)) or carry:
+            block = carry + chunk
+            # a last "\r" waits for the next block, whose "\n" would make it one line end with it
+            carry = b"\r" if chunk and block.endswith(b"\r") else b""
+            block = block[: len(block) - len(carry)].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
             b = np.frombuffer(block, dtype=np.uint8)
             step = np.isin(b, _OPEN).astype(np.int32) - np.isin(b, _CLOSE)
             run = np.cumsum(step, dtype=np.int64) + depth
             top = max(top, int(run.max(initial=depth)))
             depth = int(run[-1]) if len(run) else depth
-    return top
+            solid = np.flatnonzero(~np.isin(b, _SPACE))
+            if solid.size:
+                first = pos + int(solid[0]) if first < 0 else first
+                last = pos + int(solid[-1])
+            if first >= 0 and first_blank < 0:
+                nl = b == _NL
+                pairs = np.flatnonzero(nl[1:] & nl[:-1]) + pos
+                if prev == _NL and nl.size and nl[0]:
+                    pairs = np.concatenate(([pos - 1], pairs))
+                pairs = pairs[pairs >= first]
+                first_blank = int(pairs[0]) if pairs.size else -1
+            prev = int(b[-1]) if b.size else prev
+            pos += len(block)
+    return top, first_blank >= 0 and first_blank + 1 <= last
 
 
 def _read_jsonl(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list[BadRow]]:  # noqa: PLR0912, PLR0915
@@ -233,10 +262,11 @@ def _read_jsonl(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list
 
     wanted = (cols.user, cols.time, cols.campaign, cols.event)
     try:
-        if _max_bracket_depth(path) > _JSON_DEPTH:
+        deepest, blank_lines = _scan_jsonl(path)
+        if deepest > _JSON_DEPTH:
             raise pa.ArrowInvalid("nested too deeply for pyarrow's reader")  # noqa: TRY301 - take the line reader
         table = pjson.read_json(path)
-        if "\n\n" not in open(path, encoding="utf-8-sig").read().strip():  # noqa: SIM115
+        if not blank_lines:
             names = table.column_names
             for c in (cols.user, cols.time):
                 if c not in names:

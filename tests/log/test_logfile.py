@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.errors import ScenarioError
 from simulator.log.logfile import BAD, EXCLUDED, LogColumns, read_log, write_assignments
@@ -356,3 +358,30 @@ def test_deeply_nested_jsonl_value_is_a_bad_row_not_a_crash(tmp_path) -> None:
         read_log(str(path), LogColumns())
     log = read_log(str(path), LogColumns(), skip_bad=True)
     assert log.user.tolist() == ["u1"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.lists(st.sampled_from(["\n", "\r", "\r\n", " ", "\t", "{", "}", "[", "]", "a"]), max_size=40).map(
+        "".join
+    ),
+    bom=st.booleans(),
+    block=st.sampled_from([1, 2, 3, 7, 1 << 24]),
+)
+def test_jsonl_scan_matches_a_text_mode_reading(text: str, bom: bool, block: int, tmp_path_factory) -> None:
+    """The byte scan that picks pyarrow's JSON reader agrees with reading the file in text mode:
+    the deepest bracket nesting, and a blank line between the first and last record."""
+    from simulator.log import logfile
+
+    path = tmp_path_factory.mktemp("scan") / "x.jsonl"
+    path.write_bytes(("\ufeff" if bom else "").encode() + text.encode())
+    decoded = path.read_text(encoding="utf-8-sig")
+    depth = deepest = 0
+    for ch in decoded:
+        depth += (ch in "[{") - (ch in "]}")
+        deepest = max(deepest, depth)
+    old_block, logfile._BLOCK = logfile._BLOCK, block
+    try:
+        assert logfile._scan_jsonl(str(path)) == (deepest, "\n\n" in decoded.strip())
+    finally:
+        logfile._BLOCK = old_block
