@@ -211,10 +211,14 @@ def _read_csv(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list[B
 #: reader, which recurses and can crash the process on deeply nested values (seen: 100,000 levels).
 _JSON_DEPTH = 64
 _BLOCK = 1 << 24
-_OPEN, _CLOSE = np.frombuffer(b"[{", np.uint8), np.frombuffer(b"]}", np.uint8)
+#: Per byte value: +1 for an opening bracket, -1 for a closing one (a lookup, not np.isin: 10x faster).
+_STEP = np.zeros(256, dtype=np.int8)
+_STEP[list(b"[{")] = 1
+_STEP[list(b"]}")] = -1
 
 
-_SPACE = np.frombuffer(b" \t\n\r\x0b\x0c", np.uint8)
+_SOLID = np.ones(256, dtype=bool)
+_SOLID[list(b" \t\n\r\x0b\x0c")] = False
 _NL = ord("\n")
 _BOM = b"\xef\xbb\xbf"
 
@@ -236,14 +240,14 @@ def _scan_jsonl(path: str) -> tuple[int, bool]:
             carry = b"\r" if chunk and block.endswith(b"\r") else b""
             block = block[: len(block) - len(carry)].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
             b = np.frombuffer(block, dtype=np.uint8)
-            step = np.isin(b, _OPEN).astype(np.int32) - np.isin(b, _CLOSE)
-            run = np.cumsum(step, dtype=np.int64) + depth
+            step = _STEP[b]
+            run = np.cumsum(step[step != 0], dtype=np.int64) + depth  # depth moves at brackets only
             top = max(top, int(run.max(initial=depth)))
             depth = int(run[-1]) if len(run) else depth
-            solid = np.flatnonzero(~np.isin(b, _SPACE))
-            if solid.size:
-                first = pos + int(solid[0]) if first < 0 else first
-                last = pos + int(solid[-1])
+            solid = _SOLID[b]
+            if solid.any():
+                first = pos + int(solid.argmax()) if first < 0 else first
+                last = pos + len(solid) - 1 - int(solid[::-1].argmax())
             if first >= 0 and first_blank < 0:
                 nl = b == _NL
                 pairs = np.flatnonzero(nl[1:] & nl[:-1]) + pos
