@@ -14,7 +14,7 @@ import datetime as dt
 import difflib
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -174,9 +174,15 @@ def nesting_depth(value: Any) -> int:
     return depth
 
 
-def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
-    """A "did you mean 'x'?" hint, or an empty string when nothing is close."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+def did_you_mean(word: str, options: Sequence[str], *, cutoff: float = 0.6, substrings: bool = False) -> str:
+    """A "did you mean 'x'?" hint, or an empty string when nothing is close.
+
+    ``substrings`` also offers an option that contains the word or is contained in it (ignoring
+    case) when no option is close enough: ``user`` -> ``user_pseudo_id`` for column names.
+    """
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=cutoff)
+    if not close and substrings:
+        close = [o for o in options if word.lower() in o.lower() or o.lower() in word.lower()]
     return f"did you mean {close[0]!r}?" if close else ""
 
 

@@ -15,7 +15,6 @@ session id and split cause ``bad_row``. Rows whose event is excluded by name are
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import json
 from collections.abc import Iterable, Sequence
@@ -30,6 +29,7 @@ import pyarrow.compute as pc
 from simulator.errors import ScenarioError
 from simulator.log.atomic import atomic_open, atomic_path
 from simulator.log.timeparse import parse_times
+from simulator.schema import did_you_mean
 
 __all__ = [
     "BAD",
@@ -123,10 +123,8 @@ MAX_FIELD = 131_072  #: characters a field may hold; a longer one is a bad row
 
 
 def _did_you_mean(name: str, names: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.5) or [
-        n for n in names if name.lower() in n.lower() or n.lower() in name.lower()
-    ]
-    return f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(name, names, cutoff=0.5, substrings=True)
+    return f"; {hint}" if hint else ""
 
 
 def _check_columns(path: str, names: Sequence[str], cols: LogColumns) -> None:
