@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 from simulator.report.tables import format_table
 
 if TYPE_CHECKING:  # importing calibrate would load scipy.optimize for every `sessionlab run`
+    from simulator.testing.breakdowns import BreakdownReplications
     from simulator.testing.calibrate import Calibration
     from simulator.testing.stats import ObservedCheck, Replications
 
-__all__ = ["render_calibration", "render_observed", "render_replications"]
+__all__ = ["render_breakdown_replications", "render_calibration", "render_observed", "render_replications"]
 
 
 def render_replications(reps: Replications, confidence: float = 0.95) -> str:
@@ -27,6 +28,60 @@ def render_replications(reps: Replications, confidence: float = 0.95) -> str:
         f"(seeds spawned from the scenario seed)  t intervals at {confidence:.0%}"
     )
     return f"{head}\n\n{format_table(header, rows)}\n"
+
+
+def render_breakdown_replications(tables: BreakdownReplications, confidence: float = 0.95) -> str:
+    """Breakdown tables over replications: each segment's mean numbers, cost per session with its interval.
+
+    A segment absent from a replication counts as zero cost, clicks, sessions and conversions there
+    (:mod:`simulator.testing.breakdowns`); ``n`` is the replications in which cost per session had a value.
+    """
+    level = f"{confidence:.0%}"
+    n_reps = len(tables.reps.seeds)
+    out = []
+    for (definition, dimension), segments in tables.layout.items():
+        rows = []
+        for segment in segments:
+            s = tables.summary(definition, dimension, segment, confidence)
+            cps = s["cost_per_session"]
+            rate = s["conversion_rate"]
+            rows.append(
+                [
+                    segment,
+                    _money(s["cost"].mean),
+                    _num(s["clicks"].mean),
+                    _num(s["sessions"].mean),
+                    _money(cps.mean),
+                    _money(cps.low),
+                    _money(cps.high),
+                    "" if cps.n in {0, n_reps} else f"{cps.n}",
+                    _num(s["conversions"].mean),
+                    "-" if rate.mean is None else f"{100 * rate.mean:.2f} %",
+                ]
+            )
+        header = [
+            dimension,
+            "ad cost",
+            "clicks",
+            "sessions",
+            "cost/session",
+            f"{level} low",
+            f"{level} high",
+            "n (if fewer)",
+            "conversions",
+            "conv. rate",
+        ]
+        out += [
+            f"cost per session by {dimension} ({definition}): means of {n_reps} replications, "
+            f"t interval at {level}",
+            format_table(header, rows),
+            "",
+        ]
+    return "\n".join(out)
+
+
+def _money(v: float | None) -> str:
+    return "n/a" if v is None or math.isnan(v) else f"{v:,.2f}"
 
 
 def render_observed(checks: list[ObservedCheck], reps: Replications, confidence: float = 0.95) -> str:

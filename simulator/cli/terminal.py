@@ -1,0 +1,77 @@
+"""Terminal manners of the ``sessionlab`` command: progress bars on stderr and the width of stdout.
+
+* **Progress** (:func:`progress`): a `tqdm <https://tqdm.github.io>`_ bar on **stderr**, only when stderr
+  is a terminal and ``--quiet`` was not given; otherwise nothing at all is written (no bar, no carriage
+  returns), so piped or redirected stderr, CI logs and ``--json`` on stdout stay clean. stdout never
+  carries a bar. The lower layers know nothing of this: they take an optional
+  ``on_progress(n: int) -> None`` callback (``None`` by default), and :func:`progress` hands one in.
+* **Width** (:func:`stdout_width`): the terminal's columns (:func:`shutil.get_terminal_size`, which reads
+  ``COLUMNS`` first) when stdout is a terminal, ``None`` when it is not: piped output is laid out by its
+  content only and is byte-identical whatever the terminal (see :func:`simulator.report.text.render_text`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+
+__all__ = ["configure", "progress", "stdout_width"]
+
+#: The narrowest width the terminal report is fitted to (a narrower terminal gets lines of this length).
+MIN_WIDTH = 20
+
+_quiet = False
+
+
+def configure(*, quiet: bool) -> None:
+    """Set ``--quiet`` for this invocation (``main`` calls it once, before the command runs)."""
+    global _quiet  # noqa: PLW0603 - one setting per process, set by main() from the command line
+    _quiet = quiet
+
+
+def live() -> bool:
+    """Whether progress is shown: stderr is a terminal and ``--quiet`` was not given."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    return not _quiet and callable(isatty) and bool(isatty())
+
+
+@contextlib.contextmanager
+def progress(desc: str, total: int | None = None, unit: str = "it") -> Iterator[Callable[[int], None]]:
+    """A callback ``on_progress(n)`` that advances a bar by ``n`` (of ``total``, when known).
+
+    The bar is drawn on stderr only when :func:`live`; otherwise the callback does nothing. The bar is
+    removed when the block ends (``leave=False``), so what the command prints afterwards stands alone.
+    """
+    if not live():
+        yield _nothing
+        return
+    from tqdm import tqdm  # noqa: PLC0415 - only when a bar is drawn
+
+    bar = tqdm(
+        total=total or None,
+        desc=desc,
+        unit=unit,
+        unit_scale=True,
+        file=sys.stderr,
+        leave=False,
+        dynamic_ncols=True,
+        mininterval=0.2,
+    )
+    try:
+        yield bar.update
+    finally:
+        bar.close()
+
+
+def _nothing(n: int) -> None:
+    """The callback when no bar is shown."""
+
+
+def stdout_width() -> int | None:
+    """The terminal's columns when stdout is a terminal (at least :data:`MIN_WIDTH`), else ``None``."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    if not (callable(isatty) and isatty()):
+        return None
+    return max(shutil.get_terminal_size().columns, MIN_WIDTH)
