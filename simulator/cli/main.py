@@ -36,7 +36,6 @@ from simulator.errors import ScenarioError, SessionlabError
 from simulator.log.events import EventLog
 from simulator.report.directory import write_report
 from simulator.report.testing import (
-    render_breakdown_replications,
     render_calibration,
     render_observed,
     render_replications,
@@ -116,10 +115,11 @@ def _cmd_run(args: argparse.Namespace) -> ExitCode:
             doc["replications"]["breakdowns"] = per_segment.to_dict(args.confidence)
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        text = render_replications(reps, args.confidence)
-        if per_segment is not None:
-            text += "\n" + render_breakdown_replications(per_segment, args.confidence)
-        sys.stdout.write(text)
+        sys.stdout.write(
+            render_replications(
+                reps, args.confidence, width=stdout_width(), show_all=args.all, breakdowns=per_segment
+            )
+        )
     return ExitCode.OK
 
 

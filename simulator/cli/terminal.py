@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -49,6 +50,10 @@ def progress(desc: str, total: int | None = None, unit: str = "it") -> Iterator[
         return
     from tqdm import tqdm  # noqa: PLC0415 - only when a bar is drawn
 
+    try:  # a terminal that reports no size (0 columns) would get an empty bar: draw 80 columns there
+        sized = os.get_terminal_size(sys.stderr.fileno()).columns > 0
+    except (OSError, ValueError, AttributeError):
+        sized = False
     bar = tqdm(
         total=total or None,
         desc=desc,
@@ -56,8 +61,8 @@ def progress(desc: str, total: int | None = None, unit: str = "it") -> Iterator[
         unit_scale=True,
         file=sys.stderr,
         leave=False,
-        dynamic_ncols=True,
         mininterval=0.2,
+        **({"dynamic_ncols": True} if sized else {"ncols": 80}),
     )
     try:
         yield bar.update

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from simulator.report.tables import format_table
+from simulator.report.tables import fit_lines, format_table, is_zero
 
 if TYPE_CHECKING:  # importing calibrate would load scipy.optimize for every `sessionlab run`
     from simulator.testing.breakdowns import BreakdownReplications
@@ -15,8 +15,21 @@ if TYPE_CHECKING:  # importing calibrate would load scipy.optimize for every `se
 __all__ = ["render_breakdown_replications", "render_calibration", "render_observed", "render_replications"]
 
 
-def render_replications(reps: Replications, confidence: float = 0.95) -> str:
-    """A terminal table: mean, standard deviation and confidence interval of every metric."""
+def render_replications(
+    reps: Replications,
+    confidence: float = 0.95,
+    *,
+    width: int | None = None,
+    show_all: bool = True,
+    breakdowns: BreakdownReplications | None = None,
+) -> str:
+    """A terminal table: mean, standard deviation and confidence interval of every metric.
+
+    Without ``show_all``, metrics whose every number prints as zero or as no value are left out and a
+    last line says how many; ``width`` fits the lines to a terminal (see
+    :func:`simulator.report.text.render_text`). ``breakdowns`` adds the tables of
+    :func:`render_breakdown_replications` after the metrics.
+    """
     summary = reps.summary(confidence)
     rows = []
     for key, s in summary.items():
@@ -27,10 +40,24 @@ def render_replications(reps: Replications, confidence: float = 0.95) -> str:
         f"scenario {reps.scenario!r}  {len(reps.seeds)} replications "
         f"(seeds spawned from the scenario seed)  t intervals at {confidence:.0%}"
     )
-    return f"{head}\n\n{format_table(header, rows)}\n"
+    hidden = 0
+    if not show_all:
+        kept = [r for r in rows if not all(is_zero(c) for c in r[1:5])]
+        rows, hidden = kept, len(rows) - len(kept)
+    note = (
+        f"\n\nhidden: {hidden} all-zero row{'s' if hidden != 1 else ''} (--all shows them)" if hidden else ""
+    )
+    tables = (
+        f"\n\n{render_breakdown_replications(breakdowns, confidence, width=width)}".rstrip()
+        if breakdowns
+        else ""
+    )
+    return fit_lines(f"{head}\n\n{format_table(header, rows, width=width)}{tables}{note}", width) + "\n"
 
 
-def render_breakdown_replications(tables: BreakdownReplications, confidence: float = 0.95) -> str:
+def render_breakdown_replications(
+    tables: BreakdownReplications, confidence: float = 0.95, *, width: int | None = None
+) -> str:
     """Breakdown tables over replications: each segment's mean numbers, cost per session with its interval.
 
     A segment absent from a replication counts as zero cost, clicks, sessions and conversions there
@@ -74,10 +101,10 @@ def render_breakdown_replications(tables: BreakdownReplications, confidence: flo
         out += [
             f"cost per session by {dimension} ({definition}): means of {n_reps} replications, "
             f"t interval at {level}",
-            format_table(header, rows),
+            format_table(header, rows, width=width),
             "",
         ]
-    return "\n".join(out)
+    return fit_lines("\n".join(out), width)
 
 
 def _money(v: float | None) -> str:
