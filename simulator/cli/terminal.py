@@ -16,9 +16,10 @@ import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-__all__ = ["configure", "progress", "stdout_width"]
+__all__ = ["Progress", "configure", "live", "progress", "stdout_width"]
 
 #: The narrowest width the terminal report is fitted to (a narrower terminal gets lines of this length).
 MIN_WIDTH = 20
@@ -38,15 +39,33 @@ def live() -> bool:
     return not _quiet and callable(isatty) and bool(isatty())
 
 
+class Progress:
+    """The callback :func:`progress` yields: ``on_progress(n)`` advances the bar by ``n``."""
+
+    def __init__(self, bar: Any = None) -> None:
+        self._bar = bar
+
+    def __call__(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def set_total(self, total: int) -> None:
+        """Say how much there is in all once it is known (a bar without a total counts only)."""
+        if self._bar is not None and self._bar.total != total:
+            self._bar.total = total
+            self._bar.refresh()
+
+
 @contextlib.contextmanager
-def progress(desc: str, total: int | None = None, unit: str = "it") -> Iterator[Callable[[int], None]]:
+def progress(desc: str, total: int | None = None, unit: str = "it") -> Iterator[Progress]:
     """A callback ``on_progress(n)`` that advances a bar by ``n`` (of ``total``, when known).
 
     The bar is drawn on stderr only when :func:`live`; otherwise the callback does nothing. The bar is
     removed when the block ends (``leave=False``), so what the command prints afterwards stands alone.
+    Counts of visitors are shown as 1.2M; counts of runs and steps as they are.
     """
     if not live():
-        yield _nothing
+        yield Progress()
         return
     from tqdm import tqdm  # noqa: PLC0415 - only when a bar is drawn
 
@@ -58,20 +77,16 @@ def progress(desc: str, total: int | None = None, unit: str = "it") -> Iterator[
         total=total or None,
         desc=desc,
         unit=unit,
-        unit_scale=True,
+        unit_scale=unit == "visitor",
         file=sys.stderr,
         leave=False,
         mininterval=0.2,
         **({"dynamic_ncols": True} if sized else {"ncols": 80}),
     )
     try:
-        yield bar.update
+        yield Progress(bar)
     finally:
         bar.close()
-
-
-def _nothing(n: int) -> None:
-    """The callback when no bar is shown."""
 
 
 def stdout_width() -> int | None:

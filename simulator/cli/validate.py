@@ -76,6 +76,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
             def advance(now: int, total: int) -> None:  # measure() says (runs done, runs in all)
                 nonlocal done
+                on_progress.set_total(total)
                 on_progress(now - done)
                 done = now
 
