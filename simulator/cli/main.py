@@ -483,7 +483,9 @@ def _parser() -> argparse.ArgumentParser:
     for add in _COMMANDS:
         add(sub)
     for command in sub.choices.values():  # every command takes --quiet too, and states its exit codes
-        command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=_QUIET)
+        flags = [f for f in ("-q", "--quiet") if f not in command._option_string_actions]
+        if "--quiet" in flags:
+            command.add_argument(*flags, action="store_true", default=argparse.SUPPRESS, help=_QUIET)
         command.epilog = f"{command.epilog} {_EXIT_CODES}" if command.epilog else _EXIT_CODES
         command.formatter_class = _HelpFormatter
     return parser
