@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -166,11 +167,13 @@ def run(
     visitors: int | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     workers: int = 1,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Result:
     """Simulate ``scenario`` and evaluate every definition it compares.
 
     ``visitors`` overrides ``[population] visitors``; ``chunk_size`` (visitors simulated at a time)
-    and ``workers`` (processes simulating blocks of visitors) never change the result.
+    and ``workers`` (processes simulating blocks of visitors) never change the result. ``on_progress``
+    is called with the visitors simulated after each chunk (see :func:`simulator.engine.simulate.simulate`).
 
     Examples
     --------
@@ -180,7 +183,9 @@ def run(
     0.01
     """
     seed = scenario.seed if seed is None else seed
-    log = simulate(scenario, seed, visitors=visitors, chunk_size=chunk_size, workers=workers)
+    log = simulate(
+        scenario, seed, visitors=visitors, chunk_size=chunk_size, workers=workers, on_progress=on_progress
+    )
     return run_log(
         log,
         scenario.sessions or scenario.definitions,

@@ -26,6 +26,7 @@ from simulator.cli.observed import reports_of, run_reports
 from simulator.cli.sessions import add_definitions as _add_definitions
 from simulator.cli.sessions import add_sessionize as _add_sessionize
 from simulator.cli.spark import add_engine as _add_spark_engine
+from simulator.cli.terminal import configure, progress, stdout_width
 from simulator.cli.testbench import add_bench as _add_bench
 from simulator.cli.testbench import add_conform as _add_conform
 from simulator.cli.testbench import add_workload as _add_workload
@@ -34,10 +35,15 @@ from simulator.engine.simulate import DEFAULT_CHUNK, iter_chunks
 from simulator.errors import ScenarioError, SessionlabError
 from simulator.log.events import EventLog
 from simulator.report.directory import write_report
-from simulator.report.testing import render_calibration, render_observed, render_replications
+from simulator.report.testing import (
+    render_calibration,
+    render_observed,
+    render_replications,
+)
 from simulator.report.text import render_json, render_text
 from simulator.scenario.loader import Scenario, json_schema, load_scenario
 from simulator.schema import MAX_SIZE
+from simulator.testing.breakdowns import replicate_breakdowns
 from simulator.testing.expect import evaluate_scenario, expect_blocks, has_expectations
 from simulator.testing.junit import SuiteResult, junit_xml, write_atomically
 from simulator.testing.stats import compare_observed, replicate
@@ -65,26 +71,55 @@ def _cmd_run(args: argparse.Namespace) -> ExitCode:
         )
     args.confidence = args.confidence or 0.95
     scenario = load_scenario(args.file)
+    population = args.visitors if args.visitors is not None else getattr(scenario.population, "visitors", 0)
 
-    def run_once(sc: Scenario, seed: int | None) -> Result:
-        return run(sc, seed, visitors=args.visitors, chunk_size=args.chunk_size, workers=args.workers)
+    def run_once(sc: Scenario, seed: int | None, on_progress: Callable[[int], None] | None = None) -> Result:
+        return run(
+            sc,
+            seed,
+            visitors=args.visitors,
+            chunk_size=args.chunk_size,
+            workers=args.workers,
+            on_progress=on_progress,
+        )
 
+    if not args.replications or args.json or args.report:
+        # the single run is the report (no --replications), or is printed (JSON) or written (report) beside
+        with progress("run: simulating", population, "visitor") as on_progress:
+            result = run_once(scenario, args.seed, on_progress)
+        tables = _report(args, scenario, result)
     if not args.replications:
-        result = run_once(scenario, args.seed)
-        tables = _report(args, scenario, result)
         charset = "unicode" if (sys.stdout.encoding or "").lower().replace("-", "") == "utf8" else "ascii"
-        sys.stdout.write(render_json(result, tables) if args.json else render_text(result, charset, tables))
+        text = render_text(result, charset, tables, width=stdout_width(), show_all=args.all)
+        sys.stdout.write(render_json(result, tables) if args.json else text)
         return ExitCode.OK
-    if args.json or args.report:  # the single run is printed (JSON) or written (report) beside the table
-        result = run_once(scenario, args.seed)
-        tables = _report(args, scenario, result)
-    reps = replicate(scenario, args.replications, seed=args.seed, runner=run_once)
+    with progress("run: replications", args.replications, "run") as on_progress:
+        if args.breakdown:  # every replication's breakdowns: means with intervals, like every other number
+            reps, per_segment = replicate_breakdowns(
+                scenario,
+                args.replications,
+                args.breakdown,
+                seed=args.seed,
+                runner=run_once,
+                on_progress=on_progress,
+            )
+        else:
+            reps = replicate(
+                scenario, args.replications, seed=args.seed, runner=run_once, on_progress=on_progress
+            )
+            per_segment = None
     if args.json:
         doc = json.loads(render_json(result, tables))
         doc["replications"] = reps.to_dict(args.confidence)
+        if per_segment is not None:
+            doc["replications"]["breakdowns"] = per_segment.to_dict(args.confidence)
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        sys.stdout.write(render_replications(reps, args.confidence))
+        sys.stdout.write(
+            render_replications(
+                reps, args.confidence, width=stdout_width(), show_all=args.all, breakdowns=per_segment
+            )
+        )
     return ExitCode.OK
 
 
@@ -153,7 +188,8 @@ def _cmd_compare(args: argparse.Namespace) -> ExitCode:
         raise ScenarioError(
             args.file, "observed", "nothing to compare: add an [observed] table or --observed"
         )
-    reps = replicate(scenario, n, seed=args.seed)
+    with progress("compare: replications", n, "run") as on_progress:
+        reps = replicate(scenario, n, seed=args.seed, on_progress=on_progress)
     observed = [(str(ref), value) for ref, value in scenario.observed]
     checks = compare_observed(reps, observed, args.confidence)
     if args.json:
@@ -176,17 +212,19 @@ def _cmd_calibrate(args: argparse.Namespace) -> ExitCode:
     from simulator.testing.calibrate import calibrate  # noqa: PLC0415 - scipy.optimize, ~1 s
 
     reports, mapping = reports_of(args)
-    cal = calibrate(
-        args.file,
-        paths,
-        replications=args.replications,
-        max_evals=args.max_evals,
-        bootstrap=args.bootstrap,
-        confidence=args.confidence,
-        seed=args.seed,
-        reports=reports,
-        mapping=mapping,
-    )
+    with progress("calibrate: simulation runs", None, "run") as on_progress:
+        cal = calibrate(
+            args.file,
+            paths,
+            replications=args.replications,
+            max_evals=args.max_evals,
+            bootstrap=args.bootstrap,
+            confidence=args.confidence,
+            seed=args.seed,
+            reports=reports,
+            mapping=mapping,
+            on_progress=on_progress,
+        )
     sys.stdout.write(json.dumps(cal.to_dict(), indent=2) + "\n" if args.json else render_calibration(cal))
     return ExitCode.OK if cal.ok else ExitCode.EXPECTATIONS_FAILED
 
@@ -224,7 +262,14 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         "--breakdown",
         type=_dimensions,
         metavar="DIMS",
-        help="also show cost per session by campaign,device,hour,network,channel (comma-separated, or all)",
+        help="also show cost per session by campaign,device,hour,network,channel (comma-separated, or all); "
+        "with --replications, each segment's mean over the replications with a t interval",
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="show the rows, columns and sections whose every number is zero (hidden by default; the "
+        "last line says how many)",
     )
     _population_options(p)
     p.set_defaults(func=_cmd_run)
@@ -255,48 +300,24 @@ def _population_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-class _Progress:
-    """A one-line progress report on stderr, only when stderr is a terminal."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.done = total, 0
-        self.live = sys.stderr.isatty() and total > 0
-
-    def add(self, visitors: int, rows: int) -> None:
-        self.done += visitors
-        if self.live:
-            pct = 100 * self.done / self.total
-            sys.stderr.write(
-                f"\rsimulating: {pct:5.1f} %  {self.done:,}/{self.total:,} visitors  {rows:,} events"
-            )
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.live:
-            sys.stderr.write("\n")
-
-
 def _cmd_simulate(args: argparse.Namespace) -> ExitCode:
     from simulator.log.writer import write_chunks  # noqa: PLC0415 - only this command writes files
 
     scenario = load_scenario(args.file)
     total = args.visitors if args.visitors is not None else getattr(scenario.population, "visitors", 0)
-    progress = _Progress(total)
     rows = 0
 
-    def chunks() -> Iterator[EventLog]:
+    def chunks(on_progress: Callable[[int], None]) -> Iterator[EventLog]:
         nonlocal rows
         for log in iter_chunks(
             scenario, args.seed, visitors=args.visitors, chunk_size=args.chunk_size, workers=args.workers
         ):
             rows += len(log)
-            progress.add(int(log.meta.get("visitors", 0)), rows)
+            on_progress(int(log.meta.get("visitors", 0)))
             yield log
 
-    try:
-        write_chunks(chunks(), args.out)
-    finally:
-        progress.close()
+    with progress("simulate", total, "visitor") as on_progress:
+        write_chunks(chunks(on_progress), args.out)
     print(f"{args.out}: {rows:,} events", file=sys.stderr)
     return ExitCode.OK
 
@@ -414,6 +435,28 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
 )
 
 
+_QUIET = "no progress bar on stderr (there is one only when stderr is a terminal)"
+_EXIT_CODES = (
+    "Exit codes: 0 ok; 1 a check failed (as described above; a command that checks nothing never exits "
+    "1); 2 bad input (one line on stderr); 3 internal error (a bug: please report it with --debug "
+    "output); 130 interrupted."
+)
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Every option with a default says it: appended as ``(default: X)`` unless its help already does."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if not action.option_strings or default in (None, False, True, argparse.SUPPRESS, []) or not text:
+            return action.help
+        shown = f"{default:,}" if isinstance(default, int) else str(default)
+        if "default" in text or f"({shown})" in text or f"({default})" in text:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (and exit code 2) like every other bad input."""
 
@@ -431,16 +474,20 @@ def _parser() -> argparse.ArgumentParser:
             "Simulate visitor journeys from a scenario file and explain why ad clicks, page "
             "views and analytics sessions disagree."
         ),
-        epilog=(
-            "Exit codes: 0 ok, 1 an expectation failed, 2 bad input (one line on stderr), "
-            "3 internal error (a bug: please report it with --debug output), 130 interrupted."
-        ),
+        epilog=_EXIT_CODES,
     )
     parser.add_argument("--version", action="version", version=f"sessionlab {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for every error")
+    parser.add_argument("-q", "--quiet", action="store_true", help=_QUIET)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in _COMMANDS:
         add(sub)
+    for command in sub.choices.values():  # every command takes --quiet too, and states its exit codes
+        flags = [f for f in ("-q", "--quiet") if f not in command._option_string_actions]
+        if "--quiet" in flags:
+            command.add_argument(*flags, action="store_true", default=argparse.SUPPRESS, help=_QUIET)
+        command.epilog = f"{command.epilog} {_EXIT_CODES}" if command.epilog else _EXIT_CODES
+        command.formatter_class = _HelpFormatter
     return parser
 
 
@@ -473,6 +520,7 @@ def _handle(func: Callable[[], ExitCode], debug: bool) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sessionlab`` console script."""
     args = _parser().parse_args(argv)
+    configure(quiet=args.quiet)
     return _handle(lambda: args.func(args), args.debug)
 
 

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from simulator.cli.terminal import progress
 from simulator.errors import ScenarioError
 
 __all__ = ["add_arguments", "reports_of", "run_reports"]
@@ -75,9 +76,16 @@ def run_reports(args: argparse.Namespace, scenario: object, n: int) -> bool:
     mapping = dict(getattr(scenario, "observed_campaigns", ())) | _mapping(args)
     files = [*getattr(scenario, "observed_files", ()), *(_spec(spec) for spec in args.observed)]
     reports = [read_report(path, fmt) for path, fmt in files]
-    checks, notices = compare_reports(
-        scenario, reports, replications=n, seed=args.seed, confidence=args.confidence, mapping=mapping
-    )
+    with progress("compare: replications", n, "run") as on_progress:
+        checks, notices = compare_reports(
+            scenario,
+            reports,
+            replications=n,
+            seed=args.seed,
+            confidence=args.confidence,
+            mapping=mapping,
+            on_progress=on_progress,
+        )
     if args.json:
         doc = {"scenario": scenario.name, "replications": n, "confidence": args.confidence}  # type: ignore[attr-defined]
         sys.stdout.write(json.dumps({**doc, **observed_json(checks, notices)}, indent=2) + "\n")

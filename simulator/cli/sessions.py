@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from simulator.cli.terminal import progress
 from simulator.errors import ScenarioError
 from simulator.report.tables import format_table
 from simulator.schema import check_timezone
@@ -87,8 +90,6 @@ def _cmd_sessionize(args: argparse.Namespace) -> int:
         SHOW_BAD,
         LogColumns,
         output_format,
-        read_log,
-        write_assignments,
     )
 
     specs = [parse_definition_spec(spec) for spec in args.definition or ["ga4"]]
@@ -108,36 +109,9 @@ def _cmd_sessionize(args: argparse.Namespace) -> int:
         ambiguous=args.ambiguous,
         no_campaign=args.no_campaign,
     )
-    log = read_log(
-        args.file, cols, fmt=args.format, skip_bad=args.skip_bad, exclude_events=args.exclude_event
-    )
-    if not log.has_campaign and not args.no_campaign:
-        for definition in specs:
-            if any(rule.name == "campaign_change" for rule in definition.rules):
-                raise ScenarioError(
-                    log.path,
-                    "",
-                    f"definition {definition.name!r} starts sessions on campaign changes, but there is "
-                    f"no column {cols.campaign!r} (name it with --campaign-column, or pass --no-campaign "
-                    "to sessionize without campaigns)",
-                )
-    if log.detected_epoch:
-        unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
-        print(
-            f"sessionlab: timestamps of {log.path} read as epoch {unit[log.detected_epoch]} "
-            "(told from their magnitude; pass --epoch to say so)",
-            file=sys.stderr,
-        )
-    users = len(np.unique(log.user))
-    labels = np.array([c.label for c in SplitCause])
-    blocks, assignments = {}, {}
-    for definition in specs:
-        ids, causes = sessionize(log.user, log.ts, definition, log.campaign, timezone=tz, with_causes=True)
-        sessions = int(ids.max()) + 1 if len(ids) else 0
-        blocks[definition.name] = {"sessions": sessions, "users": users, "events": len(ids)}
-        assignments[definition.name] = (ids, labels[causes])
-    if args.out:
-        write_assignments(args.out, log, assignments)
+    steps = 1 + len(specs) + bool(args.out)  # read, one per definition, write
+    with progress("sessionize: read, sessionize, write", steps, "step") as on_progress:
+        log, blocks = _sessionize_log(args, cols, specs, tz, on_progress)
     if log.bad:
         shown = "; ".join(b.describe(log.unit) for b in log.bad[:SHOW_BAD])
         more = f"; and {len(log.bad) - SHOW_BAD} more" if len(log.bad) > SHOW_BAD else ""
@@ -224,3 +198,45 @@ def add_sessionize(sub: argparse._SubParsersAction) -> None:
         "--skip-bad", action="store_true", help="sessionize the good rows and report the bad ones on stderr"
     )
     p.set_defaults(func=_cmd_sessionize)
+
+
+def _sessionize_log(
+    args: argparse.Namespace, cols: Any, specs: list[Any], tz: str, on_progress: Callable[[int], None]
+) -> tuple[Any, dict[str, dict[str, int]]]:
+    """Read the log, sessionize it under each definition, write ``--out``; one step of progress each."""
+    from simulator.log.logfile import read_log, write_assignments  # noqa: PLC0415 - pyarrow
+
+    log = read_log(
+        args.file, cols, fmt=args.format, skip_bad=args.skip_bad, exclude_events=args.exclude_event
+    )
+    if not log.has_campaign and not args.no_campaign:
+        for definition in specs:
+            if any(rule.name == "campaign_change" for rule in definition.rules):
+                raise ScenarioError(
+                    log.path,
+                    "",
+                    f"definition {definition.name!r} starts sessions on campaign changes, but there is "
+                    f"no column {cols.campaign!r} (name it with --campaign-column, or pass --no-campaign "
+                    "to sessionize without campaigns)",
+                )
+    if log.detected_epoch:
+        unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+        print(
+            f"sessionlab: timestamps of {log.path} read as epoch {unit[log.detected_epoch]} "
+            "(told from their magnitude; pass --epoch to say so)",
+            file=sys.stderr,
+        )
+    on_progress(1)
+    users = len(np.unique(log.user))
+    labels = np.array([c.label for c in SplitCause])
+    blocks, assignments = {}, {}
+    for definition in specs:
+        ids, causes = sessionize(log.user, log.ts, definition, log.campaign, timezone=tz, with_causes=True)
+        sessions = int(ids.max()) + 1 if len(ids) else 0
+        blocks[definition.name] = {"sessions": sessions, "users": users, "events": len(ids)}
+        assignments[definition.name] = (ids, labels[causes])
+        on_progress(1)
+    if args.out:
+        write_assignments(args.out, log, assignments)
+        on_progress(1)
+    return log, blocks

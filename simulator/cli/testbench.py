@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from simulator.cli.argtypes import seconds, whole
+from simulator.cli.terminal import progress
 from simulator.errors import SessionlabError
 from simulator.log.atomic import ensure_dir, write_atomic
 from simulator.schema import MAX_SIZE
@@ -121,7 +122,8 @@ def _cmd_conform(args: argparse.Namespace) -> int:
     else:
         events = args.events or 10_000
         wl = _workload_from_args(args, events=events, users=args.users or max(1, events // 20))
-    res = conform(wl, sz, args.definition, time_limit=args.time_limit)
+    with progress("conform: steps", None, "step") as on_progress:
+        res = conform(wl, sz, args.definition, time_limit=args.time_limit, on_progress=on_progress)
     written = write_outputs(res, args.out, wl.timezone)
     if args.json:
         sys.stdout.write((args.out / "conform.json").read_text())
@@ -175,12 +177,15 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         specs.append(parse_sessionizer(baseline if ":" in baseline else f"builtin:{baseline}"))
         baseline = specs[-1].label
     out = ensure_dir(args.out)
-    results = bench(
-        specs, parse_sizes(args.sizes), out=out, definition=args.definition, repeats=args.repeats,
-        baseline=baseline, time_limit=args.time_limit, profile=args.profile, seed=args.seed,
-        timezone=args.timezone or DEFAULT_TIMEZONE,
-        progress=(lambda line: print(line, file=sys.stderr)) if args.verbose else None,
-    )  # fmt: skip
+    sizes = parse_sizes(args.sizes)
+    with progress("bench: runs", len(sizes) * args.repeats * len(specs), "run") as on_progress:
+        results = bench(
+            specs, sizes, out=out, definition=args.definition, repeats=args.repeats,
+            baseline=baseline, time_limit=args.time_limit, profile=args.profile, seed=args.seed,
+            timezone=args.timezone or DEFAULT_TIMEZONE,
+            progress=(lambda line: print(line, file=sys.stderr)) if args.verbose else None,
+            on_progress=on_progress,
+        )  # fmt: skip
     table = render_table(results, baseline)
     sys.stdout.write(table)
     doc = {

@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from simulator.cli import terminal
 from simulator.cli.argtypes import whole
 from simulator.errors import ScenarioError
 from simulator.log.atomic import write_atomic
@@ -70,19 +71,23 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(f"wrote {args.emit_scenario}", file=sys.stderr)
     effects = []
     if args.replications:
+        with terminal.progress("validate: simulating", None, "run") as on_progress:
+            done = 0
 
-        def progress(done: int, total: int) -> None:
-            if sys.stderr.isatty():
-                print(f"\rsimulating {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
+            def advance(now: int, total: int) -> None:  # measure() says (runs done, runs in all)
+                nonlocal done
+                on_progress.set_total(total)
+                on_progress(now - done)
+                done = now
 
-        effects = measure(
-            base,
-            findings,
-            replications=args.replications,
-            visitors=args.visitors,
-            path=args.scenario or "<default shop>",
-            progress=progress,
-        )
+            effects = measure(
+                base,
+                findings,
+                replications=args.replications,
+                visitors=args.visitors,
+                path=args.scenario or "<default shop>",
+                progress=advance,
+            )
     render = render_validate_json if args.json else render_validate_text
     sys.stdout.write(render(findings, effects, notices, scenario_name, args.replications))
     if args.junit_xml:

@@ -14,7 +14,7 @@ the population, with ids numbered after them.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -388,6 +388,7 @@ def simulate(
     visitors: int | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     workers: int = 1,
+    on_progress: Callable[[int], None] | None = None,
 ) -> EventLog:
     """Simulate the scenario (scripted journeys, then the population) and return the event log.
 
@@ -406,8 +407,14 @@ def simulate(
         Visitors simulated at a time.
     workers
         Processes simulating blocks of visitors (the log is the same for any number).
+    on_progress
+        Called with the number of population visitors simulated after each chunk (for a progress bar).
     """
-    chunks = list(iter_chunks(scenario, seed, visitors=visitors, chunk_size=chunk_size, workers=workers))
+    chunks = []
+    for chunk in iter_chunks(scenario, seed, visitors=visitors, chunk_size=chunk_size, workers=workers):
+        chunks.append(chunk)
+        if on_progress is not None:
+            on_progress(int(chunk.meta.get("visitors", 0)))
     meta = dict(chunks[0].meta)
     meta["people"] = sum(int(c.meta["people"]) for c in chunks)
     meta["visits"] = sum(int(c.meta["visits"]) for c in chunks)

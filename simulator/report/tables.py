@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import re
+import textwrap
+
 from simulator.analysis.breakdown import Breakdown
 
-__all__ = ["BREAKDOWN_HEADER", "breakdown_rows", "format_table", "format_value"]
+__all__ = [
+    "BREAKDOWN_HEADER",
+    "breakdown_rows",
+    "drop_zero",
+    "fit_lines",
+    "format_table",
+    "format_value",
+    "is_zero",
+]
+
+#: A cell that prints as zero (``0``, ``+0``, ``0.00``, ``0.00 %``) or as no value (``-``, ``n/a``).
+_ZERO = re.compile(r"[+-]?0(\.0+)?( %)?|-|n/a")
+#: The narrowest a wrapped column gets before the last resort (:func:`fit_lines`) takes over.
+_MIN_WRAP = 16
 
 
 def format_value(value: float | None, kind: str) -> str:
@@ -22,16 +38,95 @@ def format_value(value: float | None, kind: str) -> str:
     return f"{value:,.2f}"
 
 
-def format_table(header: list[str], rows: list[list[str]], align: str = "") -> str:
-    """A plain-text table; ``align`` has one ``l`` or ``r`` per column (default: ``lrr…r``)."""
+def format_table(
+    header: list[str],
+    rows: list[list[str]],
+    align: str = "",
+    *,
+    width: int | None = None,
+    wrap: int | None = None,
+) -> str:
+    """A plain-text table; ``align`` has one ``l`` or ``r`` per column (default: ``lrr…r``).
+
+    With ``width`` (a terminal's columns), a table wider than that first wraps its column ``wrap`` (an
+    index, e.g. the "why" column) onto continuation lines, then its header labels at their spaces.
+    Without ``width`` the layout depends on the cells only (stable when piped).
+    """
     align = align or "l" + "r" * (len(header) - 1)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = []
-    for row in [header, *rows]:
-        cells = [c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(row, widths, align, strict=True)]
-        lines.append("  ".join(cells).rstrip())
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    heads = [[h] for h in header]
+    if width is not None and _total(widths) > width:
+        if wrap is not None:
+            room = max(width - _total(widths) + widths[wrap], _MIN_WRAP, len(header[wrap]))
+            widths[wrap] = min(widths[wrap], room)
+        if _total(widths) > width:  # header labels onto two or more lines, no wider than the data
+            data = [max((len(r[i]) for r in rows), default=0) for i in range(len(header))]
+            for i, h in enumerate(header):
+                longest = max((len(w) for w in h.split()), default=0)
+                heads[i] = textwrap.wrap(h, max(data[i], longest)) or [""]
+                widths[i] = max(*(len(x) for x in heads[i]), data[i] if i != wrap else widths[i])
+    depth = max(len(h) for h in heads)
+    head_lines = [[([""] * (depth - len(h)) + h)[k] for h in heads] for k in range(depth)]  # on the rule
+    lines = [_line(cells, widths, align) for cells in head_lines]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        if wrap is not None and len(row[wrap]) > widths[wrap]:
+            parts = textwrap.wrap(row[wrap], widths[wrap]) or [""]
+            lines.append(_line([*row[:wrap], parts[0], *row[wrap + 1 :]], widths, align))
+            blank = [""] * len(row)
+            lines += [_line([*blank[:wrap], part, *blank[wrap + 1 :]], widths, align) for part in parts[1:]]
+        else:
+            lines.append(_line(row, widths, align))
     return "\n".join(lines)
+
+
+def _total(widths: list[int]) -> int:
+    return sum(widths) + 2 * (len(widths) - 1)
+
+
+def _line(cells: list[str], widths: list[int], align: str) -> str:
+    out = [c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align, strict=True)]
+    return "  ".join(out).rstrip()
+
+
+def is_zero(cell: str) -> bool:
+    """Whether a formatted cell prints as zero or as no value (``-``, ``n/a``)."""
+    return _ZERO.fullmatch(cell.strip()) is not None
+
+
+def drop_zero(
+    header: list[str], rows: list[list[str]], *, columns: bool = True, keep: int = 1
+) -> tuple[list[str], list[list[str]], int, int]:
+    """The table without rows (and, with ``columns``, columns) whose every number prints as zero.
+
+    The first ``keep`` cells of a row (its labels) and the first ``keep`` columns are never judged or
+    dropped. Returns ``(header, rows, rows dropped, columns dropped)``.
+    """
+    kept = [r for r in rows if not all(is_zero(c) for c in r[keep:])]
+    dropped_rows = len(rows) - len(kept)
+    cols = list(range(len(header)))
+    if columns and kept:
+        cols = [i for i in cols if i < keep or not all(is_zero(r[i]) for r in kept)]
+    return (
+        [header[i] for i in cols],
+        [[r[i] for i in cols] for r in kept],
+        dropped_rows,
+        len(header) - len(cols),
+    )
+
+
+def fit_lines(text: str, width: int | None) -> str:
+    """Every line of ``text`` no longer than ``width`` (wrapped at spaces, indented); as is when None."""
+    if width is None:
+        return text
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = " " * min(len(line) - len(line.lstrip()) + 2, width // 2)
+        out += textwrap.wrap(line, width, subsequent_indent=indent, drop_whitespace=True) or [""]
+    return "\n".join(out)
 
 
 #: Columns of a breakdown table (terminal and report.md).

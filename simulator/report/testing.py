@@ -5,17 +5,31 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from simulator.report.tables import format_table
+from simulator.report.tables import fit_lines, format_table, is_zero
 
 if TYPE_CHECKING:  # importing calibrate would load scipy.optimize for every `sessionlab run`
+    from simulator.testing.breakdowns import BreakdownReplications
     from simulator.testing.calibrate import Calibration
     from simulator.testing.stats import ObservedCheck, Replications
 
-__all__ = ["render_calibration", "render_observed", "render_replications"]
+__all__ = ["render_breakdown_replications", "render_calibration", "render_observed", "render_replications"]
 
 
-def render_replications(reps: Replications, confidence: float = 0.95) -> str:
-    """A terminal table: mean, standard deviation and confidence interval of every metric."""
+def render_replications(
+    reps: Replications,
+    confidence: float = 0.95,
+    *,
+    width: int | None = None,
+    show_all: bool = True,
+    breakdowns: BreakdownReplications | None = None,
+) -> str:
+    """A terminal table: mean, standard deviation and confidence interval of every metric.
+
+    Without ``show_all``, metrics whose every number prints as zero or as no value are left out and a
+    last line says how many; ``width`` fits the lines to a terminal (see
+    :func:`simulator.report.text.render_text`). ``breakdowns`` adds the tables of
+    :func:`render_breakdown_replications` after the metrics.
+    """
     summary = reps.summary(confidence)
     rows = []
     for key, s in summary.items():
@@ -26,7 +40,75 @@ def render_replications(reps: Replications, confidence: float = 0.95) -> str:
         f"scenario {reps.scenario!r}  {len(reps.seeds)} replications "
         f"(seeds spawned from the scenario seed)  t intervals at {confidence:.0%}"
     )
-    return f"{head}\n\n{format_table(header, rows)}\n"
+    hidden = 0
+    if not show_all:
+        kept = [r for r in rows if not all(is_zero(c) for c in r[1:5])]
+        rows, hidden = kept, len(rows) - len(kept)
+    note = (
+        f"\n\nhidden: {hidden} all-zero row{'s' if hidden != 1 else ''} (--all shows them)" if hidden else ""
+    )
+    tables = (
+        f"\n\n{render_breakdown_replications(breakdowns, confidence, width=width)}".rstrip()
+        if breakdowns
+        else ""
+    )
+    return fit_lines(f"{head}\n\n{format_table(header, rows, width=width)}{tables}{note}", width) + "\n"
+
+
+def render_breakdown_replications(
+    tables: BreakdownReplications, confidence: float = 0.95, *, width: int | None = None
+) -> str:
+    """Breakdown tables over replications: each segment's mean numbers, cost per session with its interval.
+
+    A segment absent from a replication counts as zero cost, clicks, sessions and conversions there
+    (:mod:`simulator.testing.breakdowns`); ``n`` is the replications in which cost per session had a value.
+    """
+    level = f"{confidence:.0%}"
+    n_reps = len(tables.reps.seeds)
+    out = []
+    for (definition, dimension), segments in tables.layout.items():
+        rows = []
+        for segment in segments:
+            s = tables.summary(definition, dimension, segment, confidence)
+            cps = s["cost_per_session"]
+            rate = s["conversion_rate"]
+            rows.append(
+                [
+                    segment,
+                    _money(s["cost"].mean),
+                    _num(s["clicks"].mean),
+                    _num(s["sessions"].mean),
+                    _money(cps.mean),
+                    _money(cps.low),
+                    _money(cps.high),
+                    "" if cps.n in {0, n_reps} else f"{cps.n}",
+                    _num(s["conversions"].mean),
+                    "-" if rate.mean is None else f"{100 * rate.mean:.2f} %",
+                ]
+            )
+        header = [
+            dimension,
+            "ad cost",
+            "clicks",
+            "sessions",
+            "cost/session",
+            f"{level} low",
+            f"{level} high",
+            "n (if fewer)",
+            "conversions",
+            "conv. rate",
+        ]
+        out += [
+            f"cost per session by {dimension} ({definition}): means of {n_reps} replications, "
+            f"t interval at {level}",
+            format_table(header, rows, width=width),
+            "",
+        ]
+    return fit_lines("\n".join(out), width)
+
+
+def _money(v: float | None) -> str:
+    return "n/a" if v is None or math.isnan(v) else f"{v:,.2f}"
 
 
 def render_observed(checks: list[ObservedCheck], reps: Replications, confidence: float = 0.95) -> str:

@@ -16,7 +16,15 @@ from simulator.analysis.breakdown import to_json as breakdowns_json
 from simulator.analysis.bridges import AD_VOCABULARY, GROUPS, VIEW_VOCABULARY, VOCABULARY, Bridge
 from simulator.analysis.comparisons import compare_vocabulary
 from simulator.analysis.result import Result
-from simulator.report.tables import BREAKDOWN_HEADER, breakdown_rows, format_table, format_value
+from simulator.report.tables import (
+    BREAKDOWN_HEADER,
+    breakdown_rows,
+    drop_zero,
+    fit_lines,
+    format_table,
+    format_value,
+    is_zero,
+)
 
 __all__ = ["render_json", "render_text", "waterfall_rows"]
 
@@ -77,29 +85,82 @@ def waterfall_rows(
     return rows
 
 
-def _waterfall(title: str, bridge: Bridge, labels: tuple[str, str], vocab: Mapping[str, str], cs: str) -> str:
-    rows = waterfall_rows(bridge, labels[0], labels[1], vocab, charset=cs)
-    return f"{title}\n" + format_table(["", "count", "", "why"], rows, "lrll")
+class _Layout:
+    """How the terminal report is laid out: the width to fit (None: as is) and what was hidden."""
+
+    def __init__(self, charset: str, width: int | None, show_all: bool) -> None:
+        self.charset, self.width, self.show_all = charset, width, show_all
+        self.rows = self.columns = self.sections = 0
+        #: Bar width of the waterfalls: 32 characters, fewer on a narrow terminal.
+        self.bar = 32 if width is None else min(32, max(8, (width - 40) // 2))
+
+    def table(
+        self,
+        header: list[str],
+        rows: list[list[str]],
+        align: str = "",
+        *,
+        columns: bool = False,
+        wrap: int | None = None,
+    ) -> str | None:
+        """The table with its all-zero rows (and columns) hidden unless ``show_all``; None when all are."""
+        if not self.show_all:
+            kept_header, kept, n_rows, n_cols = drop_zero(header, rows, columns=columns)
+            if not kept:
+                self.sections += 1
+                return None
+            if n_cols:
+                idx = [header.index(h) for h in kept_header]
+                align = "".join(align[i] for i in idx) if align else ""
+                wrap = idx.index(wrap) if wrap is not None and wrap in idx else None
+            header, rows = kept_header, kept
+            self.rows, self.columns = self.rows + n_rows, self.columns + n_cols
+        return format_table(header, rows, align, width=self.width, wrap=wrap)
+
+    def hidden(self) -> str | None:
+        """The one line that says what was hidden (None when nothing was)."""
+        parts = [
+            f"{n} all-zero {what}{'s' if n != 1 else ''}"
+            for n, what in ((self.rows, "row"), (self.columns, "column"), (self.sections, "section"))
+            if n
+        ]
+        return f"hidden: {', '.join(parts)} (--all shows them)" if parts else None
 
 
-def _ads_section(result: Result) -> list[str]:
+def _waterfall(
+    title: str, bridge: Bridge, labels: tuple[str, str], vocab: Mapping[str, str], lay: _Layout
+) -> list[str]:
+    if not lay.show_all and not bridge.start and not bridge.end and not any(t.delta for t in bridge.terms):
+        lay.sections += 1
+        return []
+    rows = waterfall_rows(bridge, labels[0], labels[1], vocab, width=lay.bar, charset=lay.charset)
+    if not lay.show_all:
+        terms = rows[1:-1]
+        kept = [r for r in terms if not is_zero(r[1])]
+        lay.rows += len(terms) - len(kept)
+        rows = [rows[0], *kept, rows[-1]]
+    return [title, format_table(["", "count", "", "why"], rows, "lrll", width=lay.width, wrap=3)]
+
+
+def _ads_section(result: Result, lay: _Layout) -> list[str]:
     ads = result.ads
-    out = [
-        format_table(
-            ["ad platform", "impressions", "clicks", "cost", "CTR", "CPC"],
+    out = []
+    total = lay.table(
+        ["ad platform", "impressions", "clicks", "cost", "CTR", "CPC"],
+        [
             [
-                [
-                    "",
-                    f"{ads.impressions:,}",
-                    f"{ads.clicks:,}",
-                    format_value(ads.cost, "money"),
-                    format_value(ads.ctr, "pct"),
-                    format_value(ads.cpc, "money"),
-                ]
-            ],
-        ),
-        "",
-    ]
+                "",
+                f"{ads.impressions:,}",
+                f"{ads.clicks:,}",
+                format_value(ads.cost, "money"),
+                format_value(ads.ctr, "pct"),
+                format_value(ads.cpc, "money"),
+            ]
+        ],
+        columns=True,
+    )
+    if total is not None:
+        out += [total, ""]
     rows = [
         [
             c.campaign,
@@ -114,7 +175,9 @@ def _ads_section(result: Result) -> list[str]:
     ]
     if rows:
         header = ["campaign", "impressions", "clicks", "invalid clicks", "CTR", "cost", "CPC"]
-        out += [format_table(header, rows), ""]
+        table = lay.table(header, rows, columns=True)
+        if table is not None:
+            out += [table, ""]
     return out
 
 
@@ -142,23 +205,36 @@ def _day_rows(result: Result, name: str) -> list[list[str]]:
     return rows
 
 
-def _days_section(result: Result) -> list[str]:
+def _days_section(result: Result, lay: _Layout) -> list[str]:
     head = ["day", "ad clicks", "tz shift", "clicks", *GROUPS, "other", "sessions"]
-    out = [
+    tables = {name: _day_rows(result, name) for name in result.definitions}
+    if not lay.show_all:  # the same columns for every definition: hidden only when zero in all of them
+        every = [r for rows in tables.values() for r in rows]
+        cols = [i for i in range(len(head)) if i == 0 or not all(is_zero(r[i]) for r in every)]
+        lay.columns += len(head) - len(cols)
+        head = [head[i] for i in cols]
+        tables = {name: [[r[i] for i in cols] for r in rows] for name, rows in tables.items()}
+    out = []
+    for name, rows in tables.items():
+        table = lay.table(head, rows)
+        if table is not None:
+            out += [f"  {name}", table, ""]
+    if not out:
+        return []
+    return [
         f"day by day: ad account days ({result.ad_timezone}) -> property days ({result.timezone}); "
         "'clicks' are the same clicks counted in the property's days",
+        *out,
     ]
-    for name in result.definitions:
-        out += [f"  {name}", format_table(head, _day_rows(result, name)), ""]
-    return out
 
 
-def _breakdowns_section(tables: Mapping[str, Mapping[str, Breakdown]]) -> list[str]:
+def _breakdowns_section(tables: Mapping[str, Mapping[str, Breakdown]], lay: _Layout) -> list[str]:
     out = []
     for name, dims in tables.items():
         for dim, table in dims.items():
-            out += [f"cost per session by {dim} ({name})"]
-            out += [format_table([dim, *BREAKDOWN_HEADER], breakdown_rows(table)), ""]
+            text = lay.table([dim, *BREAKDOWN_HEADER], breakdown_rows(table))
+            if text is not None:
+                out += [f"cost per session by {dim} ({name})", text, ""]
     return out
 
 
@@ -166,6 +242,9 @@ def render_text(
     result: Result,
     charset: str = "unicode",
     breakdowns: Mapping[str, Mapping[str, Breakdown]] | None = None,
+    *,
+    width: int | None = None,
+    show_all: bool = False,
 ) -> str:
     """The terminal report: ad platform, analytics per definition, and every bridge as a waterfall.
 
@@ -178,39 +257,56 @@ def render_text(
     breakdowns
         Tables of :func:`simulator.analysis.breakdown.breakdowns`, shown at the end (one per dimension and
         definition); none by default.
+    width
+        Fit every line into this many columns (a terminal's width): the "why" column wraps onto
+        continuation lines, wide tables wrap their header labels, and the bars get shorter; any line still
+        too long wraps at its spaces. ``None`` (the default, and what the CLI uses when stdout is not a
+        terminal) lays out by the content only, so the bytes never depend on the terminal.
+    show_all
+        Keep the rows, columns and sections whose every number prints as zero (or as no value, ``-``);
+        by default they are hidden and a last line says how many (``hidden: ... (--all shows them)``).
     """
+    lay = _Layout(charset, width, show_all)
     out = [f"scenario {result.scenario!r}  seed {result.seed}  events {len(result.log):,}", ""]
-    out += _ads_section(result)
+    out += _ads_section(result, lay)
     ad = result.ad_bridge.bridge
     if ad.start:
-        out += [
-            _waterfall("impressions -> clicks", ad, ("impressions", "= clicks"), AD_VOCABULARY, charset),
-            "",
-        ]
+        out += [*_waterfall("impressions -> clicks", ad, ("impressions", "= clicks"), AD_VOCABULARY, lay), ""]
     names = list(result.definitions)
     rows = [
         [label, *(format_value(result.metric(metric, n), kind) for n in names)]
         for metric, label, kind in _ROWS
     ]
-    out += [format_table(["analytics", *names], rows), ""]
+    table = lay.table(["analytics", *names], rows)
+    if table is not None:
+        out += [table, ""]
     for name, block in result.definitions.items():
         labels = ("ad clicks", f"= {name} sessions")
-        out += [_waterfall(f"clicks -> sessions ({name})", block.bridge, labels, VOCABULARY, charset)]
-        out += [_ratio_line(block.ratios["sessions_per_click"], "  sessions per click", block.bridge), ""]
+        part = _waterfall(f"clicks -> sessions ({name})", block.bridge, labels, VOCABULARY, lay)
+        if part:
+            out += [
+                *part,
+                _ratio_line(block.ratios["sessions_per_click"], "  sessions per click", block.bridge),
+                "",
+            ]
         labels = ("page views", f"= {name} sessions")
-        out += [
-            _waterfall(f"views -> sessions ({name})", block.views_bridge, labels, VIEW_VOCABULARY, charset)
-        ]
-        out += [_ratio_line(block.ratios["views_per_session"], "  views per session", block.views_bridge), ""]
+        part = _waterfall(f"views -> sessions ({name})", block.views_bridge, labels, VIEW_VOCABULARY, lay)
+        if part:
+            ratio = block.ratios["views_per_session"]
+            out += [*part, _ratio_line(ratio, "  views per session", block.views_bridge), ""]
     for comp in result.comparisons:
         labels = (f"{comp.a} sessions", f"= {comp.b} sessions")
         vocab = compare_vocabulary(comp.a, comp.b)
-        out += [_waterfall(f"{comp.a} -> {comp.b}", comp.bridge, labels, vocab, charset), ""]
+        part = _waterfall(f"{comp.a} -> {comp.b}", comp.bridge, labels, vocab, lay)
+        if part:
+            out += [*part, ""]
     if any(len(d.days) > 1 for d in result.definitions.values()) or result.timezone != result.ad_timezone:
-        out += _days_section(result)
+        out += _days_section(result, lay)
     if breakdowns:
-        out += _breakdowns_section(breakdowns)
-    return "\n".join(out).rstrip() + "\n"
+        out += _breakdowns_section(breakdowns, lay)
+    text = "\n".join(out).rstrip()
+    hidden = lay.hidden()
+    return fit_lines(f"{text}\n\n{hidden}" if hidden else text, width) + "\n"
 
 
 def _clean(value: Any) -> Any:

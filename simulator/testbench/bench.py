@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,8 +205,14 @@ def bench(
     seed: int = 0,
     timezone: str = "America/New_York",
     progress: Any = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> list[Measurement]:
-    """Measure each sessionizer on one workload per size (``size // 20`` users); see the module doc."""
+    """Measure each sessionizer on one workload per size (``size // 20`` users); see the module doc.
+
+    ``progress`` gets a line per finished run (``--verbose``); ``on_progress`` gets 1 per run slot
+    (``len(sizes) * repeats * len(sessionizers)`` in all, skipped runs included), for a progress bar.
+    """
+    tick = on_progress or (lambda n: None)
     sys_path = [p or os.getcwd() for p in sys.path if p == "" or Path(p).exists()]
     results: list[Measurement] = []
     dead: set[str] = set()
@@ -226,10 +233,12 @@ def bench(
             for sz in sessionizers:
                 m = row[sz.spec]
                 if m.status != "ok":
+                    tick(1)
                     continue
                 job = {"workload": str(path), "spec": sz.spec, "definition": definition,
                        "time_limit": time_limit, "sys_path": sys_path}  # fmt: skip
                 res = _run_child(job, time_limit)
+                tick(1)
                 if progress:
                     progress(f"{size:>12,} {sz.label:<20} {res['status']:<8} {res.get('wall_s', 0):.4f} s")
                 if res["status"] != "ok":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,13 +64,21 @@ def conform(
     *,
     time_limit: float | None = None,
     shrink_examples: bool = True,
+    on_progress: Callable[[int], None] | None = None,
 ) -> ConformResult:
-    """Compare ``sessionizer`` with ``definition`` on ``wl``; classify and shrink the differences."""
+    """Compare ``sessionizer`` with ``definition`` on ``wl``; classify and shrink the differences.
+
+    ``on_progress`` is called with 1 after each step (the reference, the sessionizer's run, its run on
+    the differing users, each user classified, each class shrunk; how many depends on the differences).
+    """
+    step = on_progress or (lambda n: None)
     params = rule_params(definition)
     ref = sessionlab_ids(
         wl.user_id, wl.timestamp_ms, wl.campaign, definition=definition, timezone=wl.timezone
     )
+    step(1)
     cand = sessionizer(wl, definition, time_limit)
+    step(1)
     agr, bad = agreement(wl.user_id, ref, cand)
     examples: list[Counterexample] = []
     if not len(bad):
@@ -82,6 +91,7 @@ def conform(
     order = np.lexsort((sub.timestamp_ms, sub.user_id))
     cand_sorted = np.empty(len(sub), dtype=np.int64)
     cand_sorted[order] = sessionizer(sub.take(order), definition, time_limit)
+    step(1)
     findings: list[tuple[int, Finding]] = []
     pos = 0
     for i in picked:
@@ -96,6 +106,7 @@ def conform(
         if found is None:  # agrees alone: the difference needs other users' rows
             found = Finding("other", "differs only together with other users' rows (crosses users)", 0)
         findings.append((int(i), found))
+        step(1)
     classes, first = _tally(findings, sizes)
     if shrink_examples:
         oracle = Oracle(sessionizer, definition, params, wl.timezone, time_limit)
@@ -105,6 +116,7 @@ def conform(
                 r = rows[bounds[i] : bounds[i + 1]]
                 tl = Timeline(wl.timestamp_ms[r], wl.campaign[r])
                 examples.append(shrink(tl, found, oracle, int(users[i])))
+                step(1)
     ordered = {c: classes[c] for c in CLASSES if c in classes}
     return ConformResult(definition, sessionizer.spec, wl.meta, agr, ordered, len(picked), examples)
 

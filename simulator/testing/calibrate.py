@@ -35,7 +35,7 @@ from __future__ import annotations
 import copy
 import math
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -300,9 +300,17 @@ class _Model:
     """Runs the scenario at unit-cube points with fixed seeds; caches every (point, seed) run."""
 
     def __init__(
-        self, doc: dict[str, Any], file: str, params: list[Param], definition: str, slices: Any = None
+        self,
+        doc: dict[str, Any],
+        file: str,
+        params: list[Param],
+        definition: str,
+        slices: Any = None,
+        *,
+        on_progress: Callable[[int], None] | None = None,
     ) -> None:
         self.doc, self.file, self.params, self.definition = doc, file, params, definition
+        self.on_progress = on_progress  # called with 1 after every simulation run
         self.slices = slices  # result -> {slice key: value} for per-day / per-campaign report numbers
         self.keys: list[str] | None = None
         self.cache: dict[tuple[tuple[float, ...], int], np.ndarray] = {}
@@ -315,6 +323,8 @@ class _Model:
 
     def _observe(self, scenario: Scenario, seed: int) -> np.ndarray:
         result = run(scenario, seed=seed)
+        if self.on_progress is not None:
+            self.on_progress(1)
         flat = flatten(result)
         if self.slices is not None:
             flat.update(self.slices(result))
@@ -403,6 +413,7 @@ def calibrate(
     seed: int | None = None,
     reports: Sequence[Any] = (),
     mapping: Mapping[str, str] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Calibration:
     """Fit the parameters ``fit`` of the scenario ``file`` to its ``[observed]`` numbers.
 
@@ -426,6 +437,9 @@ def calibrate(
         Level of the intervals and of the final observed-vs-simulated check.
     seed
         Overrides the scenario's seed (the root of all spawned seeds).
+    on_progress
+        Called with 1 after every simulation run (candidates x seeds, the Jacobian's and the bootstrap's
+        runs; how many depends on the optimiser), for a progress bar.
 
     Raises
     ------
@@ -447,7 +461,9 @@ def calibrate(
         )
     doc = tomllib.loads(Path(name).read_text(encoding="utf-8"))
     params = resolve_params(fit, doc, name)
-    model = _Model(doc, name, params, scenario.definitions[0], slices if series else None)
+    model = _Model(
+        doc, name, params, scenario.definitions[0], slices if series else None, on_progress=on_progress
+    )
     root = scenario.seed if seed is None else seed
     all_seeds = replication_seeds(root, replications + bootstrap)
     seeds, fresh = all_seeds[:replications], all_seeds[replications:]

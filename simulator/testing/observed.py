@@ -23,7 +23,7 @@ share of that slice — a term that is zero in the setup cannot explain anything
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,8 +214,12 @@ def compare_reports(
     seed: int | None = None,
     confidence: float = 0.95,
     mapping: Mapping[str, str] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> tuple[list[SliceCheck], list[str]]:
-    """Judge every day and campaign of ``reports`` against ``replications`` runs of ``scenario``."""
+    """Judge every day and campaign of ``reports`` against ``replications`` runs of ``scenario``.
+
+    ``on_progress`` is called with 1 after each replication (for a progress bar).
+    """
     reports = list(reports)
     definition = scenario.definitions[0]
     amazon = next(
@@ -226,7 +230,8 @@ def compare_reports(
     for report in reports:
         notices = [*report.notices, *notices]
     targets = sorted(observed, key=lambda t: (t[0], str(t[1]), str(t[2])))
-    reps = replicate(scenario, replications, seed=seed, observe=_observe(scenario, targets, amazon))
+    observe = _observe(scenario, targets, amazon)
+    reps = replicate(scenario, replications, seed=seed, observe=observe, on_progress=on_progress)
     checks = {
         t: check_observed(reps.values.get(_name(*t), np.array([])), observed[t], _name(*t), confidence)
         for t in targets

@@ -183,6 +183,7 @@ def replicate(
     seed: int | None = None,
     runner: Callable[[Any, int], T] = run,
     observe: Callable[[T], Mapping[str, float | None]] = flatten,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Replications:
     """Run ``scenario`` with ``n`` spawned seeds and record what ``observe`` reads off each run.
 
@@ -198,6 +199,8 @@ def replicate(
         ``runner(scenario, seed) -> result``; :func:`simulator.analysis.result.run` by default.
     observe
         ``observe(result) -> {key: value}``; :func:`flatten` by default. Results are not kept.
+    on_progress
+        Called with 1 after each replication (for a progress bar); nothing by default.
 
     Examples
     --------
@@ -205,7 +208,14 @@ def replicate(
     >>> reps.summary()["ga4.sessions"].mean  # doctest: +SKIP
     """
     seeds = replication_seeds(scenario.seed if seed is None else seed, n)
-    return Replications(scenario.name, seeds, _collect(observe(runner(scenario, s)) for s in seeds))
+
+    def one(s: int) -> Mapping[str, float | None]:
+        row = observe(runner(scenario, s))
+        if on_progress is not None:
+            on_progress(1)
+        return row
+
+    return Replications(scenario.name, seeds, _collect(one(s) for s in seeds))
 
 
 @dataclass(frozen=True, slots=True)

@@ -312,3 +312,14 @@ def test_fits_to_a_per_day_report_series(write_scenario) -> None:
     (fit,) = cal.fitted
     assert [c.key for c in cal.checks] == [f"ga4.sessions@2024-05-0{d}@" for d in (6, 7, 8)]
     assert fit.value == pytest.approx(0.4, rel=0.25)
+
+
+def test_on_progress_ticks_once_per_simulation_run(write_scenario) -> None:
+    """The progress callback sees every simulation run the fit makes: as many as ``runs`` reports."""
+    path = write_scenario(_text(visitors=300) + "\n[observed]\nads.clicks = 180\n")
+    ticks: list[int] = []
+    cal = calibrate(
+        path, ["behavior.value.median"], replications=2, max_evals=6, bootstrap=3, on_progress=ticks.append
+    )
+    assert set(ticks) == {1}
+    assert len(ticks) == cal.runs
