@@ -33,6 +33,7 @@ from simulator.errors import ScenarioError
 from simulator.log.atomic import atomic_path
 from simulator.log.sources import (
     FORMATS,
+    STDIN,
     SourceFile,
     kind_of,
     open_ipc,
@@ -233,10 +234,9 @@ def _read_csv(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _P
     invalid: list[BadRow] = []
 
     def handler(row: Any) -> str:
+        # row.number counts records from 1 (the header), blank lines left out: mapped to lines below
         invalid.append(
-            BadRow(
-                row.number + 1, f"{row.actual_columns} field(s) where the header has {row.expected_columns}"
-            )
+            BadRow(row.number, f"{row.actual_columns} field(s) where the header has {row.expected_columns}")
         )
         return "skip"
 
@@ -258,7 +258,12 @@ def _read_csv(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _P
         raise _fail(src.name, f"not valid CSV: {err}") from None
     lines = _row_lines(data)
     if invalid:
-        lines = lines[~np.isin(lines, [b.line for b in invalid])]
+        records = np.array([b.line - 2 for b in invalid], dtype=np.int64)  # index into ``lines``
+        if records.min() >= 0 and records.max() < len(lines):
+            invalid = [replace(b, line=int(lines[r])) for b, r in zip(invalid, records.tolist(), strict=True)]
+            lines = np.delete(lines, records)
+        else:  # the record count does not match the bytes (a stray quote): rows by order below
+            lines = np.zeros(0, dtype=np.int64)
     if len(lines) != table.num_rows:  # a stray quote: number rows by their order instead
         lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
     if table.num_rows and table.num_columns and table.column(0).num_chunks > 1:
@@ -569,6 +574,7 @@ def read_log(
             ignored=export.ignored,
         )
     files = resolve(name, fmt, stdin=stdin)
+    name = STDIN if name == "-" else name
     select = None if keep_columns else _wanted(cols)
     parts = [_read_part(src, cols, select) for src in files]
     table, lines, index = _combine(files, parts)
