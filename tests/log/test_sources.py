@@ -6,20 +6,21 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import itertools
 import json
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
-import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pyarrow import feather
 
 from simulator.errors import ScenarioError
-from simulator.log.logfile import BAD, EXCLUDED, LogColumns, read_log, write_assignments
+from simulator.log.logfile import BAD, LogColumns, read_log, write_assignments
 from simulator.log.sources import open_batches, parse_delimiter, resolve, sniff_delimiter
 
 CSV = (
@@ -232,7 +233,8 @@ def test_bad_rows_of_several_files_name_the_file(tmp_path: Path) -> None:
         read_log(tmp_path)
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     assert str(info.value).startswith(
-        f"{tmp_path}: 2 bad row(s): {a} line 3: 3 field(s) where the header has 2; {b} line 2: timestamp 'nope'"
+        f"{tmp_path}: 2 bad row(s): {a} line 3: 3 field(s) where the header has 2; "
+        f"{b} line 2: timestamp 'nope'"
     )
     log = read_log(tmp_path, skip_bad=True)
     assert log.status.tolist() == [0, BAD, BAD, 1]
@@ -258,7 +260,7 @@ def test_a_directory_reads_like_its_files_concatenated(tmp_path_factory, rows, c
     (base / "whole.csv").write_text("user_id,timestamp,campaign\n" + "".join(f"{x}\n" for x in lines))
     bounds = sorted({0, len(lines), *(min(c, len(lines)) for c in cuts)})
     (base / "parts").mkdir()
-    for i, (lo, hi) in enumerate(zip(bounds, bounds[1:], strict=False)):
+    for i, (lo, hi) in enumerate(itertools.pairwise(bounds)):
         body = "".join(f"{x}\n" for x in lines[lo:hi])
         (base / "parts" / f"p{i:02d}.csv").write_text("user_id,timestamp,campaign\n" + body)
     whole = read_log(base / "whole.csv", LogColumns(epoch="s"))
@@ -309,7 +311,7 @@ def test_parse_delimiter() -> None:
 
 
 def test_bom_crlf_and_quoted_fields(tmp_path: Path) -> None:
-    """A UTF-8 BOM, CRLF line ends, quoted delimiters and quoted line breaks; later lines keep their numbers."""
+    """A UTF-8 BOM, CRLF, quoted delimiters and quoted line breaks; later lines keep their numbers."""
     path = tmp_path / "log.csv"
     text = (
         "\ufeffuser_id;timestamp;campaign\r\n"
@@ -341,7 +343,7 @@ def test_source_columns_make_one_campaign_key(tmp_path: Path) -> None:
     log = read_log(path, LogColumns(sources=("source", "medium", "campaign")))
     assert log.campaign.tolist() == [0, 0, 1, -1, 2]
     assert log.campaigns == ("google / cpc / spring", "google / organic / spring", "google /  / ")
-    from simulator.sessions import sessionize  # noqa: PLC0415
+    from simulator.sessions import sessionize
 
     ids = sessionize(log.user, log.ts, "universal_analytics", log.campaign)
     assert ids.tolist() == [0, 0, 1, 1, 2]  # UA: medium changed, direct keeps, a new source splits
