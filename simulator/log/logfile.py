@@ -331,7 +331,7 @@ def _read_jsonl(src: SourceFile, cols: LogColumns, select: list[str] | None) -> 
     needed = _wanted(cols)
     buf = None if src.plain else src.read()
     try:
-        deepest, blank_lines = _scan_jsonl(src.path if buf is None else io.BytesIO(buf.to_pybytes()))  # type: ignore[arg-type]
+        deepest, blank_lines = _scan_jsonl(src.path if buf is None else pa.BufferReader(buf))  # type: ignore[arg-type]
         if deepest > _JSON_DEPTH:
             raise pa.ArrowInvalid("nested too deeply for pyarrow's reader")  # noqa: TRY301 - take the line reader
         table = pjson.read_json(src.path if buf is None else pa.BufferReader(buf))

@@ -198,3 +198,17 @@ def test_flag_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "no column 'medium'; columns: user_id, timestamp, source (name yours with --source-columns)" in err
     assert main(["sessionize", str(path), "--out", str(tmp_path / "o.parquet.gz")]) == ExitCode.SCENARIO_ERROR
     assert "compress their own columns" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--keep-columns", None), ("--source-columns", "a,b"), ("--delimiter", ";")]
+)
+def test_spark_engine_refuses_local_only_flags(
+    tmp_path: Path, flag: str, value: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Flags the Spark engine does not honour are refused, never ignored (checked before Spark starts)."""
+    path = tmp_path / "log.parquet"
+    pq.write_table(pa.table({"user_id": ["u"], "timestamp": [0]}), path)
+    argv = ["sessionize", str(path), "--engine", "spark", flag, *([value] if value else [])]
+    assert main(argv) == ExitCode.SCENARIO_ERROR
+    assert f"{flag} is not available with --engine spark (yet)" in capsys.readouterr().err
