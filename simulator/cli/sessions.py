@@ -102,6 +102,16 @@ def _names(text: str) -> tuple[str, ...]:
     return names
 
 
+class _Files(argparse.Action):
+    """One input as a string (what ``--engine spark`` and messages expect), several as a list."""
+
+    def __call__(
+        self, parser: object, namespace: argparse.Namespace, values: object, option: object = None
+    ) -> None:
+        items = list(values)  # type: ignore[call-overload]
+        setattr(namespace, self.dest, items[0] if len(items) == 1 else items)
+
+
 def _accounting_line(log: object) -> str:
     a = log.accounting()  # type: ignore[attr-defined]
     return (
@@ -124,7 +134,8 @@ def _cmd_sessionize(args: argparse.Namespace) -> int:  # noqa: PLR0912 - flags c
     tz = _timezone(args.timezone)
     if args.out:
         output_format(args.out)  # an unsupported --out fails before any work
-        if args.file != "-" and Path(args.out).resolve() == Path(args.file).resolve():
+        inputs = args.file if isinstance(args.file, list) else [args.file]
+        if any(f != "-" and Path(args.out).resolve() == Path(f).resolve() for f in inputs):
             raise ScenarioError(args.out, "", "--out is the input log; write the assignments elsewhere")
     if args.source_columns and args.campaign_column != "campaign":
         raise ScenarioError(
@@ -233,9 +244,11 @@ def add_sessionize(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "file",
+        nargs="+",
+        action=_Files,
         help="event log: .csv/.tsv, .jsonl/.ndjson, .parquet or .arrow/.feather (text ones optionally .gz, "
-        ".zst or .bz2); - for standard input; a directory (Hive key=value partitions become columns) or a "
-        "quoted glob",
+        ".zst or .bz2); - for standard input; a directory (Hive key=value partitions become columns), a "
+        "quoted glob, or several files (read in the order given, as one log)",
     )
     p.add_argument(
         "--definition",

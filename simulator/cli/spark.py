@@ -118,6 +118,10 @@ def _check_args(args: argparse.Namespace) -> None:
     for flag, used, instead in local_only:
         if used:
             raise ScenarioError(flag, "", f"{flag} is not available with --engine spark (yet); {instead}")
+    if isinstance(args.file, list):
+        raise ScenarioError(
+            args.file[0], "", "--engine spark reads one Parquet dataset (a file or a directory)"
+        )
     if args.format not in (None, "parquet"):
         raise ScenarioError(args.file, "", "--engine spark reads Parquet datasets (a file or a directory)")
     if args.out and Path(args.out).exists():

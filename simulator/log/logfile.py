@@ -513,7 +513,7 @@ def _combine(files: Sequence[SourceFile], parts: Sequence[_Part]) -> tuple[pa.Ta
 
 
 def read_log(
-    path: str | Path,
+    path: str | Path | Sequence[str | Path],
     columns: LogColumns | None = None,
     *,
     fmt: str | None = None,
@@ -529,7 +529,7 @@ def read_log(
     path
         A CSV (any delimiter), JSON Lines, Parquet or Arrow IPC/Feather file, optionally compressed
         (``.gz``, ``.zst``, ``.bz2``); ``-`` for standard input; a directory (Hive partitions become
-        columns) or a glob of such files.
+        columns) or a glob of such files; or a list of files and directories (read in the order given).
     columns
         Column names and timestamp convention (default: ``user_id``, ``timestamp`` ISO-8601, ...).
     fmt
@@ -552,7 +552,10 @@ def read_log(
         When the file cannot be read, lacks a column, or has bad rows and ``skip_bad`` is false
         (the message lists the first :data:`SHOW_BAD` bad lines and their count).
     """
-    name = str(path)
+    many = isinstance(path, list | tuple) and len(path) > 1
+    if isinstance(path, list | tuple) and len(path) == 1:
+        path = path[0]
+    name = f"{path[0]} (and {len(path) - 1} more)" if many else str(path)  # type: ignore[index]
     cols = columns or LogColumns()
     if fmt is not None and fmt not in FORMATS:
         from simulator.log.formats import FORMATS as EXPORTS  # noqa: PLC0415
@@ -561,7 +564,7 @@ def read_log(
         if fmt not in EXPORTS:
             known = ", ".join([*FORMATS, *EXPORTS])
             raise _fail(name, f"unknown format {fmt!r}; use one of {known}")
-        if name == "-" or not Path(name).is_file():
+        if many or name == "-" or not Path(name).is_file():
             raise _fail(name, f"a {fmt} export is read from one file (not a directory or standard input)")
         export = read_export(name, fmt)
         return read_table(
@@ -573,7 +576,7 @@ def read_log(
             keep_columns=keep_columns,
             ignored=export.ignored,
         )
-    files = resolve(name, fmt, stdin=stdin)
+    files = resolve(path if many else name, fmt, stdin=stdin)  # type: ignore[arg-type]
     name = STDIN if name == "-" else name
     select = None if keep_columns else _wanted(cols)
     parts = [_read_part(src, cols, select) for src in files]

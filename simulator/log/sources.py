@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import glob
 import io
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -164,14 +165,62 @@ def _glob_root(pattern: str) -> Path:
     return Path(*fixed) if fixed else Path()
 
 
-def resolve(path: str | Path, fmt: str | None = None, *, stdin: IO[bytes] | None = None) -> list[SourceFile]:
-    """The files ``path`` names: ``-`` (standard input, CSV unless ``fmt``), a file, a directory or a glob.
+def _consistent(files: list[SourceFile]) -> list[SourceFile]:
+    """One format and one partitioning across the files, and no file twice."""
+    first = files[0]
+    seen: set[str] = set()
+    for f in files:
+        key = str(Path(f.name).resolve()) if f.path else f.name
+        if key in seen:
+            raise _fail(f.name, "is given twice: its rows would count twice")
+        seen.add(key)
+        if f.kind != first.kind:
+            raise _fail(f.name, f"is {f.kind} but {first.name} is {first.kind}: a log is one format")
+        if [k for k, _ in f.partitions] != [k for k, _ in first.partitions]:
+            raise _fail(
+                f.name,
+                f"partitioned by {[k for k, _ in f.partitions] or 'nothing'}, but {first.name} by "
+                f"{[k for k, _ in first.partitions] or 'nothing'}",
+            )
+    return files
+
+
+def _resolve_many(paths: Sequence[str | Path], fmt: str | None) -> list[SourceFile]:
+    """Several paths (as a shell expands ``logs/*.csv``): files in the order given, directories expanded.
+    Partitions of the plain files are read below their common directory."""
+    names = [str(p) for p in paths]
+    if "-" in names:
+        raise _fail("-", "standard input cannot be combined with files")
+    plain = [n for n in names if Path(n).is_file()]
+    root = Path(os.path.commonpath([str(Path(n).resolve().parent) for n in plain])) if plain else None
+    files: list[SourceFile] = []
+    for n in names:
+        if n in plain:
+            _check_kind(n, fmt)
+            files.append(_one(n, fmt, None))
+            if root is not None:
+                rel = _one(str(Path(n).resolve()), fmt, root)
+                files[-1] = SourceFile(n, rel.kind, rel.compression, path=n, partitions=rel.partitions)
+        else:
+            files += resolve(n, fmt)
+    return _consistent(files)
+
+
+def resolve(
+    path: str | Path | Sequence[str | Path], fmt: str | None = None, *, stdin: IO[bytes] | None = None
+) -> list[SourceFile]:
+    """The files ``path`` names: ``-`` (standard input, CSV unless ``fmt``), a file, a directory, a glob,
+    or a list of these (their files in the order given).
 
     Raises
     ------
     ScenarioError
         When nothing is found, a format cannot be told, or a directory mixes formats or partitionings.
     """
+    if isinstance(path, list | tuple):
+        if not path:
+            raise _fail("sessionize", "no input given")
+        return resolve(path[0], fmt, stdin=stdin) if len(path) == 1 else _resolve_many(path, fmt)
     name = str(path)
     _check_kind(name, fmt)
     if name == "-":
@@ -200,18 +249,7 @@ def resolve(path: str | Path, fmt: str | None = None, *, stdin: IO[bytes] | None
     if not found:
         extensions = ", ".join(e for exts in FORMATS.values() for e in exts)
         raise _fail(name, f"no event files in {what} (looked for {extensions}, optionally .gz/.zst/.bz2)")
-    files = [_one(str(p), fmt, root) for p in found]
-    first = files[0]
-    for f in files[1:]:
-        if f.kind != first.kind:
-            raise _fail(f.name, f"is {f.kind} but {first.name} is {first.kind}: a log is one format")
-        if [k for k, _ in f.partitions] != [k for k, _ in first.partitions]:
-            raise _fail(
-                f.name,
-                f"partitioned by {[k for k, _ in f.partitions] or 'nothing'}, but {first.name} by "
-                f"{[k for k, _ in first.partitions] or 'nothing'}",
-            )
-    return files
+    return _consistent([_one(str(p), fmt, root) for p in found])
 
 
 def parse_delimiter(text: str) -> str:

@@ -212,3 +212,26 @@ def test_spark_engine_refuses_local_only_flags(
     argv = ["sessionize", str(path), "--engine", "spark", flag, *([value] if value else [])]
     assert main(argv) == ExitCode.SCENARIO_ERROR
     assert f"{flag} is not available with --engine spark (yet)" in capsys.readouterr().err
+
+
+def test_several_files_as_a_shell_expands_a_glob(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``sessionize logs/*.csv`` unquoted: the files, in the order given, are one log."""
+    (tmp_path / "a.csv").write_text("user_id,timestamp\nu,2024-05-01T10:00:00Z\n")
+    (tmp_path / "b.csv").write_text("user_id,timestamp\nu,2024-05-01T10:10:00Z\nv,soon\n")
+    files = [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
+    doc = _json(["sessionize", *files, "--skip-bad"], capsys)
+    assert doc["definitions"]["ga4"] == {"sessions": 1, "users": 1, "events": 2}
+    assert doc["files"] == files
+    assert doc["bad_rows"] == [
+        {
+            "file": files[1],
+            "line": 3,
+            "reason": "timestamp 'soon' is not ISO-8601 (like 2024-05-01T10:00:00+02:00)",
+        }
+    ]
+    assert main(["sessionize", files[0], files[0]]) == ExitCode.SCENARIO_ERROR
+    assert "is given twice" in capsys.readouterr().err
+    assert main(["sessionize", files[0], "-"]) == ExitCode.SCENARIO_ERROR
+    assert "standard input cannot be combined with files" in capsys.readouterr().err
+    assert main(["sessionize", *files, "--engine", "spark"]) == ExitCode.SCENARIO_ERROR
+    assert "one Parquet dataset" in capsys.readouterr().err
