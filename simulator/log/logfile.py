@@ -229,8 +229,7 @@ def _read_csv(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _P
     delimiter = cols.delimiter or sniff_delimiter(head, src.name)
     names = next(csv.reader(first, delimiter=delimiter))
     wanted = [c for c in (names if select is None else select) if c in names]
-    if len(set(names)) != len(names):
-        _check_columns(src.name, names, cols)
+    _check_columns(src.name, [*names, *(k for k, _ in src.partitions)], cols)  # before the work
     invalid: list[BadRow] = []
 
     def handler(row: Any) -> str:
@@ -421,6 +420,7 @@ def _read_parquet(src: SourceFile, cols: LogColumns, select: list[str] | None) -
         # ParquetFile, not read_table: read_table imports pyarrow.dataset (~0.4 s) for one file
         parquet = pq.ParquetFile(src.random_access())
         names = parquet.schema_arrow.names
+        _check_columns(src.name, [*names, *(k for k, _ in src.partitions)], cols)  # before the work
         table = parquet.read(columns=[c for c in (names if select is None else select) if c in names])
     except (OSError, pa.ArrowInvalid) as err:
         raise _fail(src.name, f"cannot read Parquet: {err}") from None
