@@ -21,7 +21,7 @@ from simulator.cli.sessions import _FILE_FORMATS
 from simulator.log.formats import FORMATS as EXPORTS
 from simulator.log.sources import FORMATS
 from tests.log.formats import ga4_fixture, snowplow_fixture
-from tests.log.formats.test_json_exports import POSTHOG, _lines
+from tests.log.formats.test_json_exports import POSTHOG, _amp, _lines
 
 
 def _json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
@@ -235,3 +235,42 @@ def test_several_files_as_a_shell_expands_a_glob(tmp_path: Path, capsys: pytest.
     assert "standard input cannot be combined with files" in capsys.readouterr().err
     assert main(["sessionize", *files, "--engine", "spark"]) == ExitCode.SCENARIO_ERROR
     assert "one Parquet dataset" in capsys.readouterr().err
+
+
+def test_amplitude_mixpanel_and_matomo_exports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Amplitude: a1 08:00, 08:01 and dev-anon 08:02 (2 sessions, 2 users); Mixpanel: m1 at 08:00:00 and
+    08:01:00.5 (1); Matomo TSV: visitor 5A3F 08:00, 08:40 (a 40-min gap: 2 under the matomo rule) and
+    visitor 0001 09:00 with campaign spring (1) = 3."""
+    start = 1_714_550_400_000
+    amp = _lines(
+        tmp_path / "export.json",
+        [
+            _amp("a1", "2024-05-01 08:00:00.000000", start),
+            _amp("a1", "2024-05-01 08:01:00.000000", start),
+            _amp(None, "2024-05-01 08:02:00.000000", -1),
+        ],
+    )
+    doc = _json(["sessionize", str(amp), "--format", "amplitude", "--definition", "amplitude"], capsys)
+    assert doc["definitions"] == {"amplitude": {"sessions": 2, "users": 2, "events": 3}}
+    mp = _lines(
+        tmp_path / "mp.jsonl",
+        [
+            {"event": "Page View", "properties": {"time": 1714550400, "distinct_id": "m1"}},
+            {"event": "Page View", "properties": {"time": 1714550460.5, "distinct_id": "m1"}},
+        ],
+    )
+    doc = _json(["sessionize", str(mp), "--format", "mixpanel", "--definition", "mixpanel"], capsys)
+    assert doc["definitions"] == {"mixpanel": {"sessions": 1, "users": 1, "events": 2}}
+    head = "\t".join(
+        ("idlink_va", "idsite", "idvisitor", "idvisit", "server_time", "idaction_url", "visitor_count_visits",
+         "campaign_name")
+    )  # fmt: skip
+    rows = [
+        "1\t1\t5A3F0C1B2D4E6F70\t7\t2024-05-01 08:00:00\t11\t1\t\\N",
+        "2\t1\t5A3F0C1B2D4E6F70\t7\t2024-05-01 08:40:00\t12\t1\tNULL",
+        "3\t1\t0000000000000001\t8\t2024-05-01 09:00:00\t11\t3\tspring",
+    ]
+    mt = tmp_path / "log_link_visit_action.tsv"
+    mt.write_text("\n".join([head, *rows]) + "\n")
+    doc = _json(["sessionize", str(mt), "--format", "matomo", "--definition", "matomo"], capsys)
+    assert doc["definitions"] == {"matomo": {"sessions": 3, "users": 2, "events": 3}}
