@@ -322,6 +322,7 @@ def _csv_batches(
         convert_options=pcsv.ConvertOptions(
             column_types={n: pa.string() for n in header},
             strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
             include_columns=list(columns) if columns else None,
         ),
     )
@@ -367,9 +368,11 @@ def open_batches(
 ) -> Iterator[tuple[SourceFile, pa.RecordBatch]]:
     """Every record batch of every file ``path`` names, with its file, in order, streaming.
 
-    CSV columns are text (user ids stay as written); ``columns`` selects file columns (partition columns
-    are always appended). Batches of one file share a schema; files may differ (the caller checks).
-    Errors of pyarrow become :class:`ScenarioError` naming the file.
+    CSV columns are text (user ids stay as written; empty is ``""``, as in :func:`read_log`);
+    ``columns`` selects file columns (partition columns are always appended). A CSV row with the wrong
+    number of fields is an error here (the whole-table reader makes it a bad row). Batches of one file
+    share a schema; files may differ (the caller checks). pyarrow's errors become
+    :class:`ScenarioError` naming the file.
     """
     for src in resolve(path, fmt, stdin=stdin):
         try:
