@@ -13,6 +13,7 @@ import numpy as np
 
 from simulator.cli.terminal import progress
 from simulator.errors import ScenarioError
+from simulator.log.formats import FORMATS as EXPORT_FORMATS
 from simulator.report.tables import format_table
 from simulator.schema import check_timezone
 from simulator.sessions import sessionize
@@ -21,6 +22,11 @@ from simulator.sessions.registry import available_rules, definitions, get_rule, 
 from simulator.sessions.rules import SplitCause
 
 __all__ = ["add_definitions", "add_sessionize"]
+
+#: ``--format`` values: the file formats (simulator.log.sources.FORMATS, without loading pyarrow) ...
+_FILE_FORMATS = ("csv", "jsonl", "parquet", "arrow")
+#: ... and the platform exports (simulator.log.formats.FORMATS).
+_EXPORT_FORMATS = tuple(EXPORT_FORMATS)
 
 
 def _definitions_doc() -> dict[str, object]:
@@ -83,10 +89,43 @@ def _timezone(name: str) -> str:
     return name
 
 
+def _delimiter(text: str) -> str:
+    from simulator.log.sources import parse_delimiter  # noqa: PLC0415 - pyarrow loads on use
+
+    try:
+        return parse_delimiter(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(","))
+    if not all(names) or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"expected distinct column names separated by commas, got {text!r}")
+    return names
+
+
+class _Files(argparse.Action):
+    """One input as a string (what ``--engine spark`` and messages expect), several as a list."""
+
+    def __call__(
+        self, parser: object, namespace: argparse.Namespace, values: object, option: object = None
+    ) -> None:
+        items = list(values)  # type: ignore[call-overload]
+        setattr(namespace, self.dest, items[0] if len(items) == 1 else items)
+
+
+def _accounting_line(log: object) -> str:
+    a = log.accounting()  # type: ignore[attr-defined]
+    return (
+        f"rows: {a['read']:,} read = {a['sessionized']:,} sessionized + {a['bad']:,} bad + "
+        f"{a['excluded']:,} excluded"
+    )
+
+
 def _cmd_sessionize(args: argparse.Namespace) -> int:
     # pyarrow (~0.15 s to import) is loaded only when a log is read, not for every sessionlab command
     from simulator.log.logfile import (  # noqa: PLC0415
-        EXCLUDED,
         SHOW_BAD,
         LogColumns,
         output_format,
@@ -96,8 +135,13 @@ def _cmd_sessionize(args: argparse.Namespace) -> int:
     tz = _timezone(args.timezone)
     if args.out:
         output_format(args.out)  # an unsupported --out fails before any work
-        if Path(args.out).resolve() == Path(args.file).resolve():
+        inputs = args.file if isinstance(args.file, list) else [args.file]
+        if any(f != "-" and Path(args.out).resolve() == Path(f).resolve() for f in inputs):
             raise ScenarioError(args.out, "", "--out is the input log; write the assignments elsewhere")
+    if args.source_columns and args.campaign_column != "campaign":
+        raise ScenarioError(
+            "--source-columns", "", "give either --source-columns or --campaign-column, not both"
+        )
     input_tz = _timezone(args.input_timezone) if args.input_timezone else None
     cols = LogColumns(
         args.user_column,
@@ -108,6 +152,8 @@ def _cmd_sessionize(args: argparse.Namespace) -> int:
         input_tz=input_tz,
         ambiguous=args.ambiguous,
         no_campaign=args.no_campaign,
+        delimiter=args.delimiter,
+        sources=args.source_columns or (),
     )
     steps = 1 + len(specs) + bool(args.out)  # read, one per definition, write
     with progress("sessionize: read, sessionize, write", steps, "step") as on_progress:
@@ -116,33 +162,55 @@ def _cmd_sessionize(args: argparse.Namespace) -> int:
         shown = "; ".join(b.describe(log.unit) for b in log.bad[:SHOW_BAD])
         more = f"; and {len(log.bad) - SHOW_BAD} more" if len(log.bad) > SHOW_BAD else ""
         print(f"sessionlab: skipped {len(log.bad)} bad row(s) of {log.path}: {shown}{more}", file=sys.stderr)
+    accounting = log.accounting()
     if args.json:
         doc = {
             "definitions": blocks,
             "file": log.path,
-            "rows": len(log.status),
+            "rows": accounting["read"],
             "timezone": tz,
             "epoch": cols.epoch or log.detected_epoch,
-            "excluded": int(np.count_nonzero(log.status == EXCLUDED)),
-            "bad_rows": [{log.unit: b.line, "reason": b.reason} for b in log.bad],
+            "excluded": accounting["excluded"],
+            "bad_rows": [
+                {**({"file": b.file} if b.file else {}), log.unit: b.line, "reason": b.reason}
+                for b in log.bad
+            ],
+            "accounting": accounting,
         }
+        if log.delimiter is not None:
+            doc["delimiter"] = log.delimiter
+        if log.files:
+            doc["files"] = list(log.files)
+        if log.ignored:
+            doc["ignored_fields"] = list(log.ignored)
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return 0
     rows = [[name, f"{b['sessions']:,}", f"{b['users']:,}", f"{b['events']:,}"] for name, b in blocks.items()]
     sys.stdout.write(format_table(["definition", "sessions", "users", "events"], rows) + "\n")
+    sys.stdout.write(_accounting_line(log) + "\n")
     return 0
 
 
 def add_sessionize(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sessionize",
-        help="sessionize a real event log (CSV, JSON Lines, Parquet) under one or more definitions",
+        help="sessionize a real event log (CSV, JSON Lines, Parquet, Arrow; a platform export) under "
+        "one or more definitions",
         description="Read an event log and count sessions, users and events under each session "
         "definition. Columns: user_id, timestamp (ISO-8601 with a UTC offset, or epoch numbers with "
         "--epoch), optional campaign (empty = none) and event_name; rows in any order. A bad row "
-        "(missing user, unreadable time) is an error listing the first bad lines, unless --skip-bad.",
+        "(missing user, unreadable time) is an error listing the first bad lines, unless --skip-bad. "
+        "Every row is accounted for: rows read = sessionized + bad + excluded. With --format ga4 "
+        "(snowplow, posthog, ...) a platform's export is read as the platform writes it, no column flags.",
     )
-    p.add_argument("file", help="event log: .csv, .jsonl/.ndjson or .parquet (see --format)")
+    p.add_argument(
+        "file",
+        nargs="+",
+        action=_Files,
+        help="event log: .csv/.tsv, .jsonl/.ndjson, .parquet or .arrow/.feather (text ones optionally .gz, "
+        ".zst or .bz2); - for standard input; a directory (Hive key=value partitions become columns), a "
+        "quoted glob, or several files (read in the order given, as one log)",
+    )
     p.add_argument(
         "--definition",
         action="append",
@@ -155,14 +223,41 @@ def add_sessionize(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out",
         metavar="FILE",
-        help="write each row's session id and split cause, in input order (.csv, .jsonl or .parquet)",
+        help="write each row's session id and split cause, in input order (.csv, .jsonl, .parquet or "
+        ".arrow; .csv.gz, .jsonl.zst, ... compressed)",
     )
     p.add_argument(
-        "--format", choices=("csv", "jsonl", "parquet"), help="file format (default: by extension)"
+        "--keep-columns",
+        action="store_true",
+        help="--out carries every input column too (types kept in Parquet and Arrow), to join back",
+    )
+    p.add_argument(
+        "--format",
+        choices=(*_FILE_FORMATS, *_EXPORT_FORMATS),
+        help="file format (default: by extension; csv for standard input), or a platform export read "
+        f"by its reader into user_id, timestamp, campaign, source, medium, ...: {', '.join(_EXPORT_FORMATS)}",
+    )
+    p.add_argument(
+        "--input-format", dest="format", choices=_FILE_FORMATS, help="the same as --format for file formats"
+    )
+    p.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        metavar="CHAR",
+        help="CSV field delimiter: one character, \\t for tab (default: told from the header among "
+        ", \\t ; |, "
+        "said on stderr when not a comma; refused when unclear)",
     )
     p.add_argument("--user-column", default="user_id", metavar="NAME", help="column of user ids")
     p.add_argument("--time-column", default="timestamp", metavar="NAME", help="column of timestamps")
     p.add_argument("--campaign-column", default="campaign", metavar="NAME", help="column of campaigns")
+    p.add_argument(
+        "--source-columns",
+        type=_names,
+        metavar="A,B,...",
+        help="the campaign key is these columns together, e.g. source,medium,campaign[,gclid]: a campaign "
+        "change is a change in any of them (empty = none; a row with all empty has no campaign)",
+    )
     p.add_argument("--event-column", default="event_name", metavar="NAME", help="column of event names")
     p.add_argument(
         "--epoch",
@@ -207,7 +302,12 @@ def _sessionize_log(
     from simulator.log.logfile import read_log, write_assignments  # noqa: PLC0415 - pyarrow
 
     log = read_log(
-        args.file, cols, fmt=args.format, skip_bad=args.skip_bad, exclude_events=args.exclude_event
+        args.file,
+        cols,
+        fmt=args.format,
+        skip_bad=args.skip_bad,
+        exclude_events=args.exclude_event,
+        keep_columns=args.keep_columns,
     )
     if not log.has_campaign and not args.no_campaign:
         for definition in specs:
@@ -216,8 +316,8 @@ def _sessionize_log(
                     log.path,
                     "",
                     f"definition {definition.name!r} starts sessions on campaign changes, but there is "
-                    f"no column {cols.campaign!r} (name it with --campaign-column, or pass --no-campaign "
-                    "to sessionize without campaigns)",
+                    f"no column {cols.campaign!r} (name it with --campaign-column or --source-columns, or "
+                    "pass --no-campaign to sessionize without campaigns)",
                 )
     if log.detected_epoch:
         unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
@@ -226,6 +326,14 @@ def _sessionize_log(
             "(told from their magnitude; pass --epoch to say so)",
             file=sys.stderr,
         )
+    if log.delimiter not in (None, ",") and not args.delimiter:
+        print(
+            f"sessionlab: {log.path}: delimiter {log.delimiter!r} (told from the header; pass --delimiter "
+            "to say so)",
+            file=sys.stderr,
+        )
+    if log.ignored:
+        print(f"sessionlab: {args.format} fields ignored: {', '.join(log.ignored)}", file=sys.stderr)
     on_progress(1)
     users = len(np.unique(log.user))
     labels = np.array([c.label for c in SplitCause])

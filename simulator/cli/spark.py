@@ -108,9 +108,20 @@ def _spark_error(path: str, err: Exception) -> ScenarioError:
 
 
 def _check_args(args: argparse.Namespace) -> None:
-    for flag, used in (("--exclude-event", args.exclude_event), ("--skip-bad", args.skip_bad)):
+    local_only = (
+        ("--exclude-event", args.exclude_event, "filter first"),
+        ("--skip-bad", args.skip_bad, "filter first"),
+        ("--keep-columns", args.keep_columns, "join on the input's row order yourself"),
+        ("--source-columns", args.source_columns, "build one campaign column first"),
+        ("--delimiter", args.delimiter, "it reads Parquet"),
+    )
+    for flag, used, instead in local_only:
         if used:
-            raise ScenarioError(flag, "", f"{flag} is not available with --engine spark (yet); filter first")
+            raise ScenarioError(flag, "", f"{flag} is not available with --engine spark (yet); {instead}")
+    if isinstance(args.file, list):
+        raise ScenarioError(
+            args.file[0], "", "--engine spark reads one Parquet dataset (a file or a directory)"
+        )
     if args.format not in (None, "parquet"):
         raise ScenarioError(args.file, "", "--engine spark reads Parquet datasets (a file or a directory)")
     if args.out and Path(args.out).exists():

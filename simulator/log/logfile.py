@@ -1,15 +1,18 @@
-"""Real event logs: read CSV, JSON Lines and Parquet into columns; write per-row session assignments.
+"""Real event logs: read CSV, JSON Lines, Parquet and Arrow IPC into columns; write per-row assignments.
 
 Column conventions (each can be renamed with a flag): ``user_id`` (string or integer), ``timestamp``
 (ISO-8601 with a UTC offset such as ``2024-05-01T10:00:00+02:00`` or ``...Z``; or epoch seconds,
 milliseconds or microseconds with ``epoch="s"|"ms"|"us"``), optional ``campaign`` (empty or null =
-none) and optional ``event_name``. Rows may come in any order.
+none; or a key of several ``sources`` columns) and optional ``event_name``. Rows may come in any order.
+Where the rows come from (compressed files, standard input, directories, globs, Hive partitions, the
+CSV delimiter) is :mod:`simulator.log.sources`; platform exports are :mod:`simulator.log.formats`.
 
 Nothing is dropped silently. A row without a user or with an unreadable time is *bad*: by default
 reading fails with one error that lists the first bad lines (exit 2); with ``skip_bad`` the other rows
 are sessionized and the bad ones are reported (stderr, JSON) and written to ``--out`` with an empty
 session id and split cause ``bad_row``. Rows whose event is excluded by name are written with cause
-``excluded``.
+``excluded``. Every input row is accounted for: rows read = sessionized + bad + excluded
+(:meth:`EventFile.accounting`).
 """
 
 from __future__ import annotations
@@ -18,16 +21,26 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from simulator.errors import ScenarioError
-from simulator.log.atomic import atomic_open, atomic_path
+from simulator.log.atomic import atomic_path
+from simulator.log.sources import (
+    FORMATS,
+    STDIN,
+    SourceFile,
+    kind_of,
+    open_ipc,
+    resolve,
+    sniff_delimiter,
+    with_partitions,
+)
 from simulator.log.timeparse import parse_times
 from simulator.schema import did_you_mean
 
@@ -37,16 +50,17 @@ __all__ = [
     "FORMATS",
     "OUT_FORMATS",
     "SHOW_BAD",
+    "SOURCE_SEPARATOR",
     "BadRow",
     "EventFile",
     "LogColumns",
+    "output_compression",
     "output_format",
     "read_log",
+    "read_table",
     "write_assignments",
 ]
 
-#: File formats by name, and the extensions that select them.
-FORMATS = {"csv": (".csv",), "jsonl": (".jsonl", ".ndjson", ".json"), "parquet": (".parquet", ".pq")}
 #: How many bad lines an error message lists.
 SHOW_BAD = 5
 #: ``EventFile.status`` of a row that could not be read, and of a row whose event was excluded.
@@ -65,6 +79,8 @@ class LogColumns:
     input_tz: str | None = None  # the zone of naive local times (none: they are bad rows)
     ambiguous: str = "error"  # DST folds and gaps of naive times: "earliest", "latest" or "error"
     no_campaign: bool = False  # ignore the campaign column
+    delimiter: str | None = None  # CSV: None = sniffed from the header (see sources.sniff_delimiter)
+    sources: tuple[str, ...] = ()  # columns whose values together are the campaign key (replaces campaign)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +89,11 @@ class BadRow:
 
     line: int
     reason: str
+    file: str = ""  # the file, when the log is several files
 
     def describe(self, unit: str = "line") -> str:
-        return f"{unit} {self.line}: {self.reason}"
+        where = f"{self.file} " if self.file else ""
+        return f"{where}{unit} {self.line}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +113,26 @@ class EventFile:
     status: np.ndarray
     bad: tuple[BadRow, ...] = ()
     unit: str = "line"
-    raw: pa.Table | None = None  # every input row's user and time column, as read (types kept)
+    raw: pa.Table | None = None  # every input row's user and time column as read (all columns if kept)
     ns: np.ndarray | None = None  # nanoseconds within the millisecond of ``ts``
     detected_epoch: str | None = None  # the epoch unit told from the numbers' magnitude, if it was
-    has_campaign: bool = False  # the file has the campaign column
+    has_campaign: bool = False  # the file has the campaign column (or the source columns)
+    files: tuple[str, ...] = ()  # the files, when the log is several (a directory or a glob)
+    file_index: np.ndarray | None = None  # index into ``files`` of every input row
+    kept: bool = False  # ``raw`` holds every input column (keep_columns)
+    user_column: str = "user_id"
+    time_column: str = "timestamp"
+    delimiter: str | None = None  # the CSV delimiter used (given or sniffed)
+    ignored: tuple[str, ...] = ()  # a platform export's fields its reader did not use
+
+    def accounting(self) -> dict[str, int]:
+        """``read`` (input rows) = ``sessionized`` + ``bad`` + ``excluded``."""
+        return {
+            "read": len(self.status),
+            "sessionized": int(np.count_nonzero(self.status >= 0)),
+            "bad": int(np.count_nonzero(self.status == BAD)),
+            "excluded": int(np.count_nonzero(self.status == EXCLUDED)),
+        }
 
 
 def _fail(path: str, message: str) -> ScenarioError:
@@ -106,19 +140,20 @@ def _fail(path: str, message: str) -> ScenarioError:
 
 
 def detect_format(path: str, fmt: str | None) -> str:
-    """The format named by ``fmt``, or the one the file's extension implies."""
+    """The format named by ``fmt``, or the one the file's extension implies (``.gz`` etc. looked through)."""
     if fmt:
         return fmt
-    suffix = Path(path).suffix.lower()
-    for name, extensions in FORMATS.items():
-        if suffix in extensions:
-            return name
-    raise _fail(
-        path, f"cannot tell the format from {suffix or 'no extension'!r}; pass --format csv|jsonl|parquet"
-    )
+    kind = kind_of(path)
+    if kind is None:
+        suffix = Path(path).suffix.lower()
+        raise _fail(
+            path,
+            f"cannot tell the format from {suffix or 'no extension'!r}; pass --format {'|'.join(FORMATS)}",
+        )
+    return kind
 
 
-_LF, _CR = 10, 13
+_LF, _CR, _QUOTE = 10, 13, 34
 MAX_FIELD = 131_072  #: characters a field may hold; a longer one is a bad row
 
 
@@ -127,13 +162,22 @@ def _did_you_mean(name: str, names: Sequence[str]) -> str:
     return f"; {hint}" if hint else ""
 
 
+def _wanted(cols: LogColumns) -> list[str]:
+    """The columns sessionizing reads (the campaign key's columns included)."""
+    campaign = list(cols.sources) if cols.sources else [cols.campaign]
+    return list(dict.fromkeys([cols.user, cols.time, *campaign, cols.event]))
+
+
 def _check_columns(path: str, names: Sequence[str], cols: LogColumns) -> None:
     """Duplicate names, and every column a flag names (the optional ones only when renamed), exist."""
     seen = [n for i, n in enumerate(names) if n in names[:i]]
     if seen:
         raise _fail(path, f"duplicate column name {seen[0]!r}; columns: {', '.join(names)}")
     checks = [(cols.user, "--user-column", True), (cols.time, "--time-column", True)]
-    checks += [(cols.campaign, "--campaign-column", cols.campaign != "campaign")]
+    if cols.sources:
+        checks += [(c, "--source-columns", True) for c in cols.sources]
+    else:
+        checks += [(cols.campaign, "--campaign-column", cols.campaign != "campaign")]
     checks += [(cols.event, "--event-column", cols.event != "event_name")]
     for column, flag, required in checks:
         if required and column not in names:
@@ -144,65 +188,86 @@ def _check_columns(path: str, names: Sequence[str], cols: LogColumns) -> None:
             )
 
 
-def _csv_header(path: str) -> list[str]:
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        first = fh.readline()
-    if not first.strip():
-        raise _fail(path, "empty file: expected a header line with column names")
-    return next(csv.reader([first]))
+class _Part(NamedTuple):
+    """One file as read: the table, the line (or row) of each row, early bad rows, the file's columns."""
+
+    table: pa.Table
+    lines: np.ndarray
+    bad: list[BadRow]
+    names: list[str]
+    delimiter: str | None = None
 
 
-def _data_lines(path: str) -> np.ndarray:
-    """1-based line numbers of the non-empty lines after the header (pyarrow skips empty ones)."""
-    data = np.fromfile(path, dtype=np.uint8)
-    ends = np.flatnonzero(data == _LF)
+def _row_lines(data: np.ndarray) -> np.ndarray:
+    """1-based physical line on which each non-empty CSV record after the header starts.
+
+    A line break ends a record unless an odd number of ``"`` precedes it (it is inside a quoted field;
+    RFC 4180's doubled quotes keep the parity). pyarrow skips empty records, so they are left out.
+    """
+    nl = np.flatnonzero(data == _LF)
+    quotes = np.flatnonzero(data == _QUOTE)
+    ends = nl if not quotes.size else nl[np.searchsorted(quotes, nl) % 2 == 0]
     if not data.size or data[-1] != _LF:
         ends = np.append(ends, data.size)
-    starts = np.concatenate(([0], ends[:-1] + 1))
+    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
     length = ends - starts
     crlf = (length == 1) & (data[np.minimum(starts, max(data.size - 1, 0))] == _CR)
     empty = (length == 0) | crlf
-    numbers = np.arange(1, len(ends) + 1, dtype=np.int64)
-    return numbers[~empty][1:]
+    numbers = 1 + np.searchsorted(nl, starts)
+    return numbers[~empty][1:].astype(np.int64)
 
 
-def _read_csv(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list[BadRow]]:
+def _read_csv(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _Part:
     import pyarrow.csv as pcsv  # noqa: PLC0415 - loaded on use
 
-    names = _csv_header(path)
-    _check_columns(path, names, cols)
+    buf = src.read()
+    data = np.frombuffer(buf, dtype=np.uint8)
+    head = data[: 1 << 16].tobytes()
+    first = head.removeprefix(_BOM).decode("utf-8", errors="replace").splitlines()[:1]
+    if not first or not first[0].strip():
+        raise _fail(src.name, "empty file: expected a header line with column names")
+    delimiter = cols.delimiter or sniff_delimiter(head, src.name)
+    names = next(csv.reader(first, delimiter=delimiter))
+    wanted = [c for c in (names if select is None else select) if c in names]
+    _check_columns(src.name, [*names, *(k for k, _ in src.partitions)], cols)  # before the work
     invalid: list[BadRow] = []
 
     def handler(row: Any) -> str:
+        # row.number counts records from 1 (the header), blank lines left out: mapped to lines below
         invalid.append(
-            BadRow(
-                row.number + 1, f"{row.actual_columns} field(s) where the header has {row.expected_columns}"
-            )
+            BadRow(row.number, f"{row.actual_columns} field(s) where the header has {row.expected_columns}")
         )
         return "skip"
 
     try:
         table = pcsv.read_csv(
-            path,
+            pa.BufferReader(buf),
             read_options=pcsv.ReadOptions(use_threads=False, encoding="utf8"),
-            parse_options=pcsv.ParseOptions(invalid_row_handler=handler),
+            parse_options=pcsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=handler
+            ),
             convert_options=pcsv.ConvertOptions(
                 column_types={n: pa.string() for n in names},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
-                include_columns=[c for c in (cols.user, cols.time, cols.campaign, cols.event) if c in names],
+                include_columns=wanted,
             ),
         )
     except pa.ArrowInvalid as err:
-        raise _fail(path, f"not valid CSV: {err}") from None
-    lines = _data_lines(path)
+        raise _fail(src.name, f"not valid CSV: {err}") from None
+    lines = _row_lines(data)
     if invalid:
-        lines = lines[~np.isin(lines, [b.line for b in invalid])]
-    if len(lines) != table.num_rows:  # quoted line breaks: number rows by their order instead
+        records = np.array([b.line - 2 for b in invalid], dtype=np.int64)  # index into ``lines``
+        if records.min() >= 0 and records.max() < len(lines):
+            invalid = [replace(b, line=int(lines[r])) for b, r in zip(invalid, records.tolist(), strict=True)]
+            lines = np.delete(lines, records)
+        else:  # the record count does not match the bytes (a stray quote): rows by order below
+            lines = np.zeros(0, dtype=np.int64)
+    if len(lines) != table.num_rows:  # a stray quote: number rows by their order instead
         lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
-    if table.num_rows and table.column(0).num_chunks > 1:
+    if table.num_rows and table.num_columns and table.column(0).num_chunks > 1:
         table = table.combine_chunks()
-    return table, lines, invalid
+    return _Part(table, lines, invalid, names, delimiter)
 
 
 #: Nesting deeper than this (counted naively over brackets, strings included) skips pyarrow's JSON
@@ -221,15 +286,15 @@ _NL = ord("\n")
 _BOM = b"\xef\xbb\xbf"
 
 
-def _scan_jsonl(path: str) -> tuple[int, bool]:
+def _scan_jsonl(source: str | IO[bytes]) -> tuple[int, bool]:
     """One pass over the bytes, in blocks of 16 MiB: the deepest ``[``/``{`` nesting (brackets in
     strings count too) and whether a blank line stands between the first and the last record (then
     pyarrow's row numbers are not line numbers). Line ends are read as text mode reads them
-    (``\r\n`` and ``\r`` are ``\n``)."""
+    (``\r\n`` and ``\r`` are ``\n``). ``source`` is a path or a binary file object."""
     depth = top = pos = 0
     first = last = first_blank = -1  # first/last non-space byte; first "\n\n" at or after ``first``
     prev = -1
-    with open(path, "rb") as fh:
+    with open(source, "rb") if isinstance(source, str) else source as fh:
         head = fh.read(len(_BOM))
         carry = b"" if head == _BOM else head
         while (chunk := fh.read(_BLOCK)) or carry:
@@ -258,32 +323,31 @@ def _scan_jsonl(path: str) -> tuple[int, bool]:
     return top, first_blank >= 0 and first_blank + 1 <= last
 
 
-def _read_jsonl(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list[BadRow]]:  # noqa: PLR0912, PLR0915
+def _read_jsonl(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _Part:  # noqa: PLR0912, PLR0915
     """JSON Lines through pyarrow; a file pyarrow refuses (bad lines, mixed types) is read line by line."""
     import pyarrow.json as pjson  # noqa: PLC0415 - loaded on use
 
-    wanted = (cols.user, cols.time, cols.campaign, cols.event)
+    needed = _wanted(cols)
+    buf = None if src.plain else src.read()
     try:
-        deepest, blank_lines = _scan_jsonl(path)
+        deepest, blank_lines = _scan_jsonl(src.path if buf is None else pa.BufferReader(buf))  # type: ignore[arg-type]
         if deepest > _JSON_DEPTH:
             raise pa.ArrowInvalid("nested too deeply for pyarrow's reader")  # noqa: TRY301 - take the line reader
-        table = pjson.read_json(path)
+        table = pjson.read_json(src.path if buf is None else pa.BufferReader(buf))
         if not blank_lines:
             names = table.column_names
-            for c in (cols.user, cols.time):
-                if c not in names:
-                    _check_columns(path, names, cols)
-            present = [c for c in wanted if c in names]
+            present = [c for c in (names if select is None else select) if c in names]
             table = table.select(present)
-            if all(not pa.types.is_nested(table.column(c).type) for c in present):
-                return table, np.arange(1, table.num_rows + 1, dtype=np.int64), []
+            if all(not pa.types.is_nested(table.column(c).type) for c in needed if c in present):
+                return _Part(table, np.arange(1, table.num_rows + 1, dtype=np.int64), [], names)
     except pa.ArrowInvalid:
         pass
-    records: dict[str, list[Any]] = {c: [] for c in wanted}
+    records: dict[str, list[Any]] = {c: [] for c in needed}
     lines: list[int] = []
     bad: list[BadRow] = []
-    seen_columns: set[str] = set()
-    with open(path, encoding="utf-8-sig") as fh:
+    seen_columns: dict[str, None] = {}
+    binary = src.binary() if buf is None else io.BytesIO(buf.to_pybytes())
+    with io.TextIOWrapper(binary, encoding="utf-8-sig") as fh:
         for number, text in enumerate(fh, start=1):
             if not text.strip():
                 continue
@@ -301,13 +365,17 @@ def _read_jsonl(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list
             if not isinstance(record, dict):
                 bad.append(BadRow(number, "not a JSON object"))
                 continue
-            seen_columns.update(record)
+            if select is None:
+                for key in record:
+                    if key not in seen_columns:
+                        records.setdefault(key, [None] * len(lines))
+                seen_columns.update(dict.fromkeys(record))
+            else:
+                seen_columns.update(dict.fromkeys(record))
             lines.append(number)
-            for c in wanted:
+            for c, values in records.items():
                 value = record.get(c)
-                records[c].append(
-                    value if c in (cols.time, cols.user) else None if value is None else str(value)
-                )
+                values.append(value if c in (cols.time, cols.user) else _text(value))
     times = records[cols.time]
     if all(isinstance(v, int | type(None)) and not isinstance(v, bool) for v in times):
         tcol = pa.array(times, pa.int64())
@@ -315,15 +383,26 @@ def _read_jsonl(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list
         tcol = pa.array(times, pa.float64())
     else:
         tcol = pa.array([None if v is None else str(v) for v in times], pa.string())
-    arrays = {c: pa.array(records[c], pa.string()) for c in wanted if c not in (cols.time, cols.user)}
+    arrays = {c: pa.array(v, pa.string()) for c, v in records.items() if c not in (cols.time, cols.user)}
     users = records[cols.user]
     if all(isinstance(v, int | type(None)) and not isinstance(v, bool) for v in users):
         arrays[cols.user] = pa.array(users, pa.int64())
     else:
         arrays[cols.user] = pa.array([None if v is None else _user_text(v) for v in users], pa.string())
     arrays[cols.time] = tcol
-    present = [c for c in wanted if c in (cols.user, cols.time) or c in seen_columns]
-    return pa.table({c: arrays[c] for c in present}), np.asarray(lines, dtype=np.int64), bad
+    names = list(seen_columns)
+    order = names if select is None else [c for c in select if c in seen_columns]
+    present = [c for c in order if c in arrays]
+    return _Part(pa.table({c: arrays[c] for c in present}), np.asarray(lines, dtype=np.int64), bad, names)
+
+
+def _text(value: Any) -> str | None:
+    """A JSON value as text: strings as they are, objects and arrays as JSON."""
+    if value is None:
+        return None
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
 
 
 def _user_text(value: Any) -> str:
@@ -334,43 +413,138 @@ def _user_text(value: Any) -> str:
     return str(value)
 
 
-def _read_parquet(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list[BadRow]]:
+def _read_parquet(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _Part:
     import pyarrow.parquet as pq  # noqa: PLC0415 - loaded on use
 
     try:
         # ParquetFile, not read_table: read_table imports pyarrow.dataset (~0.4 s) for one file
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(src.random_access())
         names = parquet.schema_arrow.names
-        _check_columns(path, names, cols)
-        wanted = [c for c in (cols.user, cols.time, cols.campaign, cols.event) if c in names]
-        table = parquet.read(columns=wanted)
+        _check_columns(src.name, [*names, *(k for k, _ in src.partitions)], cols)  # before the work
+        table = parquet.read(columns=[c for c in (names if select is None else select) if c in names])
     except (OSError, pa.ArrowInvalid) as err:
-        raise _fail(path, f"cannot read Parquet: {err}") from None
-    return table, np.arange(1, table.num_rows + 1, dtype=np.int64), []
+        raise _fail(src.name, f"cannot read Parquet: {err}") from None
+    return _Part(table, np.arange(1, table.num_rows + 1, dtype=np.int64), [], names)
 
 
-def read_log(  # noqa: PLR0912, PLR0915 - one pass over the columns, kept together
-    path: str | Path,
+def _read_arrow(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _Part:
+    """Arrow IPC: the file format (Feather v2) or the stream format, told from the bytes."""
+    try:
+        batches = list(open_ipc(src))
+        if not batches:
+            try:
+                schema = pa.ipc.open_file(src.random_access()).schema
+            except pa.ArrowInvalid:
+                schema = pa.ipc.open_stream(src.open()).schema
+            table = schema.empty_table()
+        else:
+            table = pa.Table.from_batches(batches)
+    except (OSError, pa.ArrowInvalid) as err:
+        raise _fail(src.name, f"cannot read Arrow IPC (file or stream format): {err}") from None
+    names = table.column_names
+    table = table.select([c for c in (names if select is None else select) if c in names])
+    if table.num_columns and table.column(0).num_chunks > 1:
+        table = table.combine_chunks()
+    return _Part(table, np.arange(1, table.num_rows + 1, dtype=np.int64), [], names)
+
+
+_READERS = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet, "arrow": _read_arrow}
+
+
+def _read_part(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _Part:
+    try:
+        part = _READERS[src.kind](src, cols, select)
+    except OSError as err:
+        raise _fail(src.name, f"cannot read file: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise _fail(src.name, "cannot read file: not UTF-8 text") from None
+    except pa.ArrowInvalid as err:
+        raise _fail(src.name, f"cannot read file: {err}") from None
+    names = [*part.names, *(k for k, _ in src.partitions)]
+    _check_columns(src.name, names, cols)
+    table = with_partitions(src, part.table)
+    if select is not None:
+        table = table.select([c for c in select if c in table.column_names])
+    return part._replace(table=table, names=names)
+
+
+def _combine(files: Sequence[SourceFile], parts: Sequence[_Part]) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """The files' tables as one (the first file's column order), with each row's file index.
+
+    Every file must have the same columns of the same types (a column of nulls takes the others' type);
+    otherwise the error names the file and the column.
+    """
+    ref_src, ref = files[0], parts[0].table.schema
+    tables = [parts[0].table]
+    for src, part in zip(files[1:], parts[1:], strict=True):
+        schema = part.table.schema
+        missing = [n for n in ref.names if n not in schema.names]
+        extra = [n for n in schema.names if n not in ref.names]
+        if missing or extra:
+            what = f"lacks {missing[0]!r}" if missing else f"has {extra[0]!r}"
+            raise _fail(
+                src.name,
+                f"mixed schema: this file {what}, unlike {ref_src.name} "
+                f"(columns there: {', '.join(ref.names)})",
+            )
+        fixed = []
+        for f in ref:
+            column = part.table.column(f.name)
+            if column.type != f.type:
+                if pa.types.is_null(column.type):
+                    column = column.cast(f.type)
+                else:
+                    raise _fail(
+                        src.name,
+                        f"mixed schema: column {f.name!r} is {column.type} here but {f.type} "
+                        f"in {ref_src.name}",
+                    )
+            fixed.append(column)
+        tables.append(pa.Table.from_arrays(fixed, names=ref.names))
+    for j, f in enumerate(ref):  # a column of nulls in the first file takes a later file's type
+        if pa.types.is_null(f.type):
+            types = [t.schema.field(j).type for t in tables if not pa.types.is_null(t.schema.field(j).type)]
+            if types:
+                tables = [t.set_column(j, f.name, t.column(j).cast(types[0])) for t in tables]
+    table = pa.concat_tables(tables).combine_chunks() if len(tables) > 1 else tables[0]
+    lines = np.concatenate([p.lines for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    index = np.repeat(np.arange(len(parts), dtype=np.int64), [p.table.num_rows for p in parts])
+    return table, lines, index
+
+
+def read_log(
+    path: str | Path | Sequence[str | Path],
     columns: LogColumns | None = None,
     *,
     fmt: str | None = None,
     skip_bad: bool = False,
     exclude_events: Iterable[str] = (),
+    keep_columns: bool = False,
+    stdin: IO[bytes] | None = None,
 ) -> EventFile:
-    """Read an event log file into columns, as whole Arrow arrays.
+    """Read an event log into columns, as whole Arrow arrays.
 
     Parameters
     ----------
     path
-        A CSV, JSON Lines or Parquet file.
+        A CSV (any delimiter), JSON Lines, Parquet or Arrow IPC/Feather file, optionally compressed
+        (``.gz``, ``.zst``, ``.bz2``); ``-`` for standard input; a directory (Hive partitions become
+        columns) or a glob of such files; or a list of files and directories (read in the order given).
     columns
         Column names and timestamp convention (default: ``user_id``, ``timestamp`` ISO-8601, ...).
     fmt
-        ``"csv"``, ``"jsonl"`` or ``"parquet"``; default from the extension.
+        ``"csv"``, ``"jsonl"``, ``"parquet"`` or ``"arrow"`` (default: from the extension; CSV for
+        standard input); or a platform export (``"ga4"``, ``"snowplow"``, ... see
+        :data:`simulator.log.formats.FORMATS`), read by :func:`~simulator.log.formats.read_export`
+        into its canonical columns (``user_id``, ``timestamp``, ``event_name``, ``source``, ...).
     skip_bad
         Keep going past bad rows (they are listed in :attr:`EventFile.bad`) instead of failing.
     exclude_events
         Event names (``event_name`` column) left out of sessions.
+    keep_columns
+        Keep every input column (``EventFile.raw``) for :func:`write_assignments`.
+    stdin
+        The binary stream ``-`` reads (default: ``sys.stdin.buffer``).
 
     Raises
     ------
@@ -378,26 +552,127 @@ def read_log(  # noqa: PLR0912, PLR0915 - one pass over the columns, kept togeth
         When the file cannot be read, lacks a column, or has bad rows and ``skip_bad`` is false
         (the message lists the first :data:`SHOW_BAD` bad lines and their count).
     """
-    name = str(path)
+    many = isinstance(path, list | tuple) and len(path) > 1
+    if isinstance(path, list | tuple) and len(path) == 1:
+        path = path[0]
+    name = f"{path[0]} (and {len(path) - 1} more)" if many else str(path)  # type: ignore[index]
     cols = columns or LogColumns()
-    kind = detect_format(name, fmt)
-    if kind not in FORMATS:
-        raise _fail(name, f"unknown format {kind!r}; use one of {', '.join(FORMATS)}")
-    unit = "row" if kind == "parquet" else "line"
-    reader = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}[kind]
-    try:
-        table, lines, early_bad = reader(name, cols)
-    except OSError as err:
-        raise _fail(name, f"cannot read file: {err.strerror or err}") from None
-    except UnicodeDecodeError:
-        raise _fail(name, "cannot read file: not UTF-8 text") from None
-    except pa.ArrowInvalid as err:
-        raise _fail(name, f"cannot read file: {err}") from None
+    if fmt is not None and fmt not in FORMATS:
+        from simulator.log.formats import FORMATS as EXPORTS  # noqa: PLC0415
+        from simulator.log.formats import read_export  # noqa: PLC0415
+
+        if fmt not in EXPORTS:
+            known = ", ".join([*FORMATS, *EXPORTS])
+            raise _fail(name, f"unknown format {fmt!r}; use one of {known}")
+        if many or name == "-" or not Path(name).is_file():
+            raise _fail(name, f"a {fmt} export is read from one file (not a directory or standard input)")
+        export = read_export(name, fmt)
+        return read_table(
+            export.table,
+            cols,
+            name=name,
+            skip_bad=skip_bad,
+            exclude_events=exclude_events,
+            keep_columns=keep_columns,
+            ignored=export.ignored,
+        )
+    files = resolve(path if many else name, fmt, stdin=stdin)  # type: ignore[arg-type]
+    name = STDIN if name == "-" else name
+    select = None if keep_columns else _wanted(cols)
+    parts = [_read_part(src, cols, select) for src in files]
+    table, lines, index = _combine(files, parts)
+    early = [(i, b) for i, p in enumerate(parts) for b in p.bad]
+    several = len(files) > 1
+    return _assemble(
+        name,
+        table,
+        lines,
+        early,
+        "row" if files[0].kind in ("parquet", "arrow") else "line",
+        cols,
+        skip_bad=skip_bad,
+        exclude_events=exclude_events,
+        keep_columns=keep_columns,
+        files=tuple(f.name for f in files) if several else (),
+        file_index=index if several else None,
+        delimiter=parts[0].delimiter,
+    )
+
+
+def read_table(
+    table: pa.Table,
+    columns: LogColumns | None = None,
+    *,
+    name: str = "<table>",
+    skip_bad: bool = False,
+    exclude_events: Iterable[str] = (),
+    keep_columns: bool = False,
+    ignored: tuple[str, ...] = (),
+) -> EventFile:
+    """:func:`read_log` on a table already in memory (rows numbered from 1, as ``row``)."""
+    cols = columns or LogColumns()
+    _check_columns(name, table.column_names, cols)
+    if not keep_columns:
+        table = table.select([c for c in _wanted(cols) if c in table.column_names])
+    lines = np.arange(1, table.num_rows + 1, dtype=np.int64)
+    log = _assemble(
+        name,
+        table,
+        lines,
+        [],
+        "row",
+        cols,
+        skip_bad=skip_bad,
+        exclude_events=exclude_events,
+        keep_columns=keep_columns,
+    )
+    return replace(log, ignored=ignored) if ignored else log
+
+
+def _campaign_key(table: pa.Table, cols: LogColumns, take: pa.Array) -> Any:
+    """The campaign of each kept row: one column, or the ``sources`` columns joined (null = all empty)."""
+    names = list(cols.sources) or [cols.campaign]
+    parts = []
+    for c in names:
+        value = pc.utf8_trim_whitespace(table.column(c).cast(pa.string()).take(take))
+        parts.append(pc.if_else(pc.equal(value, ""), None, value))
+    if len(parts) == 1:
+        return parts[0]
+    present = parts[0].is_valid()
+    for part in parts[1:]:
+        present = pc.or_(present, part.is_valid())
+    joined = pc.binary_join_element_wise(
+        *parts, SOURCE_SEPARATOR, null_handling="replace", null_replacement=""
+    )
+    return pc.if_else(present, joined, None)
+
+
+#: What joins the ``--source-columns`` values of a row into one campaign key.
+SOURCE_SEPARATOR = "\x1f"
+
+
+def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, kept together
+    name: str,
+    table: pa.Table,
+    lines: np.ndarray,
+    early: Sequence[tuple[int, BadRow]],
+    unit: str,
+    cols: LogColumns,
+    *,
+    skip_bad: bool,
+    exclude_events: Iterable[str],
+    keep_columns: bool,
+    files: tuple[str, ...] = (),
+    file_index: np.ndarray | None = None,
+    delimiter: str | None = None,
+) -> EventFile:
     n = table.num_rows
     reasons: dict[int, str] = {}
     user_col = table.column(cols.user)
     if pa.types.is_floating(user_col.type):
         user_col = pa.chunked_array([pa.array([_user_text(v) for v in user_col.to_pylist()], pa.string())])
+    if pa.types.is_dictionary(user_col.type):
+        user_col = user_col.cast(user_col.type.value_type)
     is_text = pa.types.is_string(user_col.type) or pa.types.is_large_string(user_col.type)
     if not (is_text or pa.types.is_integer(user_col.type)):
         user_col = user_col.cast(pa.string())
@@ -432,8 +707,15 @@ def read_log(  # noqa: PLR0912, PLR0915 - one pass over the columns, kept togeth
         good &= ~excluded
     keep = np.flatnonzero(good)
     status[keep] = np.arange(len(keep))
-    bad = [BadRow(int(lines[i]), reasons[i]) for i in bad_index.tolist()] + early_bad
-    bad.sort(key=lambda b: b.line)
+
+    def where(i: int) -> str:
+        return files[i] if files else ""
+
+    row_file = file_index if file_index is not None else np.zeros(n, dtype=np.int64)
+    bad = [BadRow(int(lines[i]), reasons[i], where(int(row_file[i]))) for i in bad_index.tolist()]
+    bad += [replace(b, file=where(f)) for f, b in early]
+    rank = {f: i for i, f in enumerate(files)}
+    bad.sort(key=lambda b: (rank.get(b.file, 0), b.line))
     if bad and not skip_bad:
         raise _fail(name, _bad_message(bad, unit))
     take = pa.array(keep)
@@ -444,28 +726,32 @@ def read_log(  # noqa: PLR0912, PLR0915 - one pass over the columns, kept togeth
         else np.asarray(users.to_numpy(zero_copy_only=False), dtype=str)
     )
     campaign, campaigns = None, ()
-    if cols.campaign in table.column_names and not cols.no_campaign:
-        camp = pc.utf8_trim_whitespace(table.column(cols.campaign).cast(pa.string()).take(take))
-        camp = pc.if_else(pc.equal(camp, ""), None, camp)
+    has_campaign = bool(cols.sources) or cols.campaign in table.column_names
+    if has_campaign and not cols.no_campaign:
+        camp = _campaign_key(table, cols, take)
         encoded = (
             camp.combine_chunks().dictionary_encode()
             if len(camp)
             else pa.array([], pa.string()).dictionary_encode()
         )
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
         codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
-        campaign, campaigns = codes, tuple(encoded.dictionary.to_pylist())
-    # Input rows that were refused by the CSV reader (wrong field count) are added as bad rows
+        campaign = codes
+        campaigns = tuple(c.replace(SOURCE_SEPARATOR, " / ") for c in encoded.dictionary.to_pylist())
+    raw = table if keep_columns else table.select([cols.user, cols.time])
     all_lines = lines
-    if early_bad:
-        all_lines = np.concatenate([lines, [b.line for b in early_bad]])
-        order = np.argsort(all_lines, kind="stable")
-        status = np.concatenate([status, np.full(len(early_bad), BAD)])[order]
+    if early:  # rows the CSV reader refused (wrong field count) are added as bad rows, in place
+        early_lines = np.array([b.line for _, b in early], dtype=np.int64)
+        early_files = np.array([f for f, _ in early], dtype=np.int64)
+        all_lines = np.concatenate([lines, early_lines])
+        all_files = np.concatenate([row_file, early_files])
+        order = np.lexsort((all_lines, all_files))
+        status = np.concatenate([status, np.full(len(early), BAD)])[order]
         all_lines = all_lines[order]
-        raw = table.select([cols.user, cols.time])
-        fill = pa.table({c: pa.nulls(len(early_bad), raw.schema.field(c).type) for c in raw.column_names})
+        fill = pa.table({c: pa.nulls(len(early), raw.schema.field(c).type) for c in raw.column_names})
         raw = pa.concat_tables([raw, fill]).take(pa.array(order))
-    else:
-        raw = table.select([cols.user, cols.time])
+        row_file = all_files[order]
     return EventFile(
         path=name,
         user=user,
@@ -479,7 +765,13 @@ def read_log(  # noqa: PLR0912, PLR0915 - one pass over the columns, kept togeth
         raw=raw,
         ns=times.ns[keep],
         detected_epoch=detected,
-        has_campaign=cols.campaign in table.column_names,
+        has_campaign=has_campaign,
+        files=files,
+        file_index=row_file if files else None,
+        kept=keep_columns,
+        user_column=cols.user,
+        time_column=cols.time,
+        delimiter=delimiter,
     )
 
 
@@ -493,42 +785,98 @@ def _bad_message(bad: Sequence[BadRow], unit: str) -> str:
 
 
 #: Extensions ``--out`` of ``sessionize`` accepts, and the format each selects.
-OUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+OUT_FORMATS = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".arrow": "arrow",
+    ".feather": "arrow",
+}
+#: Compression suffixes ``--out`` accepts (CSV and JSON Lines) and pyarrow's codec for each.
+OUT_COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".bz2": "bz2"}
+
+
+def output_compression(path: str | Path) -> str | None:
+    """The codec a ``--out`` name asks for (``sessions.csv.gz`` -> ``gzip``), or None."""
+    return OUT_COMPRESSIONS.get(Path(path).suffix.lower())
 
 
 def output_format(path: str | Path) -> str:
-    """``"csv"``, ``"jsonl"`` or ``"parquet"`` from ``path``'s extension; else a :class:`ScenarioError`."""
-    suffix = Path(path).suffix.lower()
+    """``"csv"``, ``"jsonl"``, ``"parquet"`` or ``"arrow"`` from ``path``'s extension (a compression
+    extension looked through, for CSV and JSON Lines); else a :class:`ScenarioError`."""
+    target = Path(path)
+    codec = output_compression(target)
+    suffix = (target.with_suffix("") if codec else target).suffix.lower()
     if suffix not in OUT_FORMATS:
         raise _fail(
             str(path),
-            f"unsupported output format {suffix or '(no extension)'!r}; "
-            "the assignments are written as .csv, .jsonl (or .ndjson) or .parquet",
+            f"unsupported output format {target.suffix.lower() or '(no extension)'!r}; "
+            "the assignments are written as .csv, .jsonl (or .ndjson), .parquet or .arrow/.feather, "
+            "the text ones optionally compressed (.csv.gz, .jsonl.zst, .csv.bz2)",
         )
-    return OUT_FORMATS[suffix]
+    kind = OUT_FORMATS[suffix]
+    if codec and kind in ("parquet", "arrow"):
+        raise _fail(
+            str(path),
+            f"{suffix} files compress their own columns (Parquet: zstd); drop the {target.suffix} suffix",
+        )
+    return kind
 
 
 def assignments_table(log: EventFile, assignments: dict[str, tuple[np.ndarray, Sequence[str]]]) -> pa.Table:
-    """One row per input row, in input order: line (or row), user, time as read, then per definition
-    ``NAME.session_id`` (null for bad and excluded rows) and ``NAME.split_cause``."""
+    """One row per input row, in input order: line (or row), the file (when several), user and time as
+    read (every input column, when kept), then per definition ``NAME.session_id`` (null for bad and
+    excluded rows) and ``NAME.split_cause``."""
     status = log.status
     good = status >= 0
     index = np.where(good, status, 0)
-    raw = log.raw if log.raw is not None else pa.table({"user_id": [], "timestamp": []})
-    columns: dict[str, Any] = {
-        log.unit: pa.array(log.lines, pa.int64()),
-        "user_id": raw.column(0),
-        "timestamp": raw.column(1),
-    }
+    raw = log.raw if log.raw is not None else pa.table({log.user_column: [], log.time_column: []})
+    columns: dict[str, Any] = {log.unit: pa.array(log.lines, pa.int64())}
+    if log.files and log.file_index is not None:
+        columns["file"] = pa.DictionaryArray.from_arrays(
+            pa.array(log.file_index.astype(np.int32)), pa.array(log.files, pa.string())
+        )
+    if log.kept:
+        for name in raw.column_names:
+            if name in columns:
+                raise _fail(
+                    log.path,
+                    f"--keep-columns: the input has a column {name!r}, which the output adds too; rename it",
+                )
+            columns[name] = raw.column(name)
+    else:
+        columns["user_id"] = raw.column(log.user_column)
+        columns["timestamp"] = raw.column(log.time_column)
     other = np.where(status == BAD, "bad_row", "excluded")
     for name, (given_ids, given_labels) in assignments.items():
         ids = np.asarray(given_ids, dtype=np.int64)
         labels = np.asarray(given_labels)
         full = ids[index] if len(ids) else np.zeros(len(status), dtype=np.int64)
-        columns[f"{name}.session_id"] = pa.array(full, pa.int64(), mask=~good)
         cause = labels[index] if len(labels) else np.full(len(status), "")
+        for column in (f"{name}.session_id", f"{name}.split_cause"):
+            if column in columns:
+                raise _fail(log.path, f"--keep-columns: the input already has a column {column!r}")
+        columns[f"{name}.session_id"] = pa.array(full, pa.int64(), mask=~good)
         columns[f"{name}.split_cause"] = pa.array(np.where(good, cause, other), pa.string())
     return pa.table(columns)
+
+
+def _flat(table: pa.Table, path: str | Path) -> pa.Table:
+    """Dictionary columns decoded (text formats); nested ones refused, naming the formats that keep them."""
+    out = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)  # noqa: PLW2901
+        if pa.types.is_nested(column.type):
+            raise _fail(
+                str(path),
+                f"column {name!r} is nested ({column.type}); CSV cannot hold it: write .parquet, .arrow "
+                "or .jsonl",
+            )
+        out[name] = column
+    return pa.table(out)
 
 
 def write_assignments(
@@ -539,8 +887,9 @@ def write_assignments(
     """Write one line per input row: its line, user, time, and per definition session id and cause.
 
     ``assignments`` maps a definition name to (session id per good row, cause label per good row).
-    The file is CSV (``.csv``), JSON Lines (``.jsonl``/``.ndjson``) or Parquet (``.parquet``; the
-    user and time columns keep their types), written atomically through pyarrow.
+    The file is CSV (``.csv``), JSON Lines (``.jsonl``/``.ndjson``), both optionally compressed
+    (``.gz``, ``.zst``, ``.bz2``), Parquet (``.parquet``) or Arrow IPC (``.arrow``/``.feather``; these
+    two keep the input's types), written atomically through pyarrow.
 
     Raises
     ------
@@ -549,6 +898,7 @@ def write_assignments(
         or when the file cannot be written.
     """
     kind = output_format(path)
+    codec = output_compression(path)
     table = assignments_table(log, assignments)
     if kind == "parquet":
         import pyarrow.parquet as pq  # noqa: PLC0415 - loaded on use
@@ -556,9 +906,18 @@ def write_assignments(
         with atomic_path(path) as tmp:
             pq.write_table(table, tmp)
         return
+    if kind == "arrow":
+        with (
+            atomic_path(path) as tmp,
+            pa.OSFile(str(tmp), "wb") as sink,
+            pa.ipc.new_file(sink, table.schema) as w,
+        ):
+            w.write_table(table)
+        return
     if kind == "csv":
         import pyarrow.csv as pcsv  # noqa: PLC0415 - loaded on use
 
+        table = _flat(table, path)
         header = io.StringIO()
         csv.writer(header).writerow(table.column_names)  # pyarrow would quote every name
         with atomic_path(path) as tmp:
@@ -566,7 +925,7 @@ def write_assignments(
             # break makes pyarrow refuse, and then every string is quoted
             for style in ("none", "needed"):
                 try:
-                    with open(tmp, "wb") as fh:
+                    with pa.output_stream(str(tmp), compression=codec) as fh:
                         fh.write(header.getvalue().encode())
                         pcsv.write_csv(
                             table, fh, pcsv.WriteOptions(include_header=False, quoting_style=style)
@@ -577,10 +936,15 @@ def write_assignments(
         return
     plain = pa.table(
         {
-            n: c if pa.types.is_integer(c.type) or pa.types.is_string(c.type) else c.cast(pa.string())
+            n: c
+            if pa.types.is_integer(c.type) or pa.types.is_string(c.type) or pa.types.is_nested(c.type)
+            else c.cast(c.type.value_type)
+            if pa.types.is_dictionary(c.type)
+            else c.cast(pa.string())
             for n, c in zip(table.column_names, table.columns, strict=True)
         }
     )
-    with atomic_open(path) as fh:
+    with atomic_path(path) as tmp, pa.output_stream(str(tmp), compression=codec) as fh:
         for batch in plain.to_batches(65_536):
-            fh.write("".join(json.dumps(r) + "\n" for r in batch.to_pylist()))
+            text = "".join(json.dumps(r, default=str) + "\n" for r in batch.to_pylist())
+            fh.write(text.encode())

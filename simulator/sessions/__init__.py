@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 import numpy as np
@@ -151,6 +152,25 @@ def _as_epoch_ms(timestamp: object) -> np.ndarray:
     return ts.astype(np.int64, copy=False)
 
 
+def _export_table(source: object, format: str) -> object:
+    """The canonical table of a platform export, from its path; events without a user refused."""
+    import pyarrow as pa  # noqa: PLC0415 - loaded only for exports
+
+    from simulator.log.formats import read_export  # noqa: PLC0415
+
+    if isinstance(source, str | os.PathLike):
+        source = read_export(source, format).table
+    if not isinstance(source, pa.Table):
+        raise TypeError(f"format={format!r} reads an export: pass its path, got {type(source).__name__}")
+    missing = source.column("user_id").null_count
+    if missing:
+        raise ValueError(
+            f"{missing} event(s) of the export have no user_id (consent mode, cookieless pings); drop them "
+            "first, or read it with simulator.log.logfile.read_log(path, fmt=..., skip_bad=True)"
+        )
+    return source
+
+
 def sessionize(
     user_id: Any,
     timestamp: Any = None,
@@ -162,6 +182,7 @@ def sessionize(
     user_column: str = "user_id",
     time_column: str = "timestamp",
     campaign_column: str | None = "campaign",
+    format: str | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Assign a session id to every row.
 
@@ -182,6 +203,12 @@ def sessionize(
         strings (empty or null means none).
     timezone
         The analytics property's IANA time zone, used by midnight rules.
+    format
+        A platform export (``"ga4"``, ``"snowplow"``, ``"posthog"``, ``"amplitude"``, ``"mixpanel"``,
+        ``"matomo"``): ``user_id`` is then the export's path (or the table
+        :func:`simulator.log.formats.read_export` made of it), read into its canonical columns
+        (``user_id``, ``timestamp``, ``campaign``, ...): ``sessionize("events_20240501.json", "ga4",
+        format="ga4")``.
     with_causes
         Also return each row's split cause (non-zero on a session's first row).
 
@@ -207,6 +234,8 @@ def sessionize(
     >>> sessionize(np.array([1, 1, 1]), np.array([0, 60_000, 3_600_000])).tolist()
     [0, 0, 1]
     """
+    if format is not None:
+        user_id = _export_table(user_id, format)
     if _is_table(user_id):
         if isinstance(timestamp, str | Definition):
             definition, timestamp = timestamp, None

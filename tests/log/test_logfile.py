@@ -179,7 +179,8 @@ def test_assignments_only_as_csv_jsonl_or_parquet(tmp_path: Path, name: str) -> 
     suffix = Path(name).suffix or "(no extension)"
     assert str(info.value) == (
         f"{tmp_path / name}: unsupported output format {suffix!r}; "
-        "the assignments are written as .csv, .jsonl (or .ndjson) or .parquet"
+        "the assignments are written as .csv, .jsonl (or .ndjson), .parquet or .arrow/.feather, "
+        "the text ones optionally compressed (.csv.gz, .jsonl.zst, .csv.bz2)"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
 
