@@ -97,7 +97,9 @@ def open_offline(browser: Any, html: Path, width: int, height: int = 900) -> Vis
     return visit
 
 
-def screenshot(browser: Any, html: Path, out: Path, width: int, height: int = 900, full: bool = False) -> bytes:
+def screenshot(
+    browser: Any, html: Path, out: Path, width: int, *, height: int = 900, full: bool = False
+) -> bytes:
     """Save a PNG of ``html`` at ``width`` (the first screen, or the ``full`` page); returns its bytes."""
     visit = open_offline(browser, html, width, height)
     try:
@@ -125,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         with sync_playwright() as pw:
             browser = launch(pw)
             try:
-                screenshot(browser, Path(tmp) / "report" / "report.html", Path(args.out), args.width, args.height)
+                screenshot(
+                    browser, Path(tmp) / "report" / "report.html", Path(args.out), args.width, args.height
+                )
             finally:
                 browser.close()
     print(f"wrote {args.out}", file=sys.stderr)
