@@ -3,7 +3,7 @@
 Used by the browser tests (tests/browser/test_report_html.py) and, for the README's picture, as a
 command::
 
-    python -m tests.browser.screenshot docs/img/report.png [SCENARIO] [--width 1280] [--height 900]
+    python -m tests.browser.screenshot docs/img/report.png [SCENARIO] [--width 1000] [--height 1450]
 
 which writes a report of SCENARIO (default ``scenarios/why_numbers_differ.toml``) to a temporary
 directory and saves a screenshot of the top of its ``report.html``. Needs ``playwright`` (the ``dev``
@@ -109,29 +109,32 @@ def screenshot(
     return data
 
 
+def make_picture(browser: Any, out: Path, scenario: str, width: int, height: int) -> bytes:
+    """Write SCENARIO's report to a temporary directory and save the top of its report.html as ``out``."""
+    from simulator import load_scenario, run
+    from simulator.report.directory import write_report
+
+    loaded = load_scenario(scenario)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_report(run(loaded), Path(tmp) / "report", loaded.description)
+        return screenshot(browser, Path(tmp) / "report" / "report.html", out, width, height=height)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.browser.screenshot", description=__doc__)
     parser.add_argument("out", help="PNG to write, e.g. docs/img/report.png")
     parser.add_argument("scenario", nargs="?", default="scenarios/why_numbers_differ.toml")
-    parser.add_argument("--width", type=int, default=1280)
-    parser.add_argument("--height", type=int, default=900)
+    parser.add_argument("--width", type=int, default=1000)
+    parser.add_argument("--height", type=int, default=1450)
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    from simulator import load_scenario, run
-    from simulator.report.directory import write_report
-
-    scenario = load_scenario(args.scenario)
-    with tempfile.TemporaryDirectory() as tmp:
-        write_report(run(scenario), Path(tmp) / "report", scenario.description)
-        with sync_playwright() as pw:
-            browser = launch(pw)
-            try:
-                screenshot(
-                    browser, Path(tmp) / "report" / "report.html", Path(args.out), args.width, args.height
-                )
-            finally:
-                browser.close()
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            make_picture(browser, Path(args.out), args.scenario, args.width, args.height)
+        finally:
+            browser.close()
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

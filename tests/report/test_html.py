@@ -138,12 +138,11 @@ def test_result_json_is_render_json_without_extras(why):
 
 
 def test_sections_in_story_first_order(why):
-    """Story, bridges, views, definitions, days, campaigns, breakdowns, glossary: in that order."""
+    """Story first, then bridges, views, definitions (numbers side by side), days, campaigns, breakdowns."""
     page = Page((why[0] / "report.html").read_text())
     ids = [a["id"] for t, a in page.tags if t == "section"]
     assert ids == [
         "story",
-        "numbers",
         "bridges",
         "views",
         "definitions",
@@ -161,7 +160,7 @@ def test_story_names_the_three_biggest_causes_with_advice(why):
 
     out, result, _ = why
     html = (out / "report.html").read_text()
-    story = html[html.index('<section id="story"') : html.index('<section id="numbers"')]
+    story = html[html.index('<section id="story"') : html.index('<section id="bridges"')]
     biggest = result.definitions["ga4"].bridge.biggest(3)
     assert len(re.findall(r"<li>", story)) == 3
     for t in biggest:
