@@ -25,7 +25,7 @@ from typing import Any
 from simulator.analysis.bridges import AD_VOCABULARY, GROUPS, VIEW_VOCABULARY, VOCABULARY
 from simulator.analysis.comparisons import DAY_VOCABULARY, compare_vocabulary
 from simulator.report.markdown import INSTALL_PLOTS
-from simulator.report.story import ADVICE, CLICK_STORY, click_parts
+from simulator.report.story import ADVICE, CLICK_STORY, INTRO, click_parts
 from simulator.report.tables import BREAKDOWN_HEADER
 
 __all__ = ["FORMATS", "pointer", "render_html", "resolve"]
@@ -239,6 +239,7 @@ def render_html(
         "ad_vocab": AD_VOCABULARY,
         "breakdown_header": BREAKDOWN_HEADER,
         "advice": ADVICE,
+        "intro": INTRO,
         "doc_at": lambda ptr: resolve(doc, ptr),
     }
     return _environment().get_template("report.html.j2").render(context)

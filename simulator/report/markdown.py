@@ -13,6 +13,7 @@ from simulator.analysis.breakdown import Breakdown
 from simulator.analysis.bridges import AD_VOCABULARY, GROUPS, VIEW_VOCABULARY, VOCABULARY, Bridge, Term
 from simulator.analysis.comparisons import DAY_VOCABULARY, compare_vocabulary
 from simulator.analysis.result import Result
+from simulator.report.story import INTRO
 from simulator.report.story import RULE_WORDS as _RULE_WORDS
 from simulator.report.story import click_phrase as _click_phrase
 from simulator.report.story import join as _join
@@ -46,8 +47,7 @@ def story(result: Result, limit: int = 4) -> str:
     out = [
         f"Your ad platform counted **{clicks:,} {'click' if clicks == 1 else 'clicks'}**; analytics "
         f"({names[0]}) counted **{sessions:,} {'session' if sessions == 1 else 'sessions'}**, {direction}. "
-        "The two count different things: the ad platform counts every valid click on an ad, analytics counts "
-        "visits its tag recorded, however they started."
+        + INTRO["different_things"]
     ]
     down = [t for t in b.biggest(len(b.terms)) if t.delta < 0][:limit]
     up = [t for t in b.biggest(len(b.terms)) if t.delta > 0][:limit]
@@ -140,9 +140,7 @@ def _clicks_section(result: Result, charts: Mapping[str, Path]) -> list[str]:
     out = [
         "## From ad clicks to sessions",
         "",
-        "Each row is one reason, counted from the simulated visitors' ground truth. Start from the ad "
-        "platform's clicks, subtract clicks that never became a session of their own, add sessions that no "
-        "click started: the result is exactly the analytics sessions.",
+        INTRO["bridges"],
         "",
     ]
     for name, block in result.definitions.items():
@@ -197,9 +195,7 @@ def _views_section(result: Result) -> list[str]:
     out = [
         "## From page views to sessions (pages per session)",
         "",
-        "Every session's first page view is counted both as a view and as a session; the other page views "
-        "continued a session that was already open. A session can also start with a hit that is not a page "
-        "view (a conversion after a long pause).",
+        INTRO["views"],
         "",
     ]
     for name, block in result.definitions.items():
@@ -249,8 +245,7 @@ def _ads_section(result: Result) -> list[str]:
     return [
         "## From impressions to clicks (CTR by campaign)",
         "",
-        "What the ad platform reports. Invalid clicks are clicks it filtered (bots, accidental double "
-        "clicks): not counted and not charged, but their visitors may still reach the site.",
+        INTRO["campaigns"],
         "",
         *_md_table(["campaign", "impressions", "clicks", "invalid clicks", "CTR", "cost", "CPC"], rows),
         "",
@@ -312,10 +307,7 @@ def _breakdowns_section(tables: Mapping[str, Mapping[str, Breakdown]]) -> list[s
     out = [
         "## Cost per session by segment",
         "",
-        "A session counts in the segment of its first hit (campaign, network, device, source, and the "
-        "hour it started in the property's time zone); ad cost and clicks count in the segment of the "
-        "ad row that carries them (hour in the property's time zone). Each table adds up to the total; "
-        "cost per session is n/a where nothing was bought.",
+        INTRO["breakdowns"],
         "",
     ]
     for name, dims in tables.items():

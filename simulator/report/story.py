@@ -13,7 +13,17 @@ from collections.abc import Sequence
 
 from simulator.analysis.bridges import VOCABULARY, Term
 
-__all__ = ["ADVICE", "CLICK_STORY", "RULE_WORDS", "click_parts", "click_phrase", "join", "say", "say_parts"]
+__all__ = [
+    "ADVICE",
+    "CLICK_STORY",
+    "INTRO",
+    "RULE_WORDS",
+    "click_parts",
+    "click_phrase",
+    "join",
+    "say",
+    "say_parts",
+]
 
 #: One sentence fragment per clicks -> sessions cause; ``{a|b}`` picks singular or plural by ``n``.
 CLICK_STORY: dict[str, str] = {
@@ -124,6 +134,35 @@ ADVICE: dict[str, str] = {
     "fixed_window": "Check the definition's fixed session window if it cuts visits in two.",
     "new_user_mid_visit": "Check cookie settings and that the landing page is tagged; a visitor who "
     "looks new mid-visit starts a second session.",
+}
+
+
+#: The paragraphs that open a section, the same in report.md and report.html.
+INTRO: dict[str, str] = {
+    "different_things": (
+        "The two count different things: the ad platform counts every valid click on an ad, analytics counts "
+        "visits its tag recorded, however they started."
+    ),
+    "bridges": (
+        "Each row is one reason, counted from the simulated visitors' ground truth. Start from the ad "
+        "platform's clicks, subtract clicks that never became a session of their own, add sessions that no "
+        "click started: the result is exactly the analytics sessions."
+    ),
+    "views": (
+        "Every session's first page view is counted both as a view and as a session; the other page views "
+        "continued a session that was already open. A session can also start with a hit that is not a page "
+        "view (a conversion after a long pause)."
+    ),
+    "campaigns": (
+        "What the ad platform reports. Invalid clicks are clicks it filtered (bots, accidental double "
+        "clicks): not counted and not charged, but their visitors may still reach the site."
+    ),
+    "breakdowns": (
+        "A session counts in the segment of its first hit (campaign, network, device, source, and the "
+        "hour it started in the property's time zone); ad cost and clicks count in the segment of the "
+        "ad row that carries them (hour in the property's time zone). Each table adds up to the total; "
+        "cost per session is n/a where nothing was bought."
+    ),
 }
 
 

@@ -305,3 +305,16 @@ def test_pointer_round_trips_odd_names():
     doc = {"definitions": {"a/b~c": {"n": [1, 2]}}}
     assert pointer("definitions", "a/b~c") == "/definitions/a~1b~0c"
     assert resolve(doc, pointer("definitions", "a/b~c", "n", 1)) == 2
+
+
+def test_observed_without_replications_lists_the_numbers_and_says_how_to_judge_them(tmp_path):
+    """`run --report` on a scenario with [observed] but no --replications: the numbers, no verdict."""
+    text = (SCENARIOS / "amazon_clicks_vs_sessions.toml").read_text(encoding="utf-8")
+    (tmp_path / "s.toml").write_text(text + "\n[observed]\nga4.sessions = 7\n", encoding="utf-8")
+    assert main(["run", str(tmp_path / "s.toml"), "--report", str(tmp_path / "rep")]) == 0
+    doc = json.loads((tmp_path / "rep" / "result.json").read_text())
+    assert doc["observed"] == [{"key": "ga4.sessions", "observed": 7}]
+    assert "replications" not in doc
+    html = (tmp_path / "rep" / "report.html").read_text()
+    _check_every_number(Page(html), doc)
+    assert "run again with <code>--replications R</code>" in html
