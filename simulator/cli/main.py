@@ -44,9 +44,9 @@ from simulator.report.text import render_json, render_text
 from simulator.scenario.loader import Scenario, json_schema, load_scenario
 from simulator.schema import MAX_SIZE
 from simulator.testing.breakdowns import replicate_breakdowns
-from simulator.testing.expect import evaluate_scenario, expect_blocks, has_expectations
+from simulator.testing.expect import evaluate, evaluate_scenario, expect_blocks, has_expectations
 from simulator.testing.junit import SuiteResult, junit_xml, write_atomically
-from simulator.testing.stats import compare_observed, replicate
+from simulator.testing.stats import Replications, compare_observed, replicate
 
 __all__ = ["ExitCode", "main"]
 
@@ -87,8 +87,8 @@ def _cmd_run(args: argparse.Namespace) -> ExitCode:
         # the single run is the report (no --replications), or is printed (JSON) or written (report) beside
         with progress("run: simulating", population, "visitor") as on_progress:
             result = run_once(scenario, args.seed, on_progress)
-        tables = _report(args, scenario, result)
     if not args.replications:
+        tables = _report(args, scenario, result)
         charset = "unicode" if (sys.stdout.encoding or "").lower().replace("-", "") == "utf8" else "ascii"
         text = render_text(result, charset, tables, width=stdout_width(), show_all=args.all)
         sys.stdout.write(render_json(result, tables) if args.json else text)
@@ -108,6 +108,8 @@ def _cmd_run(args: argparse.Namespace) -> ExitCode:
                 scenario, args.replications, seed=args.seed, runner=run_once, on_progress=on_progress
             )
             per_segment = None
+    if args.json or args.report:
+        tables = _report(args, scenario, result, reps)
     if args.json:
         doc = json.loads(render_json(result, tables))
         doc["replications"] = reps.to_dict(args.confidence)
@@ -124,12 +126,19 @@ def _cmd_run(args: argparse.Namespace) -> ExitCode:
 
 
 def _report(
-    args: argparse.Namespace, scenario: Scenario, result: Result
+    args: argparse.Namespace, scenario: Scenario, result: Result, reps: Replications | None = None
 ) -> dict[str, dict[str, Breakdown]] | None:
     """The breakdown tables asked for, after writing ``--report DIR`` if asked (both use them)."""
     tables = breakdowns(result, args.breakdown) if args.breakdown else None
     if args.report:
-        written = write_report(result, args.report, scenario.description, tables)  # ScenarioError if it can't
+        observed = [(str(ref), value) for ref, value in scenario.observed]
+        extra = {
+            "expectations": evaluate(result, scenario.expectations, scenario),
+            "replications": reps,
+            "confidence": args.confidence,
+            "observed": compare_observed(reps, observed, args.confidence) if reps else observed,
+        }
+        written = write_report(result, args.report, scenario.description, tables, **extra)
         print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
     return tables
 
@@ -256,7 +265,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--report",
         metavar="DIR",
-        help="also write report.md, result.json, sessions.csv and PNG charts (with the 'plots' extra) to DIR",
+        help="also write report.html, report.md, result.json, sessions.csv and PNG charts (with the 'plots' "
+        "extra) to DIR",
     )
     p.add_argument(
         "--breakdown",

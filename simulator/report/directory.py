@@ -1,8 +1,11 @@
-"""The report directory: ``result.json``, ``sessions.csv``, ``report.md`` and charts, each written atomically.
+"""The report directory: ``result.json``, ``sessions.csv``, ``report.md``, ``report.html`` and charts.
 
-``write_report`` writes ``report.md`` (see :mod:`simulator.report.markdown`), ``result.json``
-(:func:`simulator.report.text.render_json`), ``sessions.csv`` (each hit's session and the rule that
-started it, per definition) and, with matplotlib, PNG charts (:mod:`simulator.report.plots`).
+``write_report`` writes ``report.md`` (see :mod:`simulator.report.markdown`), ``report.html`` (one
+self-contained page: :mod:`simulator.report.html`), ``result.json`` (:func:`result_document`: the JSON of
+:func:`simulator.report.text.render_json`, plus the expectations, replications, observed numbers and
+validate findings when given), ``sessions.csv`` (each hit's session and the rule that started it, per
+definition) and, with matplotlib, PNG charts (:mod:`simulator.report.plots`; the same charts are inlined
+in ``report.html`` as SVG). ``report.html`` is rendered from the same document as ``result.json``.
 
 The directory is written whole, atomically: every file goes into a fresh hidden directory beside the
 target (``.<name>.sessionlab-<pid>.<random>.tmp``), which is renamed into place only when all of it
@@ -16,12 +19,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from simulator.analysis.breakdown import Breakdown
 from simulator.analysis.bridges import split_table
@@ -31,7 +35,11 @@ from simulator.log.atomic import atomic_open, ensure_dir, remove_stale, temp_pre
 from simulator.log.events import Cause, Kind
 from simulator.report.text import render_json
 
-__all__ = ["MARKER", "sessions_csv", "write_atomic", "write_report"]
+if TYPE_CHECKING:  # the testing layer's records; importing it here would load scipy for every run
+    from simulator.testing.expect import Outcome
+    from simulator.testing.stats import ObservedCheck, Replications
+
+__all__ = ["MARKER", "result_document", "sessions_csv", "write_atomic", "write_report"]
 
 #: The file that marks a directory as a sessionlab report (so a later run may replace it whole).
 MARKER = ".sessionlab-report"
@@ -78,13 +86,71 @@ def sessions_csv(result: Result) -> str:
     return buf.getvalue()
 
 
+def _round(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 9)
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_round(v) for v in value]
+    return value
+
+
+def _outcome(o: Outcome) -> dict[str, Any]:
+    exp = o.expectation
+    return {
+        "name": exp.name,
+        "passed": o.passed,
+        "expected": str(exp.comparison if exp.comparison is not None else exp.form),
+        "actual": o.actual,
+        "interval": None if o.interval is None else list(o.interval),
+        "n": o.n,
+        "replications": exp.replications,
+    }
+
+
+def result_document(
+    result: Result,
+    breakdowns: Mapping[str, Mapping[str, Breakdown]] | None = None,
+    *,
+    expectations: Sequence[Outcome] | None = None,
+    replications: Replications | None = None,
+    confidence: float = 0.95,
+    observed: Sequence[ObservedCheck | tuple[str, float]] | None = None,
+    validate: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The document of ``result.json`` (and of ``report.html``).
+
+    Without the keyword arguments it is exactly :func:`~simulator.report.text.render_json`'s. With them,
+    keys are added after it: ``expectations`` (one ``{"name", "passed", "expected", "actual", "interval",
+    "n", "replications"}`` per outcome of :func:`simulator.testing.expect.evaluate`), ``replications``
+    (:meth:`~simulator.testing.stats.Replications.to_dict` at ``confidence``), ``observed``
+    (:meth:`~simulator.testing.stats.ObservedCheck.to_dict` per check; ``{"key", "observed"}`` for plain
+    ``(key, value)`` pairs, when there were no replications to compare with) and ``validate`` (the
+    ``validate --json`` document, :func:`simulator.report.validate.validate_document`).
+    """
+    doc = json.loads(render_json(result, breakdowns))
+    if expectations:
+        doc["expectations"] = [_outcome(o) for o in expectations]
+    if replications is not None:
+        doc["replications"] = replications.to_dict(confidence)
+    if observed:
+        doc["observed"] = [
+            {"key": o[0], "observed": o[1]} if isinstance(o, tuple) else o.to_dict() for o in observed
+        ]
+    if validate:
+        doc["validate"] = dict(validate)
+    return _round(doc)
+
+
 def write_report(
     result: Result,
     directory: str | Path,
     description: str = "",
     breakdowns: Mapping[str, Mapping[str, Breakdown]] | None = None,
+    **extra: Any,
 ) -> list[Path]:
-    """Write ``report.md``, ``result.json``, ``sessions.csv`` and (with matplotlib) PNG charts.
+    """Write ``report.md``, ``report.html``, ``result.json``, ``sessions.csv`` and (with matplotlib) charts.
 
     Parameters
     ----------
@@ -96,15 +162,20 @@ def write_report(
     description
         The scenario's description, shown under the title of ``report.md``.
     breakdowns
-        Optional tables of :func:`simulator.analysis.breakdown.breakdowns`, added to ``report.md`` and
-        ``result.json``.
+        Optional tables of :func:`simulator.analysis.breakdown.breakdowns`, added to ``report.md``,
+        ``report.html`` and ``result.json``.
+    extra
+        ``expectations``, ``replications``, ``confidence``, ``observed``, ``validate``: passed to
+        :func:`result_document`, so they appear in ``result.json`` and ``report.html``.
 
     Returns
     -------
     list of Path
         The files written, in the order written.
     """
-    from simulator.report import markdown, plots  # noqa: PLC0415 - keeps `sessionlab run` lean
+    from simulator.report import html, markdown, plots  # noqa: PLC0415 - keeps `sessionlab run` lean
+
+    doc = result_document(result, breakdowns, **extra)  # a bad keyword fails before anything is written
 
     target = Path(directory)
     _check_replaceable(target)
@@ -118,7 +189,7 @@ def write_report(
         ) from None
     try:
         os.chmod(stage, 0o777 & ~_umask())  # mkdtemp creates 0700
-        names = _write_files(result, stage, description, breakdowns, markdown, plots)
+        names = _write_files(result, stage, description, breakdowns, doc, (markdown, html, plots))
         _write_text(stage / MARKER, "written by sessionlab run --report; replaced whole by the next run\n")
         _swap_into_place(stage, target)
     except ScenarioError as err:  # name the file as the user knows it, not the staging directory
@@ -172,20 +243,23 @@ def _write_files(  # noqa: PLR0917
     root: Path,
     description: str,
     breakdowns: Mapping[str, Mapping[str, Breakdown]] | None,
-    markdown: Any,
-    plots: Any,
+    doc: dict[str, Any],
+    renderers: tuple[Any, Any, Any],
 ) -> list[str]:
+    markdown, html, plots = renderers
     written = []
     for name, text in (
-        ("result.json", render_json(result, breakdowns)),
+        ("result.json", json.dumps(doc, indent=2) + "\n"),
         ("sessions.csv", sessions_csv(result)),
     ):
         _write_text(root / name, text)
         written.append(name)
-    charts, missing = plots.write_charts(result, root, write_atomic)
+    svgs: dict[str, str] = {}
+    charts, missing = plots.write_charts(result, root, write_atomic, svgs)
     written += [Path(p).name for p in charts.values()]
     _write_text(
         root / "report.md", markdown.render_markdown(result, description, charts, missing, breakdowns)
     )
-    written.append("report.md")
+    _write_text(root / "report.html", html.render_html(doc, description, svgs, missing))
+    written += ["report.md", "report.html"]
     return written

@@ -6,7 +6,6 @@ by what happened in words, and the first section tells the story in one paragrap
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -14,77 +13,17 @@ from simulator.analysis.breakdown import Breakdown
 from simulator.analysis.bridges import AD_VOCABULARY, GROUPS, VIEW_VOCABULARY, VOCABULARY, Bridge, Term
 from simulator.analysis.comparisons import DAY_VOCABULARY, compare_vocabulary
 from simulator.analysis.result import Result
+from simulator.report.story import INTRO
+from simulator.report.story import RULE_WORDS as _RULE_WORDS
+from simulator.report.story import click_phrase as _click_phrase
+from simulator.report.story import join as _join
+from simulator.report.story import say as _say
 from simulator.report.tables import BREAKDOWN_HEADER, breakdown_rows
 
 __all__ = ["INSTALL_PLOTS", "render_markdown", "story"]
 
 #: What to run to get the charts.
 INSTALL_PLOTS = 'pip install "sessionlab[plots]"'
-
-#: One sentence fragment per clicks -> sessions cause; ``{a|b}`` picks singular or plural by ``n``.
-_CLICK_STORY: dict[str, str] = {
-    "left_before_tag": "{n} {click|clicks} came from {a visitor|visitors} who left before the analytics "
-    "tag fired",
-    "blocked": "{n} {click|clicks} came from {a visitor|visitors} whose blocker stopped the analytics tag",
-    "no_consent": "{n} {click|clicks} came from {a visitor|visitors} who declined analytics cookies",
-    "not_reached": "{n} {click|clicks} never reached the site (a failed load or network error)",
-    "tag_missing": "{n} {click|clicks} landed on pages without a working analytics tag",
-    "repeat_click": "{n} {was a repeat click|were repeat clicks} on the same ad by someone already on "
-    "the site",
-    "new_tab_click": "{n} {was an ad|were ads} opened in another tab during a visit that already had a "
-    "session",
-    "second_ad": "{n} {was a click|were clicks} on another campaign's ad during a visit that already had a "
-    "session",
-    "click_in_open_session": "{n} {was a click|were clicks} by visitors who left and clicked again before "
-    "their session timed out",
-    "invalid_click": "{n} {session came|sessions came} through clicks the ad platform filtered as invalid "
-    "(and so did not count as clicks)",
-    "bookmark": "{n} {session|sessions} came from {a visitor|visitors} returning through a bookmark, "
-    "with no ad click",
-    "direct": "{n} {session|sessions} came from {a visitor|visitors} typing the address, with no ad click",
-    "organic": "{n} {session came|sessions came} from unpaid search results, with no ad click",
-    "referral": "{n} {session came|sessions came} from links on other sites, with no ad click",
-    "email": "{n} {session came|sessions came} from e-mail links, with no ad click",
-    "inactivity": "{n} {visit was|visits were} split in two by {definition}'s inactivity timeout (the "
-    "visitor paused longer than it allows)",
-    "midnight": "{n} {visit was|visits were} split in two at midnight",
-    "campaign_change": "{n} {visit was|visits were} split because the visitor came back through a different "
-    "campaign",
-    "max_duration": "{n} {visit was|visits were} split on reaching {definition}'s maximum session length",
-    "max_events": "{n} {visit was|visits were} split on reaching {definition}'s maximum number of hits",
-    "fixed_window": "{n} {visit was|visits were} split when {definition}'s fixed session window ended",
-    "new_user_mid_visit": "{n} {session was|sessions were} started mid-visit by a hit that analytics took "
-    "for a new visitor (a lost landing page or cleared cookies)",
-}
-
-_RULE_WORDS = {
-    "inactivity": "after a pause",
-    "midnight": "at midnight",
-    "campaign_change": "on a change of campaign",
-    "max_duration": "at its maximum session length",
-    "max_events": "at its maximum number of hits",
-    "fixed_window": "when its fixed window ends",
-    "new_user": "for a new visitor",
-}
-
-
-def _say(template: str, n: int, definition: str = "") -> str:
-    """Fill a story template: ``{n}``, ``{definition}`` and ``{singular|plural}`` choices."""
-    text = re.sub(r"\{([^{}|]*)\|([^{}|]*)\}", lambda m: m.group(1 if n == 1 else 2), template)
-    return text.replace("{n}", f"{n:,}").replace("{definition}", definition)
-
-
-def _join(parts: Sequence[str]) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    return "; ".join(parts[:-1]) + "; and " + parts[-1]
-
-
-def _click_phrase(t: Term, definition: str) -> str:
-    template = _CLICK_STORY.get(t.cause)
-    if template is None:
-        return f"{abs(t.delta):,} x {t.cause} ({VOCABULARY.get(t.cause, 'a cause added later')})"
-    return _say(template, abs(t.delta), definition)
 
 
 def _comparison_phrase(t: Term, a: str, b: str) -> str:
@@ -108,8 +47,7 @@ def story(result: Result, limit: int = 4) -> str:
     out = [
         f"Your ad platform counted **{clicks:,} {'click' if clicks == 1 else 'clicks'}**; analytics "
         f"({names[0]}) counted **{sessions:,} {'session' if sessions == 1 else 'sessions'}**, {direction}. "
-        "The two count different things: the ad platform counts every valid click on an ad, analytics counts "
-        "visits its tag recorded, however they started."
+        + INTRO["different_things"]
     ]
     down = [t for t in b.biggest(len(b.terms)) if t.delta < 0][:limit]
     up = [t for t in b.biggest(len(b.terms)) if t.delta > 0][:limit]
@@ -202,9 +140,7 @@ def _clicks_section(result: Result, charts: Mapping[str, Path]) -> list[str]:
     out = [
         "## From ad clicks to sessions",
         "",
-        "Each row is one reason, counted from the simulated visitors' ground truth. Start from the ad "
-        "platform's clicks, subtract clicks that never became a session of their own, add sessions that no "
-        "click started: the result is exactly the analytics sessions.",
+        INTRO["bridges"],
         "",
     ]
     for name, block in result.definitions.items():
@@ -259,9 +195,7 @@ def _views_section(result: Result) -> list[str]:
     out = [
         "## From page views to sessions (pages per session)",
         "",
-        "Every session's first page view is counted both as a view and as a session; the other page views "
-        "continued a session that was already open. A session can also start with a hit that is not a page "
-        "view (a conversion after a long pause).",
+        INTRO["views"],
         "",
     ]
     for name, block in result.definitions.items():
@@ -311,8 +245,7 @@ def _ads_section(result: Result) -> list[str]:
     return [
         "## From impressions to clicks (CTR by campaign)",
         "",
-        "What the ad platform reports. Invalid clicks are clicks it filtered (bots, accidental double "
-        "clicks): not counted and not charged, but their visitors may still reach the site.",
+        INTRO["campaigns"],
         "",
         *_md_table(["campaign", "impressions", "clicks", "invalid clicks", "CTR", "cost", "CPC"], rows),
         "",
@@ -374,10 +307,7 @@ def _breakdowns_section(tables: Mapping[str, Mapping[str, Breakdown]]) -> list[s
     out = [
         "## Cost per session by segment",
         "",
-        "A session counts in the segment of its first hit (campaign, network, device, source, and the "
-        "hour it started in the property's time zone); ad cost and clicks count in the segment of the "
-        "ad row that carries them (hour in the property's time zone). Each table adds up to the total; "
-        "cost per session is n/a where nothing was bought.",
+        INTRO["breakdowns"],
         "",
     ]
     for name, dims in tables.items():

@@ -1,13 +1,21 @@
-"""PNG charts for the report directory: a waterfall per definition and a bar chart of definitions.
+"""Charts for the report directory: a waterfall per definition and a bar chart of definitions.
+
+Each chart is drawn once and saved twice: as PNG beside ``report.md`` and as SVG inside ``report.html``.
+Bars start at zero (a waterfall whose y axis started above zero made small terms look big), both axes
+are labelled with their units, the counts are written on the bars, and the colours are the Okabe-Ito
+palette (safe for the common colour-vision deficiencies) with hatching on the bars that take away, so
+that fewer and more also read apart in grey-scale and on paper.
 
 matplotlib is an optional extra (``pip install "sessionlab[plots]"``), imported only here and only
 when charts are drawn. Figures are built with the object-oriented API on the Agg canvas (no pyplot,
-no global state, no display needed).
+no global state, no display needed). Output is deterministic: PNG metadata without the matplotlib
+version, SVG with a fixed hash salt, text as ``<text>`` (``svg.fonttype: none``) and no date.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,13 +23,23 @@ from typing import Any
 from simulator.analysis.bridges import Bridge
 from simulator.analysis.result import Result
 
-__all__ = ["draw_definitions", "draw_waterfall", "write_charts"]
+__all__ = ["PALETTE", "draw_charts", "draw_definitions", "draw_waterfall", "svg", "write_charts"]
 
-_TOTAL, _UP, _DOWN = "#4c72b0", "#55a868", "#c44e52"
+#: Okabe & Ito (2008), "Color Universal Design": blue, bluish green, vermillion, orange, grey.
+PALETTE = {
+    "total": "#0072B2",
+    "up": "#009E73",
+    "down": "#D55E00",
+    "users": "#E69F00",
+    "grid": "#999999",
+}
+_TOTAL, _UP, _DOWN = PALETTE["total"], PALETTE["up"], PALETTE["down"]
+#: Hatching of the bars that take away (and none on those that add), for grey-scale and print.
+_DOWN_HATCH, _USERS_HATCH = "///", ".."
 #: PNG metadata without the matplotlib version, so the bytes do not change with it.
 _METADATA = {"Software": None}
-#: Waterfalls whose bars reach at least this count may start the y axis above 0.
-_ZOOM_MIN = 20
+#: SVG settings that make the bytes depend on the figure only (ids from a fixed salt, no date).
+_SVG_RC = {"svg.hashsalt": "sessionlab", "svg.fonttype": "none", "hatch.linewidth": 0.8}
 
 
 def _figure(width: float, height: float) -> Any:
@@ -33,12 +51,9 @@ def _figure(width: float, height: float) -> Any:
     return fig
 
 
-def _nice_floor(value: float) -> int:
-    """``value`` rounded down to 1, 2 or 5 times a power of ten (0 for values below 1)."""
-    if value < 1:
-        return 0
-    power = 10 ** (len(str(int(value))) - 1)
-    return max(m * power for m in (1, 2, 5) if m * power <= value)
+def _plain(text: str) -> str:
+    """User text (definition and campaign names) as literal text: ``$`` never starts mathtext."""
+    return text.replace("$", r"\$")
 
 
 def _floating_bars(bridge: Bridge) -> tuple[list[int], list[int], list[str]]:
@@ -52,46 +67,42 @@ def _floating_bars(bridge: Bridge) -> tuple[list[int], list[int], list[str]]:
     return [*bottoms, 0], [*heights, bridge.end], [*colors, _TOTAL]
 
 
-def _y_floor(bridge: Bridge) -> int:
-    """Where the y axis starts: 0, or higher when the terms are small next to the totals."""
-    levels = [bridge.start]
-    for t in bridge.terms:
-        levels.append(levels[-1] + t.delta)
-    low, high = min(levels), max(levels)
-    return _nice_floor(low - 0.4 * (high - low)) if high >= _ZOOM_MIN and low > 0.4 * high else 0
-
-
 def draw_waterfall(bridge: Bridge, title: str, start_label: str, end_label: str) -> Any:
-    """A matplotlib Figure: the start bar, one floating bar per term at the running total, the end bar."""
+    """A matplotlib Figure: the start bar, one floating bar per term at the running total, the end bar.
+
+    The y axis starts at 0, so every bar's length is its count.
+    """
     from matplotlib.patches import Patch  # noqa: PLC0415
 
     labels = [start_label, *(t.cause.replace("_", " ") for t in bridge.terms), end_label]
-    fig = _figure(max(6.0, 1.0 + 0.9 * len(labels)), 4.6)
+    fig = _figure(max(6.0, 1.0 + 0.75 * len(labels)), 4.8)
     ax = fig.add_subplot()
     bottoms, heights, colors = _floating_bars(bridge)
     x = range(len(labels))
-    ax.bar(x, heights, bottom=bottoms, color=colors, width=0.7, edgecolor="white")
-    floor = _y_floor(bridge)
-    top = max(*(b + h for b, h in zip(bottoms, heights, strict=True)), floor + 1)
+    hatches = ["" if c != _DOWN else _DOWN_HATCH for c in colors]
+    ax.bar(x, heights, bottom=bottoms, color=colors, width=0.7, edgecolor="white", hatch=hatches)
+    top = max(*(b + h for b, h in zip(bottoms, heights, strict=True)), 1)
     texts = [f"{bridge.start:,}", *(f"{t.delta:+,}" for t in bridge.terms), f"{bridge.end:,}"]
     for i, (b, h, text) in enumerate(zip(bottoms, heights, texts, strict=True)):
-        ax.text(i, b + h + (top - floor) * 0.015, text, ha="center", va="bottom", fontsize=9)
+        ax.text(i, b + h + top * 0.012, text, ha="center", va="bottom", fontsize=8)
     level = bridge.start  # dotted connectors between consecutive running totals
     for i, t in enumerate(bridge.terms):
-        ax.plot([i - 0.35, i + 1.35], [level, level], color="#999999", linewidth=0.7, linestyle=":")
+        ax.plot([i - 0.35, i + 1.35], [level, level], color=PALETTE["grid"], linewidth=0.7, linestyle=":")
         level += t.delta
-    ax.set_xticks(list(x), labels, rotation=30, ha="right", fontsize=9)
-    # Zoomed in, the total bars are cut: the axis label says so.
-    ax.set_ylim(floor, floor + (top - floor) * 1.12)
-    ax.set_ylabel(f"count (axis starts at {floor:,}, not 0)" if floor else "count")
+    ax.set_xticks(list(x), [_plain(s) for s in labels], rotation=35, ha="right", fontsize=8)
+    ax.set_ylim(0, top * 1.12)
+    ax.set_ylabel("count (clicks or sessions)")
+    ax.set_xlabel("step (each bar after the first adds or takes away, one cause at a time)", fontsize=8)
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.set_title(title, fontsize=11, pad=24)
+    ax.yaxis.set_major_formatter("{x:,.0f}")
+    ax.set_title(_plain(title), fontsize=11, pad=24)
     handles = [
-        Patch(color=_DOWN, label="fewer: clicks that did not become a session"),
-        Patch(color=_UP, label="more: sessions no counted click started"),
+        Patch(facecolor=_TOTAL, label="total"),
+        Patch(facecolor=_DOWN, hatch=_DOWN_HATCH, edgecolor="white", label="fewer: clicks without a session"),
+        Patch(facecolor=_UP, label="more: sessions no counted click started"),
     ]
     ax.legend(
-        handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=8
+        handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False, fontsize=8
     )
     ax.spines[["top", "right"]].set_visible(False)
     return fig
@@ -106,15 +117,26 @@ def draw_definitions(result: Result) -> Any:
     ax = fig.add_subplot()
     x = range(len(names))
     ax.bar([i - 0.2 for i in x], sessions, width=0.4, color=_TOTAL, label="sessions")
-    ax.bar([i + 0.2 for i in x], users, width=0.4, color="#8172b2", label="users")
+    ax.bar(
+        [i + 0.2 for i in x],
+        users,
+        width=0.4,
+        color=PALETTE["users"],
+        hatch=_USERS_HATCH,
+        edgecolor="white",
+        label="users",
+    )
     clicks = result.ads.clicks
     ax.axhline(clicks, color=_DOWN, linestyle="--", linewidth=1.2, label=f"ad clicks ({clicks:,})")
     top = max([clicks, *sessions, *users, 1])
     for i, (s, u) in enumerate(zip(sessions, users, strict=True)):
         ax.text(i - 0.2, s + top * 0.015, f"{s:,}", ha="center", va="bottom", fontsize=9)
         ax.text(i + 0.2, u + top * 0.015, f"{u:,}", ha="center", va="bottom", fontsize=9)
-    ax.set_xticks(list(x), names)
+    ax.set_xticks(list(x), [_plain(n) for n in names])
+    ax.set_xlabel("session definition")
+    ax.set_ylabel("count (sessions, users)")
     ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_formatter("{x:,.0f}")
     ax.set_ylim(0, top * 1.18)
     ax.set_title("The same traffic under each session definition", fontsize=11)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
@@ -128,8 +150,56 @@ def _png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def write_charts(result: Result, directory: Path, write: Callable[..., None]) -> tuple[dict[str, Path], str]:
-    """Draw every chart into ``directory`` with ``write(path, writer, binary=True)``.
+_PROLOGUE = re.compile(r"\A(?:<\?xml[^>]*\?>\s*)?(?:<!DOCTYPE[^>]*>\s*)?", re.DOTALL)
+_RDF = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
+
+
+_IDS = re.compile(r'(\bid="|href="#|url\(#)([^"#)]+)')
+
+
+def svg(fig: Any, prefix: str = "") -> str:
+    """The figure as an SVG element for inlining in HTML: same figure, same bytes.
+
+    The XML prologue, the DOCTYPE (which names a URL) and the RDF metadata block are left out; text
+    stays text (``svg.fonttype: none``), so it is searchable and scales. With ``prefix``, every id (and
+    every reference to one) starts with it, so several charts can share one page.
+    """
+    import matplotlib  # noqa: PLC0415
+
+    buf = io.StringIO()
+    with matplotlib.rc_context(_SVG_RC):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    text = _RDF.sub("", _PROLOGUE.sub("", buf.getvalue()), count=1)
+    if prefix:
+        text = _IDS.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", text)
+    return text.strip() + "\n"
+
+
+def draw_charts(result: Result) -> dict[str, Any]:
+    """Chart key (``waterfall_<definition>``, ``definitions``) -> matplotlib Figure, in report order.
+
+    Raises ImportError without matplotlib.
+    """
+    import matplotlib  # noqa: F401, PLC0415
+
+    figures = {}
+    for name, block in result.definitions.items():
+        title = f"{name}: from ad clicks to sessions"
+        figures[f"waterfall_{name}"] = draw_waterfall(block.bridge, title, "ad clicks", f"{name} sessions")
+    if len(result.definitions) > 1:
+        figures["definitions"] = draw_definitions(result)
+    return figures
+
+
+def write_charts(
+    result: Result,
+    directory: Path,
+    write: Callable[..., None],
+    svgs: dict[str, str] | None = None,
+) -> tuple[dict[str, Path], str]:
+    """Draw every chart into ``directory`` as PNG with ``write(path, writer, binary=True)``.
+
+    With ``svgs`` (a dict), each chart's SVG text is also put there under its key, for ``report.html``.
 
     Returns
     -------
@@ -137,19 +207,15 @@ def write_charts(result: Result, directory: Path, write: Callable[..., None]) ->
         Chart key -> file written, and why nothing was drawn ("" when charts were drawn).
     """
     try:
-        import matplotlib  # noqa: F401, PLC0415
+        figures = draw_charts(result)
     except ImportError:
         return {}, "matplotlib is not installed."
-    figures = {}
-    for name, block in result.definitions.items():
-        title = f"{name}: from ad clicks to sessions"
-        figures[f"waterfall_{name}"] = draw_waterfall(block.bridge, title, "ad clicks", f"{name} sessions")
-    if len(result.definitions) > 1:
-        figures["definitions"] = draw_definitions(result)
     charts = {}
-    for key, fig in figures.items():
+    for k, (key, fig) in enumerate(figures.items()):
         path = directory / f"{key}.png"
         data = _png(fig)
         write(path, lambda fh, data=data: fh.write(data), binary=True)
         charts[key] = path
+        if svgs is not None:
+            svgs[key] = svg(fig, f"chart{k + 1}")
     return charts, ""

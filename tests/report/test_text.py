@@ -154,6 +154,7 @@ def test_write_report_draws_charts(tmp_path, amazon):
     names = sorted(p.name for p in written)
     assert names == [
         "definitions.png",
+        "report.html",
         "report.md",
         "result.json",
         "sessions.csv",
@@ -173,7 +174,7 @@ def test_write_report_without_matplotlib_says_how_to_install(tmp_path, amazon, m
     """No matplotlib: no PNG, but report.md (with the install command) and result.json are written."""
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` raise ImportError
     written = write_report(amazon, tmp_path, "desc")
-    assert sorted(p.name for p in written) == ["report.md", "result.json", "sessions.csv"]
+    assert sorted(p.name for p in written) == ["report.html", "report.md", "result.json", "sessions.csv"]
     md = (tmp_path / "report.md").read_text()
     assert 'run `pip install "sessionlab[plots]"` and run again' in md
     assert "matplotlib is not installed" in md
