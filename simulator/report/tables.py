@@ -63,7 +63,7 @@ def format_table(
             data = [max((len(r[i]) for r in rows), default=0) for i in range(len(header))]
             for i, h in enumerate(header):
                 longest = max((len(w) for w in h.split()), default=0)
-                heads[i] = textwrap.wrap(h, max(data[i], longest)) or [""]
+                heads[i] = textwrap.wrap(h, max(data[i], longest), break_on_hyphens=False) or [""]
                 widths[i] = max(*(len(x) for x in heads[i]), data[i] if i != wrap else widths[i])
     depth = max(len(h) for h in heads)
     head_lines = [[([""] * (depth - len(h)) + h)[k] for h in heads] for k in range(depth)]  # on the rule
@@ -71,7 +71,7 @@ def format_table(
     lines.append("  ".join("-" * w for w in widths))
     for row in rows:
         if wrap is not None and len(row[wrap]) > widths[wrap]:
-            parts = textwrap.wrap(row[wrap], widths[wrap]) or [""]
+            parts = textwrap.wrap(row[wrap], widths[wrap], break_on_hyphens=False) or [""]
             lines.append(_line([*row[:wrap], parts[0], *row[wrap + 1 :]], widths, align))
             blank = [""] * len(row)
             lines += [_line([*blank[:wrap], part, *blank[wrap + 1 :]], widths, align) for part in parts[1:]]
@@ -125,7 +125,7 @@ def fit_lines(text: str, width: int | None) -> str:
             out.append(line)
             continue
         indent = " " * min(len(line) - len(line.lstrip()) + 2, width // 2)
-        out += textwrap.wrap(line, width, subsequent_indent=indent, drop_whitespace=True) or [""]
+        out += textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False) or [""]
     return "\n".join(out)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from simulator.report.tables import drop_zero, fit_lines, format_table, is_zero
@@ -65,6 +65,7 @@ _cell = st.lists(_words, min_size=1, max_size=6).map(" ".join)
     header=st.lists(_cell, min_size=4, max_size=4),
     width=st.integers(20, 120),
 )
+@example(rows=[["0", "0", "0", "0"]], header=["0", "0", "0", "0 000000--01"], width=20)  # no break at "-"
 def test_every_line_fits_and_no_word_is_lost(rows, header, width):
     """Against a plain reference: the words of every cell, in the fitted output; no line over the width."""
     text = fit_lines(format_table(header, rows, "lrrl", width=width, wrap=3), width)
