@@ -267,7 +267,11 @@ def draw_arrivals(plan: Plan, block: int, *, habits: bool = True) -> Arrivals:
     first = plan.block_range(block)[0]
     per_arrival = (s.person, s.t, minute, s.cause, s.campaign, slot, clear, bookmark, s.invalid, s.counted)
     ads = (s.cost, s.n_imp, s.imp_cost, s.u_serve, s.extra_campaign, s.extra_cost, s.extra_u)
-    return Arrivals(first, n, dev_type, blocked, consent, itp, *(x[keep] for x in (*per_arrival, *ads)))
+    columns = (*per_arrival, *ads)
+    if not keep.all():  # returns after the period are cut (one index for every column)
+        at = np.flatnonzero(keep)
+        columns = tuple(x[at] for x in columns)
+    return Arrivals(first, n, dev_type, blocked, consent, itp, *columns)
 
 
 def _demand(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -10,7 +10,7 @@ impressions behind each click, and the analytics user (cookie) of every row. Row
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -84,9 +84,13 @@ class _Visits:
     n_pages: np.ndarray
     convert: np.ndarray
 
+    taken: dict[str, np.ndarray] = field(default_factory=dict)
+
     def get(self, name: str) -> np.ndarray:
-        """A per-arrival array of the served arrivals."""
-        return getattr(self.a, name)[self.ix]
+        """A per-arrival array of the served arrivals (gathered once; callers never write to it)."""
+        if name not in self.taken:
+            self.taken[name] = getattr(self.a, name)[self.ix]
+        return self.taken[name]
 
 
 def _segment_starts(keys: np.ndarray) -> np.ndarray:
@@ -221,12 +225,12 @@ def _slots(plan: Plan, v: _Visits, rng: np.random.Generator) -> _Slots:
     else:
         live[:] = False
     xa, xe = np.nonzero(live)
-    pos = np.r_[4 * k, 4 * where_x[xa, xe] - 3 + xe]
-    order = np.argsort(np.r_[arr, xa] * _POS + pos, kind="stable")
-    arr = np.r_[arr, xa][order]
-    kind = np.r_[kind, _REPEAT + xe][order]
-    campaign = np.r_[campaign, camp_x[xa, xe]][order]
-    cost = np.r_[np.zeros(len(k)), v.get("extra_cost")[xa, xe]][order]
+    pos = np.concatenate((4 * k, 4 * where_x[xa, xe] - 3 + xe))
+    order = np.argsort(np.concatenate((arr, xa)) * _POS + pos, kind="stable")
+    arr = np.concatenate((arr, xa))[order]
+    kind = np.concatenate((kind, _REPEAT + xe))[order]
+    campaign = np.concatenate((campaign, camp_x[xa, xe]))[order]
+    cost = np.concatenate((np.zeros(len(k)), v.get("extra_cost")[xa, xe]))[order]
     # timing: think times or idle breaks between views, page loads after ad clicks
     m = len(arr)
     gap = np.where(rng.random(m) < beh.idle, beh.idle_time.sample(rng, m), beh.think.sample(rng, m))
@@ -293,15 +297,15 @@ def _impressions(plan: Plan, v: _Visits, s: _Slots, rng: np.random.Generator) ->
     before = np.where(last, rng.uniform(1_000, 20_000, len(arr)), rng.uniform(20_000, 3_600_000, len(arr)))
     xs = np.flatnonzero(s.kind >= _REPEAT)
     x_before = rng.uniform(1_000, 20_000, len(xs))
-    arr_all = np.r_[arr, s.arr[xs]]
-    campaign = np.r_[v.get("campaign")[arr], s.campaign[xs]]
-    counted = np.r_[v.get("counted")[arr], np.ones(len(xs), dtype=np.bool_)]
+    arr_all = np.concatenate((arr, s.arr[xs]))
+    campaign = np.concatenate((v.get("campaign")[arr], s.campaign[xs]))
+    counted = np.concatenate((v.get("counted")[arr], np.ones(len(xs), dtype=np.bool_)))
     return _frame(
         len(arr_all),
         arr=arr_all,
         key=v.cookie[arr_all],
         person=v.get("person")[arr_all],
-        ts=np.r_[v.get("t")[arr] - before, s.click_ts[xs] - x_before],
+        ts=np.concatenate((v.get("t")[arr] - before, s.click_ts[xs] - x_before)),
         kind=Kind.IMPRESSION,
         cause=Cause.AD_SERVED,
         campaign=campaign,
@@ -315,27 +319,27 @@ def _clicks(v: _Visits, s: _Slots, ids: Ids) -> tuple[dict[str, np.ndarray], np.
     """Ad clicks: each paid arrival's click and the extra clicks inside visits; also their ids per slot."""
     paid = np.flatnonzero(v.paid)
     xs = np.flatnonzero(s.kind >= _REPEAT)
-    arr = np.r_[paid, s.arr[xs]]
-    order = np.lexsort((np.r_[np.full(len(paid), -1), xs], arr))  # arrival order, then slot order
+    arr = np.concatenate((paid, s.arr[xs]))
+    order = np.lexsort((np.concatenate((np.full(len(paid), -1), xs)), arr))  # arrival order, then slot order
     click = np.empty(len(arr), dtype=np.int64)
     click[order] = ids.click + np.arange(len(arr))
     ids.click += len(arr)
-    loss = np.r_[v.land_loss[paid], v.dev_loss[s.arr[xs]]]
+    loss = np.concatenate((v.land_loss[paid], v.dev_loss[s.arr[xs]]))
     frame = _frame(
         len(arr),
         arr=arr,
         key=v.cookie[arr],
         person=v.get("person")[arr],
         visit=v.visit[arr],
-        ts=np.r_[v.get("t")[paid], s.click_ts[xs]],
+        ts=np.concatenate((v.get("t")[paid], s.click_ts[xs])),
         kind=Kind.CLICK,
-        cause=np.r_[np.full(len(paid), Cause.AD_CLICK, dtype=np.int8), _SLOT_CAUSE[s.kind[xs]]],
+        cause=np.concatenate((np.full(len(paid), Cause.AD_CLICK, dtype=np.int8), _SLOT_CAUSE[s.kind[xs]])),
         source=Source.PAID,
-        campaign=np.r_[v.get("campaign")[paid], s.campaign[xs]],
+        campaign=np.concatenate((v.get("campaign")[paid], s.campaign[xs])),
         click=click,
-        counted=np.r_[v.get("counted")[paid], np.ones(len(xs), dtype=np.bool_)],
+        counted=np.concatenate((v.get("counted")[paid], np.ones(len(xs), dtype=np.bool_))),
         loss=loss,
-        cost=np.r_[v.get("cost")[paid], s.cost[xs]],
+        cost=np.concatenate((v.get("cost")[paid], s.cost[xs])),
         device=v.device[arr],
     )
     slot_click = np.full(len(s.arr), -1, dtype=np.int64)
@@ -454,7 +458,9 @@ def simulate_block(plan: Plan, block: int, ids: Ids) -> tuple[dict[str, np.ndarr
     _attribute(plan, rows, rel)
     order, user, n_users = _user_order(rows["key"], rel)
     out = {
-        name: rows[name][order].astype(dtype, copy=False) for name, dtype in COLUMNS.items() if name in rows
+        name: rows[name][order].astype(dtype, copy=False)
+        for name, dtype in COLUMNS.items()
+        if name in rows and name != "person"
     }
     out["user"] = ids.user + user
     out["person"] = (a.first + person[order]).astype(np.int64)
