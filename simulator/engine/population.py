@@ -26,12 +26,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from simulator.engine.adserver import MINUTE, pace, slowdown
+from simulator.engine.adserver import MINUTE, active_minutes, pace, slowdown
 from simulator.log.events import Cause
 from simulator.log.localtime import utc_of_local
 from simulator.scenario.loader import Scenario
 
-__all__ = ["BLOCK", "Arrivals", "Plan", "draw_arrivals", "make_plan", "rng_for"]
+__all__ = ["BLOCK", "Arrivals", "Plan", "draw_arrivals", "make_plan", "pilot_plan", "rng_for"]
 
 #: Visitors per random-number block (the unit of determinism). Chunk sizes are rounded up to it.
 BLOCK = 8192
@@ -381,6 +381,32 @@ def make_plan(scenario: Scenario, seed: int, visitors: int | None = None) -> Pla
     slow = slowdown(landings, scenario.tracking.capacity)
     return Plan(
         scenario, seed, visitors, base_ms, end_ms, slot_ms, plan.slot_cdf, pages, served, slow, plan.schedules
+    )
+
+
+def pilot_plan(scenario: Scenario, seed: int, visitors: int) -> Plan:
+    """A plan without passes 1-2, for estimating how many events a population makes.
+
+    Campaigns with a daily budget serve none of their clicks (the real plan serves some), the others
+    serve every click in their schedule, and the site never slows down: fewer ad visits than the
+    real world, so events per visitor are (about) a lower bound. Costs one block, not a pass over all.
+    """
+    if scenario.population is None or scenario.behavior is None or scenario.tracking is None:
+        raise ValueError(f"scenario {scenario.name!r} has no [population]")
+    base_ms, end_ms, slot_ms, weights = _period(scenario)
+    n_min = -(-(end_ms - base_ms) // MINUTE)
+    pages = (
+        "home",
+        *dict.fromkeys(c.landing_page for c in scenario.campaigns),
+        *(f"page-{i}" for i in range(1, scenario.behavior.site_pages + 1)),
+    )
+    minute_ts = base_ms + np.arange(n_min, dtype=np.int64) * MINUTE
+    served = np.zeros((len(scenario.campaigns), n_min))
+    for c in scenario.campaigns:
+        if c.daily_budget is None:
+            served[c.index] = active_minutes(c, minute_ts, scenario.ad_timezone)
+    return Plan(
+        scenario, seed, visitors, base_ms, end_ms, slot_ms, _cdf(weights), pages, served, np.ones(n_min)
     )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from simulator.engine.budget import check_memory
 from simulator.engine.journeys import simulate_journeys
 from simulator.engine.population import BLOCK, make_plan
 from simulator.engine.population import block_chunks as _block_chunks
@@ -83,6 +84,7 @@ def iter_chunks(
             "--visitors overrides [population] visitors, but this scenario has no [population]",
         )
     seed = scenario.seed if seed is None else seed
+    check_memory(scenario, seed, visitors, streaming=True)
     with contextlib.ExitStack() as stack:
         pool = _pool(scenario, visitors, workers, stack)
         yield from _chunks(scenario, seed, visitors, chunk_size, pool)
@@ -176,7 +178,14 @@ def simulate(
         Visitors simulated at a time.
     workers
         Processes simulating blocks of visitors (the log is the same for any number).
+
+    Raises
+    ------
+    ScenarioError
+        Before simulating anything, when the log would not fit in the available memory
+        (:mod:`simulator.engine.budget`); stream it with :func:`iter_chunks` instead.
     """
+    check_memory(scenario, scenario.seed if seed is None else seed, visitors, streaming=False)
     chunks = list(iter_chunks(scenario, seed, visitors=visitors, chunk_size=chunk_size, workers=workers))
     meta = dict(chunks[0].meta)
     meta["people"] = sum(int(c.meta["people"]) for c in chunks)
