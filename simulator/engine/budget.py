@@ -98,7 +98,7 @@ def check_memory(scenario: Scenario, seed: int, visitors: int | None, *, streami
         parts.append(f"{copies:,} scripted visitors make {journey_events:,} events")
     if population_events:
         parts.append(
-            f"{people:,} visitors make at least about {population_events:,.0f} events "
+            f"{people:,} visitors make at least about {int(float(f'{population_events:.3g}')):,} events "
             f"({population_events / people:.1f} per visitor in a pilot block)"
         )
     fix = (
