@@ -180,3 +180,14 @@ def test_writing_parquet_does_not_import_pandas(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     )
     assert done.stdout.strip() == "False"
+
+
+def test_parquet_bytes_are_the_same_for_any_workers_and_chunk_size(tmp_path, monkeypatch):
+    """The threaded writer cuts row groups from the stream of rows: one process with one big chunk and
+    two worker processes with one-block chunks write the same bytes."""
+    pytest.importorskip("pyarrow")
+    monkeypatch.setattr(output, "ROW_GROUP", 5000)
+    sc = scenario(population={"visitors": 20000})
+    write_chunks(iter_chunks(sc, chunk_size=10**6), tmp_path / "a.parquet")
+    write_chunks(iter_chunks(sc, chunk_size=8192, workers=2), tmp_path / "b.parquet")
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
