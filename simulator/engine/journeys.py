@@ -69,10 +69,11 @@ class _Ids:
     next: int = 0
     where: list[tuple[int, np.ndarray, int]] = field(default_factory=list)  # (segment, copies, order)
 
-    def take(self, segment: int, order: int, n: int) -> np.ndarray:
-        ids = self.next + np.arange(n, dtype=np.int64)
-        self.where.append((segment, np.arange(n, dtype=np.int64), order))
-        self.next += n
+    def take(self, segment: int, order: int, copies: np.ndarray) -> np.ndarray:
+        """New ids for ``copies`` (copy indices within the journey, ascending)."""
+        ids = self.next + np.arange(len(copies), dtype=np.int64)
+        self.where.append((segment, copies, order))
+        self.next += len(copies)
         return ids
 
     def final(self) -> np.ndarray:
@@ -106,9 +107,11 @@ class Recorder:
         """Called whenever a process resumes: the ids it takes until it waits again form one segment."""
         self.segment, self.order = next(self._segments), 0
 
-    def take(self, kind: str, n: int) -> np.ndarray:
+    def take(self, kind: str, n: int, copies: np.ndarray | None = None) -> np.ndarray:
+        """New ids of ``kind`` for all ``n`` copies, or for those ``copies`` only (indices)."""
         self.order += 1
-        return self.ids[kind].take(self.segment, self.order, n)
+        which = np.arange(n, dtype=np.int64) if copies is None else copies
+        return self.ids[kind].take(self.segment, self.order, which)
 
     def emit(self, now: float, person: np.ndarray, **row: Any) -> None:
         row.setdefault("ts", self.base_ms + int(now))
@@ -161,7 +164,7 @@ class Visitors:
         users = table[self.person]
         new = users < 0
         if new.any():
-            users[new] = rec.take("user", int(new.sum()))
+            users[new] = rec.take("user", len(users), np.flatnonzero(new))
             table[self.person] = users
         return users
 

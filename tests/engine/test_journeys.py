@@ -94,6 +94,36 @@ def test_copies_in_one_process_give_the_log_of_one_process_each(doc):
     _same(simulate_journeys(sc, 0), reference(sc, 0))
 
 
+def test_new_cookies_of_some_copies_only_are_numbered_by_copy():
+    """Found by the property test: journeys j0 and j2 share the person "alice", so only j2's second
+    copy needs a new default-device cookie on its first step, then both copies a desktop one.
+
+    Per-copy processes: j0 -> user 0 (alice#0), j1 -> 1, j2 copy 0 reuses 0 twice and takes 2
+    (desktop), j2 copy 1 takes 3 (default, twice) and 4 (desktop).
+    """
+    imp = {"do": "impression", "campaign": "brand"}
+    doc = {
+        "scenario": {"name": "shared", "start": "2024-05-01T09:00:00", "timezone": "Europe/Berlin"},
+        "sessions": {"definitions": ["ga4"]},
+        "journey": [
+            {"name": "j0", "count": 1, "person": "alice", "steps": [imp]},
+            {"name": "j1", "count": 1, "steps": [imp]},
+            {
+                "name": "j2",
+                "count": 2,
+                "person": "alice",
+                "steps": [imp, {**imp, "after": "0s"}, {**imp, "after": "0s", "device": "desktop"}],
+            },
+        ],
+    }
+    sc = scenario_from_dict(doc)
+    log = simulate_journeys(sc, 0)
+    assert log.columns["user"].tolist() == [0, 0, 0, 1, 2, 3, 3, 4]
+    assert log.columns["person"].tolist() == [0, 0, 0, 1, 0, 2, 2, 2]
+    assert log.columns["journey"].tolist() == [0, 0, 0, 1, 0, 2, 2, 2]  # a person's first journey
+    _same(log, reference(sc, 0))
+
+
 def test_identical_copies_get_ids_copy_by_copy():
     """Hand-worked: 3 copies click then return; ids are numbered as 3 separate visitors take them.
 
