@@ -9,8 +9,17 @@ core = events / CPU seconds of the (single-threaded) child.
 generator per visitor and a SimPy process per visitor (with and without a shared ``simpy.Resource``),
 per visitor, next to the engine's own cost per visitor.
 
+``--whole`` times the whole command as a user runs it (``python -m simulator.cli simulate
+scenarios/google_ads_vs_ga4.toml --visitors 200000 --out events.parquet``: start-up, imports, simulation
+and writing), wall clock, next to a baseline measured in the same run: a process that imports numpy and
+pyarrow, makes as many rows of the same column types with numpy and writes them with
+``pyarrow.parquet.write_table`` (its defaults but zstd; pandas kept out, as sessionlab keeps it out).
+The children run with bytecode caching on (as an installed package has it: ``PYTHONDONTWRITEBYTECODE``
+is dropped) after one warm-up run each.
+
 Usage::
 
+    python benchmarks/bench_simulate.py --whole            # the whole command vs the pyarrow baseline
     python benchmarks/bench_simulate.py                    # 10k, 100k, 1M visitors, count + parquet
     python benchmarks/bench_simulate.py --sizes 10000 --sinks count --design
     python benchmarks/bench_simulate.py --sizes 1000000 --sinks count --workers 1 2
@@ -117,6 +126,74 @@ def _run_child(visitors: int, sink: str, chunk_size: int, workers: int = 1) -> d
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+_BASELINE = """
+import sys
+class NoPandas:  # pyarrow would import pandas (0.4 s) to check input types; sessionlab does not
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "pandas":
+            raise ModuleNotFoundError(name)
+sys.meta_path.insert(0, NoPandas())
+import numpy as np, pyarrow as pa, pyarrow.parquet as pq
+n = int(sys.argv[1])
+rng = np.random.default_rng(0)
+cols = {}
+for name in ("user", "person", "visit", "ts", "click"):
+    cols[name] = np.sort(rng.integers(0, n, n))
+for name in ("journey", "units", "campaign", "page"):
+    cols[name] = rng.integers(0, 8, n).astype(np.int32)
+for name in ("kind", "cause", "source", "loss", "device", "network"):
+    cols[name] = rng.integers(0, 8, n).astype(np.int8)
+for name in ("tracked", "counted"):
+    cols[name] = rng.random(n) < 0.5
+for name in ("cost", "value"):
+    cols[name] = np.round(rng.random(n), 2)
+pq.write_table(pa.table(cols), sys.argv[2], compression="zstd")
+"""
+
+
+def _timed(argv: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of one child process."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(ROOT)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall0 = time.perf_counter()
+    subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - wall0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def whole(visitors: int, repeat: int) -> None:
+    """The whole ``simulate --out events.parquet`` command vs numpy + pyarrow writing as many rows."""
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out, base = Path(tmp) / "events.parquet", Path(tmp) / "baseline.parquet"
+        command = [sys.executable, "-m", "simulator.cli", "simulate", str(SCENARIO)]
+        command += ["--visitors", str(visitors), "--out", str(out)]
+        _timed(command)  # warm-up: bytecode, file cache
+        events = pq.ParquetFile(out).metadata.num_rows
+        baseline = [sys.executable, "-c", _BASELINE, str(events), str(base)]
+        _timed(baseline)
+        runs = {"sessionlab simulate --out": [], "baseline (numpy + pyarrow)": []}
+        for _ in range(repeat):  # interleaved, so both see the same load
+            runs["sessionlab simulate --out"].append(_timed(command))
+            runs["baseline (numpy + pyarrow)"].append(_timed(baseline))
+        size = out.stat().st_size
+    print(
+        f"whole process, {events:,} events ({visitors:,} visitors, {SCENARIO.name}), {repeat} runs each, "
+        f"best wall; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; file {size / 1e6:.1f} MB"
+    )
+    print(f"{'process':<28} {'wall s':>7} {'cpu s':>7} {'M events/s (wall)':>18}")
+    best = {}
+    for label, times in runs.items():
+        wall, cpu = min(times)
+        best[label] = wall
+        print(f"{label:<28} {wall:>7.2f} {cpu:>7.2f} {events / wall / 1e6:>18.2f}")
+    ratio = best["baseline (numpy + pyarrow)"] / best["sessionlab simulate --out"]
+    print(f"sessionlab / baseline speed: {ratio:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -130,7 +207,13 @@ def main() -> None:
         default=[1],
         help="worker processes per row (e.g. 1 2); 'speed-up' is wall time of the first count over this one",
     )
+    parser.add_argument("--whole", action="store_true", help="time the whole command against a baseline")
+    parser.add_argument("--whole-visitors", type=int, default=200_000, metavar="N")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each process with --whole")
     args = parser.parse_args()
+    if args.whole:
+        whole(args.whole_visitors, args.repeat)
+        return
     print(
         f"scenario {SCENARIO.name}, chunk size {args.chunk_size:,}, one child process per row, "
         f"{os.cpu_count()} cores, load average before {os.getloadavg()[0]:.2f}"

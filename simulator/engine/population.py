@@ -21,22 +21,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from simulator.engine.adserver import MINUTE, pace, slowdown
+from simulator.engine.adserver import MINUTE, active_minutes, pace, slowdown
 from simulator.log.events import Cause
 from simulator.log.localtime import utc_of_local
 from simulator.scenario.loader import Scenario
 
-__all__ = ["BLOCK", "Arrivals", "Plan", "draw_arrivals", "make_plan", "rng_for"]
+__all__ = ["BLOCK", "Arrivals", "Plan", "draw_arrivals", "make_plan", "pilot_plan", "rng_for"]
 
 #: Visitors per random-number block (the unit of determinism). Chunk sizes are rounded up to it.
 BLOCK = 8192
 #: At most this many returns per person.
 MAX_RETURNS = 20
+#: Bytes of block schedules the demand pass keeps for the visit pass (which would draw them again):
+#: a constant, so memory stays flat however many visitors (~1.8 MB per block of 8,192 visitors).
+SCHEDULE_CACHE = 64 << 20
 _HOUR = 3_600_000
 
 #: Unpaid first arrivals, in the order of [population] unpaid.
@@ -75,6 +78,9 @@ class Plan:
     pages: tuple[str, ...]
     served: np.ndarray  # (campaigns, minutes): fraction of demand the ad server served
     slow: np.ndarray  # (minutes,): page-load multiplier from site load
+    #: block -> its schedule, drawn by the demand pass and taken (once) by the visit pass; a cache
+    #: only: a block not in it is drawn again, with the same numbers
+    schedules: dict[int, Schedule] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n_blocks(self) -> int:
@@ -241,7 +247,7 @@ def draw_arrivals(plan: Plan, block: int, *, habits: bool = True) -> Arrivals:
     """
     sc = plan.scenario
     pop, tr, beh = sc.population, sc.tracking, sc.behavior
-    s = _schedule(plan, block)
+    s = plan.schedules.pop(block, None) or _schedule(plan, block)
     n, total = s.n, len(s.t)
     keep = s.t < plan.end_ms
     if habits:
@@ -261,31 +267,69 @@ def draw_arrivals(plan: Plan, block: int, *, habits: bool = True) -> Arrivals:
     first = plan.block_range(block)[0]
     per_arrival = (s.person, s.t, minute, s.cause, s.campaign, slot, clear, bookmark, s.invalid, s.counted)
     ads = (s.cost, s.n_imp, s.imp_cost, s.u_serve, s.extra_campaign, s.extra_cost, s.extra_u)
-    return Arrivals(first, n, dev_type, blocked, consent, itp, *(x[keep] for x in (*per_arrival, *ads)))
+    columns = (*per_arrival, *ads)
+    if not keep.all():  # returns after the period are cut (one index for every column)
+        at = np.flatnonzero(keep)
+        columns = tuple(x[at] for x in columns)
+    return Arrivals(first, n, dev_type, blocked, consent, itp, *columns)
 
 
 def _demand(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pass 1: spend asked per (campaign, minute), ad landings per (campaign, minute), other landings."""
+    """Pass 1: spend asked per (campaign, minute), ad landings per (campaign, minute), other landings.
+
+    Keeps the blocks' schedules in ``plan.schedules`` up to :data:`SCHEDULE_CACHE` bytes.
+    """
     n_camp = len(plan.scenario.campaigns)
     n_min = len(plan.slow)
     cpm = np.array([c.cpm or 0.0 for c in plan.scenario.campaigns])
     spend = np.zeros((n_camp, n_min))
     paid = np.zeros((n_camp, n_min))
     unpaid = np.zeros(n_min)
+    kept = 0
     for block in range(plan.n_blocks):
-        a = draw_arrivals(plan, block, habits=False)
-        is_paid = a.campaign >= 0
-        unpaid += np.bincount(a.minute[~is_paid], minlength=n_min)
-        cell = a.campaign[is_paid] * n_min + a.minute[is_paid]
-        ask = a.cost[is_paid] + a.imp_cost[is_paid]
+        s = _schedule(plan, block)
+        size = _nbytes(s)
+        if kept + size <= SCHEDULE_CACHE:
+            plan.schedules[block] = s
+            kept += size
+        keep = s.t < plan.end_ms
+        minute = ((s.t[keep] - plan.base_ms) // MINUTE).astype(np.int64)
+        campaign = s.campaign[keep]
+        is_paid = campaign >= 0
+        unpaid += np.bincount(minute[~is_paid], minlength=n_min)
+        cell = campaign[is_paid] * n_min + minute[is_paid]
+        ask = s.cost[keep][is_paid] + s.imp_cost[keep][is_paid]
         spend += np.bincount(cell, ask, minlength=n_camp * n_min).reshape(n_camp, n_min)
         paid += np.bincount(cell, minlength=n_camp * n_min).reshape(n_camp, n_min)
-        extra = a.extra_campaign >= 0
+        extra_campaign = s.extra_campaign[keep]
+        extra = extra_campaign >= 0
         rows = np.nonzero(extra)[0]
-        cell = a.extra_campaign[extra] * n_min + a.minute[rows]
-        ask = a.extra_cost[extra] + cpm[a.extra_campaign[extra]] / 1000
+        cell = extra_campaign[extra] * n_min + minute[rows]
+        ask = s.extra_cost[keep][extra] + cpm[extra_campaign[extra]] / 1000
         spend += np.bincount(cell, ask, minlength=n_camp * n_min).reshape(n_camp, n_min)
     return spend, paid, unpaid
+
+
+def _nbytes(s: Schedule) -> int:
+    return sum(
+        x.nbytes
+        for x in (
+            s.person,
+            s.k,
+            s.t,
+            s.cause,
+            s.campaign,
+            s.invalid,
+            s.counted,
+            s.cost,
+            s.n_imp,
+            s.imp_cost,
+            s.u_serve,
+            s.extra_campaign,
+            s.extra_cost,
+            s.extra_u,
+        )
+    )
 
 
 def _period(scenario: Scenario) -> tuple[int, int, np.ndarray, np.ndarray]:
@@ -335,7 +379,35 @@ def make_plan(scenario: Scenario, seed: int, visitors: int | None = None) -> Pla
     served = pace(scenario.campaigns, spend, base_ms, scenario.ad_timezone)
     landings = unpaid + (served * paid).sum(axis=0)
     slow = slowdown(landings, scenario.tracking.capacity)
-    return Plan(scenario, seed, visitors, base_ms, end_ms, slot_ms, plan.slot_cdf, pages, served, slow)
+    return Plan(
+        scenario, seed, visitors, base_ms, end_ms, slot_ms, plan.slot_cdf, pages, served, slow, plan.schedules
+    )
+
+
+def pilot_plan(scenario: Scenario, seed: int, visitors: int) -> Plan:
+    """A plan without passes 1-2, for estimating how many events a population makes.
+
+    Campaigns with a daily budget serve none of their clicks (the real plan serves some), the others
+    serve every click in their schedule, and the site never slows down: fewer ad visits than the
+    real world, so events per visitor are (about) a lower bound. Costs one block, not a pass over all.
+    """
+    if scenario.population is None or scenario.behavior is None or scenario.tracking is None:
+        raise ValueError(f"scenario {scenario.name!r} has no [population]")
+    base_ms, end_ms, slot_ms, weights = _period(scenario)
+    n_min = -(-(end_ms - base_ms) // MINUTE)
+    pages = (
+        "home",
+        *dict.fromkeys(c.landing_page for c in scenario.campaigns),
+        *(f"page-{i}" for i in range(1, scenario.behavior.site_pages + 1)),
+    )
+    minute_ts = base_ms + np.arange(n_min, dtype=np.int64) * MINUTE
+    served = np.zeros((len(scenario.campaigns), n_min))
+    for c in scenario.campaigns:
+        if c.daily_budget is None:
+            served[c.index] = active_minutes(c, minute_ts, scenario.ad_timezone)
+    return Plan(
+        scenario, seed, visitors, base_ms, end_ms, slot_ms, _cdf(weights), pages, served, np.ones(n_min)
+    )
 
 
 def block_chunks(plan: Plan, chunk_size: int) -> Iterator[range]:

@@ -17,6 +17,7 @@ in flight, so memory stays flat as the population grows.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import pickle
@@ -124,8 +125,9 @@ class BlockPool:
     ) -> Iterator[tuple[dict[str, np.ndarray], int]]:
         """Each block's columns (ids numbered from ``ids``, which advances) and people, in block order."""
         path = os.path.join(self._dir, f"plan-{id(plan)}.pickle")
-        with open(path, "wb") as fh:
-            pickle.dump(plan, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        with open(path, "wb") as fh:  # without the demand pass's schedules: the workers draw their own
+            pickle.dump(dataclasses.replace(plan, schedules={}), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        plan.schedules.clear()
         pending: deque = deque()
         todo = iter(blocks)
         for block in todo:

@@ -10,8 +10,11 @@ crash or Ctrl-C never leaves a half-written file under the target name. Parquet 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import queue
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -94,59 +97,183 @@ def _pyarrow() -> Any:
 
 #: Rows per Parquet row group: fixed, so the file's bytes do not depend on the chunk size.
 ROW_GROUP = 262_144
+#: Chunks waiting for the writer thread (each is one chunk of the simulation: memory stays bounded).
+QUEUE_CHUNKS = 2
+#: Columns written as Arrow dictionaries of names (Parquet dictionary encoding); no statistics for them.
+NAMED = (*_LABELS, "campaign", "page", "network")
+#: Numeric columns written delta-encoded: sorted or nearly sorted ids and times (smaller, and cheaper
+#: to encode than a dictionary that overflows).
+DELTA = ("user", "person", "ts")
 
 
-def _arrow_table(pa: Any, log: EventLog) -> Any:
-    """The chunk as an Arrow table: names as dictionary arrays over fixed dictionaries (no Python objects)."""
-    cols = log.columns
+def _buffer(pa: Any, array: np.ndarray) -> Any:
+    return pa.py_buffer(np.ascontiguousarray(array))
 
-    def named(codes: np.ndarray, names: list[str]) -> Any:
-        index = np.where(codes < 0, len(names), codes).astype(np.int32)  # -1 (none) -> ""
-        return pa.DictionaryArray.from_arrays(pa.array(index), pa.array([*names, ""], type=pa.string()))
 
-    networks = list(log.meta.get("networks", ("",) * len(log.campaigns)))
-    arrays = {}
-    for f in FIELDS:
-        if f in _LABELS:
-            arrays[f] = named(cols[f].astype(np.int32), [str(x) for x in _labels(_LABELS[f])])
-        elif f == "campaign":
-            arrays[f] = named(cols[f], list(log.campaigns))
-        elif f == "network":
-            arrays[f] = named(cols["campaign"], networks)
-        elif f == "page":
-            arrays[f] = named(cols[f], list(log.pages))
-        else:
-            arrays[f] = pa.array(cols[f])
-    return pa.table(arrays)
+def _plain(pa: Any, values: np.ndarray) -> Any:
+    """A numeric or boolean numpy column as an Arrow array, built from its buffers.
+
+    ``pa.array(numpy)`` would import pandas (0.4 s) to check the input's type; the buffers say it all.
+    """
+    if values.dtype == np.bool_:
+        bits = np.packbits(values, bitorder="little")
+        return pa.Array.from_buffers(pa.bool_(), len(values), [None, _buffer(pa, bits)])
+    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values), [None, _buffer(pa, values)])
+
+
+def _strings(pa: Any, names: list[str]) -> Any:
+    encoded = [n.encode("utf-8") for n in names]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    data = pa.py_buffer(b"".join(encoded))
+    return pa.Array.from_buffers(pa.string(), len(names), [None, _buffer(pa, offsets), data])
+
+
+class _Arrow:
+    """Turns column dicts into Arrow tables with fixed dictionaries (the same for every row group)."""
+
+    def __init__(self, pa: Any, log: EventLog) -> None:
+        self.pa = pa
+        networks = list(log.meta.get("networks", ("",) * len(log.campaigns)))
+        names = {f: [str(x) for x in _labels(enum)] for f, enum in _LABELS.items()}
+        names.update(campaign=list(log.campaigns), network=networks, page=list(log.pages))
+        # each dictionary ends with "" for code -1 (none)
+        self.names = {f: _strings(pa, [*n, ""]) for f, n in names.items()}
+        self.size = {f: len(n) for f, n in names.items()}
+
+    def table(self, cols: dict[str, np.ndarray]) -> Any:
+        pa, arrays = self.pa, []
+        for f in FIELDS:
+            if f in self.names:
+                codes = cols["campaign" if f == "network" else f]
+                index = np.where(codes < 0, self.size[f], codes).astype(np.int32)
+                arrays.append(pa.DictionaryArray.from_arrays(_plain(pa, index), self.names[f]))
+            else:
+                arrays.append(_plain(pa, cols[f]))
+        return pa.Table.from_arrays(arrays, names=list(FIELDS))
+
+
+class _ParquetSink:
+    """Cuts incoming chunks into row groups of exactly :data:`ROW_GROUP` rows and writes them."""
+
+    def __init__(self, pa: Any, pq: Any, path: str) -> None:
+        self.pa, self.pq, self.path = pa, pq, path
+        self.arrow: _Arrow | None = None
+        self.writer: Any = None
+        self.pending: list[dict[str, np.ndarray]] = []
+        self.rows = 0
+
+    def add(self, log: EventLog) -> None:
+        if self.arrow is None:
+            self.arrow = _Arrow(self.pa, log)
+        if len(log):
+            self.pending.append(log.columns)
+            self.rows += len(log)
+        while self.rows >= ROW_GROUP:
+            self._flush(ROW_GROUP)
+
+    def _flush(self, n: int) -> None:
+        names = self.pending[0].keys()
+        whole = {k: np.concatenate([c[k] for c in self.pending]) for k in names}
+        group = {k: v[:n] for k, v in whole.items()}
+        rest = {k: v[n:] for k, v in whole.items()}
+        self.pending, self.rows = ([rest] if self.rows > n else []), self.rows - n
+        self._write(self.arrow.table(group))
+
+    def _write(self, table: Any) -> None:
+        if self.writer is None:
+            self.writer = self.pq.ParquetWriter(
+                self.path,
+                table.schema,
+                compression="zstd",
+                use_dictionary=list(NAMED),
+                write_statistics=[f for f in FIELDS if f not in NAMED],
+                column_encoding=dict.fromkeys(DELTA, "DELTA_BINARY_PACKED"),
+            )
+        self.writer.write_table(table, row_group_size=ROW_GROUP)
+
+    def finish(self) -> None:
+        if self.rows:
+            self._flush(self.rows)
+        if self.writer is None:  # no rows at all: still a valid, empty file with the real schema
+            if self.arrow is None:
+                empty = self.pa.table({f: self.pa.array([], type=self.pa.string()) for f in FIELDS})
+            else:
+                zeros = {name: np.zeros(0, dtype=dtype) for name, dtype in COLUMNS.items()}
+                empty = self.arrow.table(zeros)
+            self._write(empty)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+_END = object()
 
 
 def _write_parquet(path: str, chunks: Iterable[EventLog]) -> int:
+    """Simulate (this thread) and encode + write (a writer thread) at the same time.
+
+    pyarrow releases the GIL while it encodes and compresses, so the writer thread runs on another
+    core while this one simulates the next chunk. At most :data:`QUEUE_CHUNKS` chunks wait, so memory
+    stays flat. An error or Ctrl-C on either side stops both; the file is closed before it is removed.
+    """
     pa, pq = _pyarrow()
-    writer, rows, pending = None, 0, []
+    sink = _ParquetSink(pa, pq, path)
+    todo: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
+    failed: list[BaseException] = []
+    stop = threading.Event()
 
-    def flush(tables: list, final: bool) -> list:
-        nonlocal writer
-        table = pa.concat_tables(tables).combine_chunks() if tables else None
-        while table is not None and (table.num_rows >= ROW_GROUP or (final and table.num_rows)):
-            group, table = table.slice(0, ROW_GROUP), table.slice(ROW_GROUP)
-            if writer is None:
-                writer = pq.ParquetWriter(path, group.schema, compression="zstd")
-            writer.write_table(group, row_group_size=ROW_GROUP)
-        return [table] if table is not None and table.num_rows else []
+    def work() -> None:
+        try:
+            while (item := todo.get()) is not _END and not stop.is_set():
+                sink.add(item)
+            if not stop.is_set():
+                sink.finish()
+        except BaseException as err:  # handed to the simulating thread, which raises it
+            failed.append(err)
+            stop.set()
+        finally:
+            sink.close()
 
+    thread = threading.Thread(target=work, name="sessionlab-parquet-writer", daemon=True)
+    thread.start()
+    rows = 0
     try:
         for log in chunks:
-            pending.append(_arrow_table(pa, log))
             rows += len(log)
-            if sum(t.num_rows for t in pending) >= ROW_GROUP:
-                pending = flush(pending, final=False)
-        flush(pending, final=True)
-        if writer is None:  # no rows at all: still a valid, empty file
-            pq.write_table(pa.table({f: pa.array([], type=pa.string()) for f in FIELDS}), path)
+            if not _put(todo, log, stop):
+                break
+        _put(todo, _END, stop)
+    except BaseException:
+        stop.set()
+        _wake(todo)
+        raise
     finally:
-        if writer is not None:
-            writer.close()
+        thread.join()
+    if failed:
+        raise failed[0]
     return rows
+
+
+def _put(todo: queue.Queue, item: object, stop: threading.Event) -> bool:
+    """Queue ``item`` for the writer, waiting for room; False if the writer stopped meanwhile."""
+    while not stop.is_set():
+        with contextlib.suppress(queue.Full):
+            todo.put(item, timeout=0.05)
+            return True
+    _wake(todo)
+    return False
+
+
+def _wake(todo: queue.Queue) -> None:
+    """After a stop: drop what waits and hand the writer the end mark, so it never blocks in ``get``."""
+    while True:
+        with contextlib.suppress(queue.Full):
+            todo.put_nowait(_END)
+            return
+        with contextlib.suppress(queue.Empty):
+            todo.get_nowait()
 
 
 def write_chunks(chunks: Iterable[EventLog], out: str | Path) -> int:

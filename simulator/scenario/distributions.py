@@ -83,7 +83,10 @@ class Dist:
         elif family == "exponential":
             out = rng.exponential(p["mean"], n) if p["mean"] > 0 else np.zeros(n)
         elif family == "lognormal":
-            out = p["median"] * np.exp(p["sigma"] * rng.standard_normal(n))
+            out = rng.standard_normal(n)  # median * exp(sigma * z), in place (the same numbers)
+            out *= p["sigma"]
+            np.exp(out, out=out)
+            out *= p["median"]
         elif family == "normal":
             out = np.maximum(rng.normal(p["mean"], p["sd"], n), 0.0)
         elif family == "geometric":
