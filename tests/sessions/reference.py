@@ -44,14 +44,16 @@ class Extra:
         self.event = list(event) if event is not None else None
         self.gap = list(gap) if gap is not None else None
         self.flag = list(flag) if flag is not None else None
-        self.cover: int | None = None  # the latest ts + gap over the user's events so far
+        #: per dynamic-gap rule (its own default), the latest ts + gap over the user's events so far
+        self.cover: dict[int, int] = {}
 
 
 def _fires(
     rule: object, i: int, ts: Sequence[int], camp: Sequence[int], s: _Session, *, tz: str, x: Extra
 ) -> bool:
     if isinstance(rule, DynamicGap):
-        return ts[i] > x.cover if rule.boundary == "same" else ts[i] >= x.cover
+        cover = x.cover[id(rule)]
+        return ts[i] > cover if rule.boundary == "same" else ts[i] >= cover
     if isinstance(rule, SessionEvents):
         return (rule.start is not None and x.event[i] == rule.start) or (
             rule.end is not None and x.event[i - 1] == rule.end
@@ -100,17 +102,15 @@ def reference_causes(
     for i in range(len(ts)):
         if i == 0 or user[i] != user[i - 1]:
             cause = SplitCause.NEW_USER
-            x.cover = None
+            x.cover = {}
         else:
             cause = next(
                 (r.cause for r in rules if _fires(r, i, ts, camp, session, tz=timezone, x=x)),
                 SplitCause.CONTINUES,
             )
-        if x.gap is not None:
-            dyn = next((r for r in rules if isinstance(r, DynamicGap)), None)
-            g = x.gap[i] if x.gap[i] is not None else (dyn.default if dyn else None)
-            if g is not None:
-                x.cover = ts[i] + g if x.cover is None else max(x.cover, ts[i] + g)
+        for dyn in (r for r in rules if isinstance(r, DynamicGap)):
+            end = ts[i] + (x.gap[i] if x.gap[i] is not None else dyn.default)
+            x.cover[id(dyn)] = max(x.cover.get(id(dyn), end), end)
         if cause:
             session = _Session(ts[i], camp[i])
         else:
