@@ -53,6 +53,10 @@ _CLICK_STORY: dict[str, str] = {
     "max_duration": "{n} {visit was|visits were} split on reaching {definition}'s maximum session length",
     "max_events": "{n} {visit was|visits were} split on reaching {definition}'s maximum number of hits",
     "fixed_window": "{n} {visit was|visits were} split when {definition}'s fixed session window ended",
+    "dynamic_gap": "{n} {visit was|visits were} split where the events' own gaps ran out",
+    "session_event": "{n} {visit was|visits were} split at a session-start event or after a "
+    "session-end event",
+    "flag": "{n} {visit was|visits were} split by an event flagged to start a new session",
     "new_user_mid_visit": "{n} {session was|sessions were} started mid-visit by a hit that analytics took "
     "for a new visitor (a lost landing page or cleared cookies)",
 }
@@ -64,6 +68,9 @@ _RULE_WORDS = {
     "max_duration": "at its maximum session length",
     "max_events": "at its maximum number of hits",
     "fixed_window": "when its fixed window ends",
+    "dynamic_gap": "when the events' own gaps run out",
+    "session_event": "at a session-start or after a session-end event",
+    "flag": "on a new-session flag",
     "new_user": "for a new visitor",
 }
 

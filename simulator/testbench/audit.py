@@ -52,6 +52,9 @@ MEANINGS: dict[str, str] = {
     "max_events": "a platform session has more events than the rule allows",
     "fixed_window": "a platform session runs past the rule's window",
     "plugin_rule": "a plug-in rule splits a platform session",
+    "dynamic_gap": "a platform session continues past the end of its events' own gaps",
+    "session_event": "a platform session spans a session-start event or continues after a session-end event",
+    "flag": "a platform session continues over an event flagged to start a new one",
     "platform_split": "the platform starts a new session where the rule does not (within the timeout): a "
     "cookie reset or a consent change",
 }

@@ -154,7 +154,10 @@ def test_rules_from_scenario_tables() -> None:
     assert build_rule({"rule": "session_events", "start": "Login"}, ctx) == SessionEvents("Login")
     assert build_rule({"rule": "flag"}, ctx) == Flag()
     d = build_definition(
-        {"name": "mp", "rules": [{"rule": "session_events", "start": "Login", "end": "Logout"}, {"rule": "midnight"}]},
+        {
+            "name": "mp",
+            "rules": [{"rule": "session_events", "start": "Login", "end": "Logout"}, {"rule": "midnight"}],
+        },
         ctx,
     )
     assert d.describe() == "session_events(start=Login, end=Logout) + midnight()"
@@ -221,9 +224,7 @@ def test_column_rules_mixed_with_every_rule_match_reference(log, definition, tz,
         np.array(flag, bool),
     )
     got = split_causes(cols, definition, tz)
-    want = reference_causes(
-        user, ts, cols.campaign.tolist(), definition, tz, event=ev, gap=gap, flag=flag
-    )
+    want = reference_causes(user, ts, cols.campaign.tolist(), definition, tz, event=ev, gap=gap, flag=flag)
     assert got.tolist() == want
 
 
@@ -243,3 +244,44 @@ def test_one_gap_for_every_event_is_inactivity(log, timeout, boundary) -> None:
     dyn = split_causes(cols, [DynamicGap(boundary=boundary)]) != 0
     ina = split_causes(cols, [Inactivity(timeout, boundary)]) != 0
     assert dyn.tolist() == ina.tolist()
+
+
+# -- per-rule overrides of a preset -----------------------------------------------------------
+
+
+def test_a_parameter_of_two_rules_is_addressed_by_rule_name() -> None:
+    """posthog has two 'boundary' parameters (inactivity's and max_duration's): each is addressed as
+    RULE.PARAM, from the CLI and from TOML (a dotted key reads as a nested table)."""
+    import tomllib
+
+    from simulator.sessions.config import parse_definition_spec
+
+    cli = parse_definition_spec("posthog:max_duration.boundary=new")
+    assert cli.describe() == "inactivity(timeout=30m, boundary=same) + max_duration(limit=1d)"
+    toml = tomllib.loads('d = { name = "ph", preset = "posthog", max_duration.boundary = "new" }')["d"]
+    assert build_definition(toml, Ctx("s.toml")).rules == cli.rules
+    assert (
+        parse_definition_spec("ga4:inactivity.timeout=45m").rules
+        == parse_definition_spec("ga4:timeout=45m").rules
+    )
+    assert {"inactivity.boundary", "max_duration.boundary", "limit", "timeout"} == set(cli.parameters())
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            "posthog:boundary=new",
+            "several rules of preset 'posthog' take 'boundary'; say which: "
+            "inactivity.boundary, max_duration.boundary",
+        ),
+        ("ga4:timeout=40m,inactivity.timeout=45m", "'inactivity.timeout' and 'timeout' set the same"),
+        ("ga4:timeout=40m,timeout=45m", "'timeout' is given twice"),
+        ("posthog:max_duration.boundary=old", "max_duration.boundary: expected a boundary"),
+    ],
+)
+def test_ambiguous_or_repeated_overrides_are_errors(spec, message) -> None:
+    from simulator.sessions.config import parse_definition_spec
+
+    with pytest.raises(ScenarioError, match=message.replace(".", r"\.").replace("(", r"\(")):
+        parse_definition_spec(spec)
