@@ -24,9 +24,10 @@ FLAG_FALSE = ("0", "false", "no", "")
 class ColumnValueError(ValueError):
     """A value of a per-event column that cannot be read: ``row`` (0-based) and the value."""
 
-    def __init__(self, column: str, row: int, value: object, allowed: str) -> None:
+    def __init__(self, column: str, row: int, value: object, allowed: str, what: str = "unreadable") -> None:
         self.column, self.row, self.value = column, row, value
-        super().__init__(f"unreadable {column} at row {row}: {shorten(value)} (expected {allowed})")
+        self.reason = f"{what} {column} {shorten(value)} (expected {allowed})"
+        super().__init__(f"{what} {column} at row {row}: {shorten(value)} (expected {allowed})")
 
 
 _GAP_ALLOWED = "milliseconds as an integer, a duration like '30m', or empty for none"
@@ -90,10 +91,9 @@ def gaps_ms(values: Any) -> np.ndarray:
     bad = np.flatnonzero(~nulls & ((out < 0) | (out > MAX_DURATION_MS)))
     if len(bad):
         row = int(bad[0])
-        raise ValueError(
-            f"{'negative' if out[row] < 0 else 'too long a'} gap at row {row}: {out[row]} ms "
-            "(a gap is zero or more, at most ten years)"
-        )
+        what = "negative" if out[row] < 0 else "too long a"
+        allowed = "milliseconds, zero or more, at most ten years"
+        raise ColumnValueError("gap", row, int(out[row]), allowed, what)
     out[nulls] = -1
     return out
 

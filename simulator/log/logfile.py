@@ -65,6 +65,15 @@ class LogColumns:
     input_tz: str | None = None  # the zone of naive local times (none: they are bad rows)
     ambiguous: str = "error"  # DST folds and gaps of naive times: "earliest", "latest" or "error"
     no_campaign: bool = False  # ignore the campaign column
+    gap: str | None = None  # column of per-event gaps (dynamic_gap rules); must exist when named
+    flag: str | None = None  # column of new-session flags (flag rules); must exist when named
+    keep_event: bool = False  # keep the event names (session_events rules); the column must exist
+
+    @property
+    def wanted(self) -> tuple[str, ...]:
+        """Every column to read (the optional ones when present)."""
+        extra = tuple(c for c in (self.gap, self.flag) if c)
+        return (self.user, self.time, self.campaign, self.event, *extra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +108,9 @@ class EventFile:
     ns: np.ndarray | None = None  # nanoseconds within the millisecond of ``ts``
     detected_epoch: str | None = None  # the epoch unit told from the numbers' magnitude, if it was
     has_campaign: bool = False  # the file has the campaign column
+    event: np.ndarray | None = None  # event names of the good rows (with ``keep_event``), "" = none
+    gap: np.ndarray | None = None  # int64 ms per good row (with a gap column), -1 = empty
+    flag: np.ndarray | None = None  # bool per good row (with a flag column)
 
 
 def _fail(path: str, message: str) -> ScenarioError:
@@ -134,7 +146,8 @@ def _check_columns(path: str, names: Sequence[str], cols: LogColumns) -> None:
         raise _fail(path, f"duplicate column name {seen[0]!r}; columns: {', '.join(names)}")
     checks = [(cols.user, "--user-column", True), (cols.time, "--time-column", True)]
     checks += [(cols.campaign, "--campaign-column", cols.campaign != "campaign")]
-    checks += [(cols.event, "--event-column", cols.event != "event_name")]
+    checks += [(cols.event, "--event-column", cols.event != "event_name" or cols.keep_event)]
+    checks += [(c, flag, True) for c, flag in ((cols.gap, "--gap-column"), (cols.flag, "--flag-column")) if c]
     for column, flag, required in checks:
         if required and column not in names:
             raise _fail(
@@ -190,7 +203,7 @@ def _read_csv(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list[B
                 column_types={n: pa.string() for n in names},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
-                include_columns=[c for c in (cols.user, cols.time, cols.campaign, cols.event) if c in names],
+                include_columns=[c for c in cols.wanted if c in names],
             ),
         )
     except pa.ArrowInvalid as err:
@@ -262,7 +275,7 @@ def _read_jsonl(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list
     """JSON Lines through pyarrow; a file pyarrow refuses (bad lines, mixed types) is read line by line."""
     import pyarrow.json as pjson  # noqa: PLC0415 - loaded on use
 
-    wanted = (cols.user, cols.time, cols.campaign, cols.event)
+    wanted = cols.wanted
     try:
         deepest, blank_lines = _scan_jsonl(path)
         if deepest > _JSON_DEPTH:
@@ -270,8 +283,8 @@ def _read_jsonl(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list
         table = pjson.read_json(path)
         if not blank_lines:
             names = table.column_names
-            for c in (cols.user, cols.time):
-                if c not in names:
+            for c in (cols.user, cols.time, *(c for c in (cols.gap, cols.flag) if c)):
+                if c not in names or (cols.keep_event and cols.event not in names):
                     _check_columns(path, names, cols)
             present = [c for c in wanted if c in names]
             table = table.select(present)
@@ -323,6 +336,7 @@ def _read_jsonl(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, list
         arrays[cols.user] = pa.array([None if v is None else _user_text(v) for v in users], pa.string())
     arrays[cols.time] = tcol
     present = [c for c in wanted if c in (cols.user, cols.time) or c in seen_columns]
+    _check_columns(path, list(dict.fromkeys([*present, *seen_columns])), cols)
     return pa.table({c: arrays[c] for c in present}), np.asarray(lines, dtype=np.int64), bad
 
 
@@ -342,7 +356,7 @@ def _read_parquet(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, li
         parquet = pq.ParquetFile(path)
         names = parquet.schema_arrow.names
         _check_columns(path, names, cols)
-        wanted = [c for c in (cols.user, cols.time, cols.campaign, cols.event) if c in names]
+        wanted = [c for c in cols.wanted if c in names]
         table = parquet.read(columns=wanted)
     except (OSError, pa.ArrowInvalid) as err:
         raise _fail(path, f"cannot read Parquet: {err}") from None
@@ -466,6 +480,7 @@ def read_log(  # noqa: PLR0912, PLR0915 - one pass over the columns, kept togeth
         raw = pa.concat_tables([raw, fill]).take(pa.array(order))
     else:
         raw = table.select([cols.user, cols.time])
+    extra = _rule_columns(name, table, take, (unit, lines[keep]), cols)
     return EventFile(
         path=name,
         user=user,
@@ -480,7 +495,29 @@ def read_log(  # noqa: PLR0912, PLR0915 - one pass over the columns, kept togeth
         ns=times.ns[keep],
         detected_epoch=detected,
         has_campaign=cols.campaign in table.column_names,
+        **extra,
     )
+
+
+def _rule_columns(
+    path: str, table: pa.Table, take: pa.Array, where: tuple[str, np.ndarray], cols: LogColumns
+) -> dict[str, np.ndarray]:
+    """The per-event columns rules read (event names, gaps, flags) for the good rows; a value that
+    cannot be read is an error naming its line."""
+    from simulator.log.columns import ColumnValueError, event_names, flags, gaps_ms  # noqa: PLC0415
+
+    out: dict[str, np.ndarray] = {}
+    wanted = (("event", cols.event if cols.keep_event else None, event_names), ("gap", cols.gap, gaps_ms))
+    for key, column, convert in (*wanted, ("flag", cols.flag, flags)):
+        if not column:
+            continue
+        values = table.column(column).take(take)
+        try:
+            out[key] = convert(values)
+        except ColumnValueError as err:
+            unit, lines = where
+            raise _fail(path, f"{unit} {lines[err.row]}: column {column!r}: {err.reason}") from None
+    return out
 
 
 def _bad_message(bad: Sequence[BadRow], unit: str) -> str:

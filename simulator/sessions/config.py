@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from simulator.errors import RuleError
-from simulator.schema import Ctx, Table, did_you_mean
+from simulator.schema import Ctx, Duration, Table, did_you_mean
 from simulator.sessions.presets import Definition
 from simulator.sessions.registry import available_definitions, available_rules, get_definition, get_rule
 from simulator.sessions.rules import Rule
@@ -215,22 +215,53 @@ def _scalar(text: str) -> Any:
         return text
 
 
+def _spec_part(part: str, spec: str, ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    """``NAME:key=value,...`` -> (NAME, {key: value})."""
+    name, _, rest = part.partition(":")
+    raw: dict[str, Any] = {}
+    for item in filter(None, rest.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq:
+            ctx.fail(f"expected key=value after '{name}:', got {item!r}")
+        if key.strip() in raw:
+            ctx.fail(f"{key.strip()!r} is given twice in {spec!r}")
+        raw[key.strip()] = _scalar(value.strip())
+    return name.strip(), raw
+
+
+def _durations_as_text(rule: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A CLI value of a duration parameter stays text (``default=0`` reads as ``"0"``, an error that
+    asks for a unit, not "durations are quoted strings")."""
+    try:
+        fields = getattr(get_rule(rule), "schema", Table({})).fields
+    except RuleError:
+        return params
+    return {
+        k: str(v) if k in fields and isinstance(fields[k].check, Duration) and isinstance(v, int) else v
+        for k, v in params.items()
+    }
+
+
 def parse_definition_spec(spec: str, source: str = "--definition") -> Definition:
-    """A definition from a CLI spec: ``ga4`` or ``ga4:timeout=45m,boundary=new`` (named as written).
+    """A definition from a CLI spec (named as written): a preset ``ga4``, a preset with overrides
+    ``ga4:timeout=45m,boundary=new``, or a list of rules joined by ``+``, each with its parameters:
+    ``session_events:start=Login,end=Logout+midnight`` (as a scenario's ``rules = [...]``).
 
     A parameter that several rules of the preset take is addressed as ``RULE.PARAM``:
     ``posthog:max_duration.boundary=new``.
     """
     ctx = Ctx(source)
-    preset, sep, rest = spec.partition(":")
-    if not sep:
+    parts = spec.split("+")
+    first = parts[0].partition(":")[0].strip()
+    if len(parts) > 1 or (first not in available_definitions() and first in available_rules()):
+        rules = []
+        with ctx.at("rules"):
+            for i, part in enumerate(parts):
+                with ctx.at(i):
+                    name, params = _spec_part(part, spec, ctx)
+                    rules.append(build_rule({"rule": name, **_durations_as_text(name, params)}, ctx))
+        return Definition(spec, tuple(rules), f"Rules from the command line: {spec}.", ("--definition",))
+    if ":" not in spec:
         return build_definition(spec, ctx)
-    raw: dict[str, Any] = {"name": spec, "preset": preset}
-    for item in filter(None, rest.split(",")):
-        key, eq, value = item.partition("=")
-        if not eq:
-            ctx.fail(f"expected key=value after '{preset}:', got {item!r}")
-        if key.strip() in raw:
-            ctx.fail(f"{key.strip()!r} is given twice in {spec!r}")
-        raw[key.strip()] = _scalar(value.strip())
-    return build_definition(raw, ctx)
+    preset, raw = _spec_part(spec, spec, ctx)
+    return build_definition({"name": spec, "preset": preset, **raw}, ctx)

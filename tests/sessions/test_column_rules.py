@@ -129,7 +129,7 @@ def test_sessionize_takes_the_columns_in_any_order_and_from_a_table() -> None:
 def test_sessionize_refuses_a_missing_or_bad_column() -> None:
     with pytest.raises(ValueError, match="needs a gap per event: pass gap="):
         sessionize([1, 1], [0, 1], _def(DynamicGap()))
-    with pytest.raises(ValueError, match="negative gap at row 1"):
+    with pytest.raises(ValueError, match="negative gap at row 1: -5 "):
         sessionize([1, 1], [0, 1], _def(DynamicGap()), gap=[5, -5])
     with pytest.raises(ValueError, match="unreadable gap at row 0: 'soon'"):
         sessionize([1, 1], [0, 1], _def(DynamicGap()), gap=["soon", "5m"])
