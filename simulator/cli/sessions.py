@@ -123,6 +123,7 @@ def _check_gaps(log: object, specs: list) -> None:
 def _cmd_sessionize(args: argparse.Namespace) -> int:
     # pyarrow (~0.15 s to import) is loaded only when a log is read, not for every sessionlab command
     import pyarrow as pa  # noqa: PLC0415
+
     from simulator.log.logfile import (  # noqa: PLC0415
         EXCLUDED,
         SHOW_BAD,
