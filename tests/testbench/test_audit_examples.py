@@ -145,3 +145,33 @@ def test_text_shows_the_examples_and_examples_must_be_a_count(
     with pytest.raises(SystemExit):
         main(["audit", str(path), "--format", "ga4", "--examples", "-1"])
     assert "expected a whole number of examples" in capsys.readouterr().err
+
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "docs" / "examples" / "ga4" / "events_20240501.json"
+
+
+def test_the_committed_ga4_example_is_the_fixture(tmp_path: Path) -> None:
+    """docs/examples/ga4/events_20240501.json is what the test fixture writes (so the README's run
+    is the one the hand-worked tests check)."""
+    assert EXAMPLE.read_bytes() == write_ndjson(tmp_path / "e.json").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("doc", "args", "code"),
+    [
+        ("README.md", ["--fail-on", "inactivity:10%"], 1),
+        ("docs/sessions.md", [], 0),
+    ],
+)
+def test_the_documented_audit_runs_are_the_real_output(
+    doc: str, args: list[str], code: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command and output shown in the README and docs/sessions.md are what the command prints."""
+    monkeypatch.chdir(ROOT)
+    command = " ".join(["sessionlab audit docs/examples/ga4/events_20240501.json --format ga4", *args])
+    text = (ROOT / doc).read_text()
+    start = text.index(f"```\n$ {command}\n") + len(f"```\n$ {command}\n")
+    shown = text[start : text.index("```", start)]
+    assert main(command.split()[1:]) == code
+    assert capsys.readouterr().out == shown
