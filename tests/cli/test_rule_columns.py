@@ -159,3 +159,16 @@ def test_posthog_boundary_override_per_rule(tmp_path: Path, capsys: pytest.Captu
         == ExitCode.SCENARIO_ERROR
     )
     assert "say which: inactivity.boundary, max_duration.boundary" in capsys.readouterr().err
+
+
+def test_spark_engine_refuses_column_rules_before_starting_spark(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Spark engine does not carry per-event columns yet: one line, exit 2, no Spark session."""
+    log = _write(tmp_path, "parquet")
+    args = ["sessionize", str(log), "--engine", "spark", "--definition", "flag", "--out", str(tmp_path / "o")]
+    assert main(args) == ExitCode.SCENARIO_ERROR
+    assert (
+        "rule 'flag' reads a flag per event, which the Spark engine does not carry yet"
+        in capsys.readouterr().err
+    )
