@@ -475,7 +475,7 @@ class Table:
             if key not in self.fields:
                 with ctx.at(key):
                     ctx.fail(
-                        f"unknown key; allowed keys here: {', '.join(allowed)}",
+                        f"unknown key; allowed keys here: {', '.join(allowed) or 'none'}",
                         did_you_mean(key, allowed),
                     )
         self._check_combinations(value, ctx)

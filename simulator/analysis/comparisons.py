@@ -53,6 +53,9 @@ _RULE_PHRASES = {
     "max_duration": "the maximum session length",
     "max_events": "the maximum number of hits",
     "fixed_window": "the end of a fixed session window",
+    "dynamic_gap": "the end of the events' own gaps",
+    "session_event": "a session-start or session-end event",
+    "flag": "a new-session flag",
 }
 
 #: Causes of a day-by-day bridge besides the clicks -> sessions vocabulary.

@@ -18,7 +18,7 @@ from simulator.analysis.bridges import (
 from simulator.analysis.comparisons import Comparison, DayBridge, compare_definitions, daily_bridges
 from simulator.analysis.metrics import AD_METRICS, AdCounts, AnalyticsCounts, ad_counts, analytics_counts
 from simulator.engine.simulate import DEFAULT_CHUNK, simulate
-from simulator.log.events import EventLog
+from simulator.log.events import EventLog, Kind
 from simulator.scenario.loader import Scenario
 from simulator.sessions import Columns, Definition, get_definition, sessionize_sorted
 
@@ -124,7 +124,12 @@ def run_log(
     """
     ad_timezone = ad_timezone or timezone
     hits = log.hits
-    cols = Columns(log.user[hits], log.ts[hits], log.campaign[hits])
+    resolved_all = [d if isinstance(d, Definition) else get_definition(d) for d in definitions]
+    # session_events rules read event names: a simulated hit is named by its kind (pageview, conversion)
+    needs_event = any(getattr(r, "needs", None) == "event" for d in resolved_all for r in d.rules)
+    names = np.array([k.name.lower() for k in Kind], dtype=object)
+    event = names[log.columns["kind"][hits]] if needs_event else None
+    cols = Columns(log.user[hits], log.ts[hits], log.campaign[hits], event)
     ads = ad_counts(log)
     blocks = {}
     for definition in definitions:

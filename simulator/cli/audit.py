@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from simulator.errors import ScenarioError
 from simulator.log.formats import FORMATS, read_export
-from simulator.report.audit import render_audit_json, render_audit_text
+from simulator.report.audit import render_audit_json, render_audit_text, write_audit_section
+from simulator.sessions.config import parse_definition_spec
 from simulator.testbench.audit import audit
 
 __all__ = ["add_audit"]
@@ -34,6 +36,16 @@ def _fail_on(text: str) -> tuple[str, float]:
     return cls, value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of examples, 0 or more")
+    return value
+
+
 def _cmd_audit(args: argparse.Namespace) -> int:
     export = read_export(args.export, args.format)
     definition = args.definition or _DEFAULT_DEFINITION[args.format]
@@ -43,8 +55,13 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             "",
             f"no event carries a platform session id: a {args.format} export cannot be audited",
         )
-    result = audit(export.table, definition, timezone=args.timezone)
+    result = audit(
+        export.table, parse_definition_spec(definition), timezone=args.timezone, examples=args.examples
+    )
     render = render_audit_json if args.json else render_audit_text
+    if args.report:
+        written = write_audit_section(result, args.report, ignored=export.ignored)
+        print(f"sessionlab: audit written to {', '.join(map(str, written))}", file=sys.stderr)
     print(render(result, ignored=export.ignored), end="")
     failed = False
     for cls, limit in args.fail_on:
@@ -69,7 +86,24 @@ def add_audit(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("export", type=Path, help="the export file")
     p.add_argument("--format", required=True, choices=sorted(FORMATS), help="the export's platform")
-    p.add_argument("--definition", help="the session definition (default: the platform's preset)")
+    p.add_argument(
+        "--definition",
+        help="the session definition: a preset, PRESET:key=value,... or RULE:k=v+RULE... (default: the "
+        "platform's preset)",
+    )
+    p.add_argument(
+        "--examples",
+        type=_count,
+        default=1,
+        metavar="N",
+        help="minimal examples per class, each shrunk from a user's own events (default 1; 0: none)",
+    )
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="also write the audit (audit.md, audit.json) into this report directory (new, empty, or a "
+        "sessionlab report)",
+    )
     p.add_argument("--timezone", default="UTC", help="the property's IANA time zone (midnight rules)")
     p.add_argument("--json", action="store_true", help="print the audit as JSON")
     p.add_argument(

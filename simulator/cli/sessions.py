@@ -123,6 +123,46 @@ def _accounting_line(log: object) -> str:
     )
 
 
+_RULE_FLAGS = {"gap": "--gap-column", "flag": "--flag-column", "event": "--event-column"}
+
+
+def _rule_columns(specs: list, args: argparse.Namespace) -> dict[str, object]:
+    """The per-event columns the definitions' rules read; a rule without its column is an error."""
+    needs = {getattr(rule, "needs", None): (d, rule) for d in specs for rule in d.rules}
+    for need, flag in _RULE_FLAGS.items():
+        if need in needs and need != "event" and not getattr(args, f"{need}_column", None):
+            definition, rule = needs[need]
+            raise ScenarioError(
+                flag,
+                "",
+                f"definition {definition.name!r} has rule {rule.name!r}, which reads a {need} per event: "
+                f"name the column with {flag}",
+            )
+    return {
+        "gap": args.gap_column if "gap" in needs else None,
+        "flag": args.flag_column if "flag" in needs else None,
+        "keep_event": "event" in needs,
+    }
+
+
+def _check_gaps(log: object, specs: list) -> None:
+    """Events without a gap need a rule default: an error naming the first such line otherwise."""
+    if log.gap is None:
+        return
+    missing = np.flatnonzero(log.gap < 0)
+    for definition in specs:
+        for rule in definition.rules:
+            if rule.name == "dynamic_gap" and rule.default is None and len(missing):
+                line = log.lines[np.flatnonzero(log.status == missing[0])[0]]
+                raise ScenarioError(
+                    log.path,
+                    "",
+                    f"{log.unit} {line}: no gap, and rule 'dynamic_gap' of definition {definition.name!r} "
+                    f"has no default ({len(missing):,} event(s) without one; give the rule a default, "
+                    f'e.g. {{ rule = "dynamic_gap", default = "30m" }})',
+                )
+
+
 def _cmd_sessionize(args: argparse.Namespace) -> int:
     # pyarrow (~0.15 s to import) is loaded only when a log is read, not for every sessionlab command
     from simulator.log.logfile import (  # noqa: PLC0415
@@ -154,6 +194,7 @@ def _cmd_sessionize(args: argparse.Namespace) -> int:
         no_campaign=args.no_campaign,
         delimiter=args.delimiter,
         sources=args.source_columns or (),
+        **_rule_columns(specs, args),
     )
     steps = 1 + len(specs) + bool(args.out)  # read, one per definition, write
     with progress("sessionize: read, sessionize, write", steps, "step") as on_progress:
@@ -258,7 +299,24 @@ def add_sessionize(sub: argparse._SubParsersAction) -> None:
         help="the campaign key is these columns together, e.g. source,medium,campaign[,gclid]: a campaign "
         "change is a change in any of them (empty = none; a row with all empty has no campaign)",
     )
-    p.add_argument("--event-column", default="event_name", metavar="NAME", help="column of event names")
+    p.add_argument(
+        "--event-column",
+        default="event_name",
+        metavar="NAME",
+        help="column of event names (read by --exclude-event and session_events rules)",
+    )
+    p.add_argument(
+        "--gap-column",
+        metavar="NAME",
+        help="column of per-event gaps for dynamic_gap rules: integer milliseconds or durations like "
+        "'30m' (required by such a rule)",
+    )
+    p.add_argument(
+        "--flag-column",
+        metavar="NAME",
+        help="column of new-session flags for flag rules, e.g. Matomo's new_visit: 1/0, true/false "
+        "(required by such a rule)",
+    )
     p.add_argument(
         "--epoch",
         choices=("s", "ms", "us", "ns"),
@@ -299,6 +357,8 @@ def _sessionize_log(
     args: argparse.Namespace, cols: Any, specs: list[Any], tz: str, on_progress: Callable[[int], None]
 ) -> tuple[Any, dict[str, dict[str, int]]]:
     """Read the log, sessionize it under each definition, write ``--out``; one step of progress each."""
+    import pyarrow as pa  # noqa: PLC0415
+
     from simulator.log.logfile import read_log, write_assignments  # noqa: PLC0415 - pyarrow
 
     log = read_log(
@@ -326,6 +386,7 @@ def _sessionize_log(
             "(told from their magnitude; pass --epoch to say so)",
             file=sys.stderr,
         )
+    _check_gaps(log, specs)
     if log.delimiter not in (None, ",") and not args.delimiter:
         print(
             f"sessionlab: {log.path}: delimiter {log.delimiter!r} (told from the header; pass --delimiter "
@@ -339,7 +400,17 @@ def _sessionize_log(
     labels = np.array([c.label for c in SplitCause])
     blocks, assignments = {}, {}
     for definition in specs:
-        ids, causes = sessionize(log.user, log.ts, definition, log.campaign, timezone=tz, with_causes=True)
+        ids, causes = sessionize(
+            log.user,
+            log.ts,
+            definition,
+            log.campaign,
+            timezone=tz,
+            with_causes=True,
+            event=log.event,
+            gap=None if log.gap is None else pa.array(log.gap, mask=log.gap < 0),  # -1: none
+            flag=log.flag,
+        )
         sessions = int(ids.max()) + 1 if len(ids) else 0
         blocks[definition.name] = {"sessions": sessions, "users": users, "events": len(ids)}
         assignments[definition.name] = (ids, labels[causes])

@@ -134,6 +134,15 @@ def run_sessionize(args: argparse.Namespace) -> int:
     """``sessionize --engine spark``: read a Parquet dataset, sessionize on Spark, write and count."""
     _check_args(args)
     specs = [parse_definition_spec(spec) for spec in args.definition or ["ga4"]]
+    for definition in specs:
+        column = next((r for r in definition.rules if getattr(r, "needs", None)), None)
+        if column is not None:
+            raise ScenarioError(
+                "--engine spark",
+                "",
+                f"definition {definition.name!r}: rule {column.name!r} reads a {column.needs} per event, "
+                "which the Spark engine does not carry yet; use --engine local",
+            )
     try:
         check_timezone(args.timezone)
     except ValueError as err:

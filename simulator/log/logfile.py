@@ -81,6 +81,9 @@ class LogColumns:
     no_campaign: bool = False  # ignore the campaign column
     delimiter: str | None = None  # CSV: None = sniffed from the header (see sources.sniff_delimiter)
     sources: tuple[str, ...] = ()  # columns whose values together are the campaign key (replaces campaign)
+    gap: str | None = None  # column of per-event gaps (dynamic_gap rules); must exist when named
+    flag: str | None = None  # column of new-session flags (flag rules); must exist when named
+    keep_event: bool = False  # keep the event names (session_events rules); the column must exist
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +127,9 @@ class EventFile:
     time_column: str = "timestamp"
     delimiter: str | None = None  # the CSV delimiter used (given or sniffed)
     ignored: tuple[str, ...] = ()  # a platform export's fields its reader did not use
+    event: np.ndarray | None = None  # event names of the good rows (with ``keep_event``), "" = none
+    gap: np.ndarray | None = None  # int64 ms per good row (with a gap column), -1 = empty
+    flag: np.ndarray | None = None  # bool per good row (with a flag column)
 
     def accounting(self) -> dict[str, int]:
         """``read`` (input rows) = ``sessionized`` + ``bad`` + ``excluded``."""
@@ -165,7 +171,8 @@ def _did_you_mean(name: str, names: Sequence[str]) -> str:
 def _wanted(cols: LogColumns) -> list[str]:
     """The columns sessionizing reads (the campaign key's columns included)."""
     campaign = list(cols.sources) if cols.sources else [cols.campaign]
-    return list(dict.fromkeys([cols.user, cols.time, *campaign, cols.event]))
+    extra = [c for c in (cols.gap, cols.flag) if c]
+    return list(dict.fromkeys([cols.user, cols.time, *campaign, cols.event, *extra]))
 
 
 def _check_columns(path: str, names: Sequence[str], cols: LogColumns) -> None:
@@ -178,7 +185,8 @@ def _check_columns(path: str, names: Sequence[str], cols: LogColumns) -> None:
         checks += [(c, "--source-columns", True) for c in cols.sources]
     else:
         checks += [(cols.campaign, "--campaign-column", cols.campaign != "campaign")]
-    checks += [(cols.event, "--event-column", cols.event != "event_name")]
+    checks += [(cols.event, "--event-column", cols.event != "event_name" or cols.keep_event)]
+    checks += [(c, flag, True) for c, flag in ((cols.gap, "--gap-column"), (cols.flag, "--flag-column")) if c]
     for column, flag, required in checks:
         if required and column not in names:
             raise _fail(
@@ -752,6 +760,7 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
         fill = pa.table({c: pa.nulls(len(early), raw.schema.field(c).type) for c in raw.column_names})
         raw = pa.concat_tables([raw, fill]).take(pa.array(order))
         row_file = all_files[order]
+    extra = _rule_columns(name, table, take, (unit, lines[keep]), cols)
     return EventFile(
         path=name,
         user=user,
@@ -772,7 +781,29 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
         user_column=cols.user,
         time_column=cols.time,
         delimiter=delimiter,
+        **extra,
     )
+
+
+def _rule_columns(
+    path: str, table: pa.Table, take: pa.Array, where: tuple[str, np.ndarray], cols: LogColumns
+) -> dict[str, np.ndarray]:
+    """The per-event columns rules read (event names, gaps, flags) for the good rows; a value that
+    cannot be read is an error naming its line."""
+    from simulator.log.columns import ColumnValueError, event_names, flags, gaps_ms  # noqa: PLC0415
+
+    out: dict[str, np.ndarray] = {}
+    wanted = (("event", cols.event if cols.keep_event else None, event_names), ("gap", cols.gap, gaps_ms))
+    for key, column, convert in (*wanted, ("flag", cols.flag, flags)):
+        if not column:
+            continue
+        values = table.column(column).take(take)
+        try:
+            out[key] = convert(values)
+        except ColumnValueError as err:
+            unit, lines = where
+            raise _fail(path, f"{unit} {lines[err.row]}: column {column!r}: {err.reason}") from None
+    return out
 
 
 def _bad_message(bad: Sequence[BadRow], unit: str) -> str:

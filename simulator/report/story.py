@@ -57,6 +57,10 @@ CLICK_STORY: dict[str, str] = {
     "max_duration": "{n} {visit was|visits were} split on reaching {definition}'s maximum session length",
     "max_events": "{n} {visit was|visits were} split on reaching {definition}'s maximum number of hits",
     "fixed_window": "{n} {visit was|visits were} split when {definition}'s fixed session window ended",
+    "dynamic_gap": "{n} {visit was|visits were} split where the events' own gaps ran out",
+    "session_event": "{n} {visit was|visits were} split at a session-start event or after a "
+    "session-end event",
+    "flag": "{n} {visit was|visits were} split by an event flagged to start a new session",
     "campaign_dropped": "{n} {click|clicks} arrived through a redirect that dropped the click id, so "
     "analytics filed {the visit|the visits} as direct",
     "redirect": "{n} {session|sessions} came from ad landings whose click id a redirect dropped, seen as "
@@ -72,6 +76,9 @@ RULE_WORDS = {
     "max_duration": "at its maximum session length",
     "max_events": "at its maximum number of hits",
     "fixed_window": "when its fixed window ends",
+    "dynamic_gap": "when the events' own gaps run out",
+    "session_event": "at a session-start or after a session-end event",
+    "flag": "on a new-session flag",
     "new_user": "for a new visitor",
 }
 
@@ -132,6 +139,9 @@ ADVICE: dict[str, str] = {
     "max_duration": "Check the maximum session length of the definition if long visits matter.",
     "max_events": "Check the maximum number of hits per session of the definition.",
     "fixed_window": "Check the definition's fixed session window if it cuts visits in two.",
+    "dynamic_gap": "Check the gap column: each event keeps the session open only as long as its own gap.",
+    "session_event": "Check which events start and end a session in the definition.",
+    "flag": "Check where the tracking sets the new-session flag (Matomo: new_visit=1).",
     "new_user_mid_visit": "Check cookie settings and that the landing page is tagged; a visitor who "
     "looks new mid-visit starts a second session.",
 }

@@ -404,6 +404,22 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
     )
 
 
+#: Per-event columns that only real logs carry, and the sessionize flag that names them. (Event names
+#: exist in simulated logs: a hit is named by its kind, ``pageview`` or ``conversion``.)
+_REAL_LOG_ONLY = {"gap": "--gap-column", "flag": "--flag-column"}
+
+
+def _simulable(definition: Definition, ctx: Ctx) -> None:
+    """A rule that reads a column only real logs carry cannot sessionize a simulated log."""
+    for rule in definition.rules:
+        need = getattr(rule, "needs", None)
+        if need in _REAL_LOG_ONLY:
+            ctx.fail(
+                f"definition {definition.name!r}: rule {rule.name!r} reads a {need} per event from a real "
+                f"log's column (sessionlab sessionize {_REAL_LOG_ONLY[need]}); simulated logs have none"
+            )
+
+
 def _sessions(entries: list[Definition | str], ctx: Ctx) -> tuple[Definition, ...]:
     """The [sessions] definitions (already built by the schema); names must be unique."""
     out: list[Definition] = []
@@ -413,6 +429,8 @@ def _sessions(entries: list[Definition | str], ctx: Ctx) -> tuple[Definition, ..
             if any(d.name == definition.name for d in out):
                 with ctx.at(i):
                     ctx.fail(f"definition name {definition.name!r} is used twice; names must be unique")
+            with ctx.at(i):
+                _simulable(definition, ctx)
             out.append(definition)
     return tuple(out)
 

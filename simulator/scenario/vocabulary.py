@@ -51,6 +51,9 @@ VOCABULARY: dict[str, str] = {
     "max_events": "a visit split by the maximum number of hits",
     "fixed_window": "a visit split by the fixed session window",
     "plugin_rule": "a visit split by a third-party session rule",
+    "dynamic_gap": "a visit split where the events' own gaps (from the gap column) ran out",
+    "session_event": "a visit split at a named session-start event or after a session-end event",
+    "flag": "a visit split by an event flagged to start a new session (Matomo new_visit=1)",
     "new_user_mid_visit": "a visit whose first tracked hit came after its landing (or a new cookie)",
 }
 
@@ -107,6 +110,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "max_events",
         "fixed_window",
         "plugin_rule",
+        "dynamic_gap",
+        "session_event",
+        "flag",
         "new_user_mid_visit",
     ),
 }

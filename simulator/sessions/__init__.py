@@ -75,16 +75,42 @@ def _arrow(value: object) -> object | None:
 
 
 def _table_columns(
-    table: object, user: str, time: str, campaign: str | None
-) -> tuple[object, object, object]:
+    table: object, user: str, time: str, campaign: str | None, named: dict[str, str | None]
+) -> tuple[object, object, object, dict[str, object]]:
     import pyarrow as pa  # noqa: PLC0415 - loaded only for table input
 
     data = table if isinstance(table, pa.Table) else pa.table(table)
-    missing = [c for c in (user, time) if c not in data.column_names]
+    required = [user, time] + [c for k, c in named.items() if c and k != "event"]
+    missing = [c for c in required if c not in data.column_names]
     if missing:
         raise ValueError(f"no column {missing[0]!r} in the table; columns: {', '.join(data.column_names)}")
     camp = data.column(campaign) if campaign and campaign in data.column_names else None
-    return data.column(user), data.column(time), camp
+    extra = {k: data.column(c) for k, c in named.items() if c and c in data.column_names}
+    return data.column(user), data.column(time), camp, extra
+
+
+_HOW = {"gap": "a gap per event", "event": "an event name per event", "flag": "a new-session flag per event"}
+
+
+def _extra_columns(rules: tuple[Any, ...], given: dict[str, object], n: int) -> dict[str, np.ndarray]:
+    """The per-event columns the rules need, converted; a rule whose column is missing is an error."""
+    from simulator.log.columns import event_names, flags, gaps_ms  # noqa: PLC0415 - pyarrow on use
+
+    convert = {"gap": gaps_ms, "event": event_names, "flag": flags}
+    out = {}
+    for rule in rules:
+        need = getattr(rule, "needs", None)
+        if need is None or need in out:
+            continue
+        if given.get(need) is None:
+            raise ValueError(
+                f"rule {rule.name!r} needs {_HOW[need]}: pass {need}= (or {need}_column= with a table)"
+            )
+        values = convert[need](given[need])
+        if values.shape != (n,):
+            raise ValueError(f"user_id, timestamp and {need} must be 1-d and of equal length")
+        out[need] = values
+    return out
 
 
 def _users(user_id: object) -> np.ndarray:
@@ -183,6 +209,12 @@ def sessionize(
     time_column: str = "timestamp",
     campaign_column: str | None = "campaign",
     format: str | None = None,
+    event: Any = None,
+    gap: Any = None,
+    flag: Any = None,
+    event_column: str | None = "event_name",
+    gap_column: str | None = None,
+    flag_column: str | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Assign a session id to every row.
 
@@ -211,6 +243,13 @@ def sessionize(
         format="ga4")``.
     with_causes
         Also return each row's split cause (non-zero on a session's first row).
+    event, gap, flag
+        Per-event columns for the rules that read them (``session_events``, ``dynamic_gap``,
+        ``flag``): event names; the gap each event keeps the session open (integer ms, durations like
+        ``"30m"``, Arrow/NumPy durations; null = none); a new-session flag (booleans, 0/1, ``"1"``,
+        ``"true"``...). A rule whose column is not given is an error; unused columns are not read.
+    event_column, gap_column, flag_column
+        With a table: the columns holding them (a named gap or flag column must exist).
 
     Returns
     -------
@@ -241,10 +280,14 @@ def sessionize(
             definition, timestamp = timestamp, None
         if timestamp is not None:
             raise TypeError("pass either a table or the columns, not a table and a timestamp column")
-        user_id, timestamp, table_campaign = _table_columns(
-            user_id, user_column, time_column, campaign_column
+        named = {"event": event_column, "gap": gap_column, "flag": flag_column}
+        user_id, timestamp, table_campaign, table_extra = _table_columns(
+            user_id, user_column, time_column, campaign_column, named
         )
         campaign = table_campaign if campaign is None else campaign
+        event = table_extra.get("event") if event is None else event
+        gap = table_extra.get("gap") if gap is None else gap
+        flag = table_extra.get("flag") if flag is None else flag
     elif timestamp is None:
         raise TypeError("sessionize needs user_id and timestamp columns, or a table")
     if not isinstance(definition, str | Definition):
@@ -256,17 +299,19 @@ def sessionize(
     shapes = {users.shape, ts.shape} | ({camp.shape} if camp is not None else set())
     if len(shapes) != 1 or ts.ndim != 1:
         raise ValueError(f"user_id, timestamp and campaign must be 1-d and of equal length, got {shapes}")
+    extra = _extra_columns(rules, {"event": event, "gap": gap, "flag": flag}, len(ts))
     if ts.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return (empty, np.zeros(0, dtype=np.int8)) if with_causes else empty
     users = user_codes(users)
     if is_sorted(users, ts):
-        causes = split_causes(Columns(users, ts, camp), rules, timezone)
+        causes = split_causes(Columns(users, ts, camp, **extra), rules, timezone)
         ids = session_ids(causes)
         return (ids, causes) if with_causes else ids
     order, sorted_user, sorted_ts = sort_by_user_time(users, ts)
     del users
-    cols = Columns(sorted_user, sorted_ts, None if camp is None else camp[order])
+    extra = {k: v[order] for k, v in extra.items()}
+    cols = Columns(sorted_user, sorted_ts, None if camp is None else camp[order], **extra)
     del sorted_user, sorted_ts
     sorted_causes = split_causes(cols, rules, timezone)
     del cols

@@ -7,7 +7,10 @@ An entry is one of::
     { name = "mine", rules = [{ rule = "inactivity", timeout = "30m", boundary = "new" },
                               { rule = "midnight" }] }      # a rule list
 
-Override keys are the parameters of the preset's rules (``sessionlab definitions`` lists them).
+Override keys are the parameters of the preset's rules (``sessionlab definitions`` lists them); a
+parameter that several of its rules take is addressed as ``RULE.PARAM`` (``"max_duration.boundary"``,
+or TOML's dotted key ``max_duration.boundary = "new"``, which reads as ``max_duration = { boundary =
+"new" }``); ``RULE.PARAM`` works for every parameter.
 Errors name the key path and offer a "did you mean".
 """
 
@@ -17,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from simulator.errors import RuleError
-from simulator.schema import Ctx, Table, did_you_mean
+from simulator.schema import Ctx, Duration, Table, did_you_mean
 from simulator.sessions.presets import Definition
 from simulator.sessions.registry import available_definitions, available_rules, get_definition, get_rule
 from simulator.sessions.rules import Rule
@@ -80,22 +83,54 @@ def _preset(raw: dict[str, Any], ctx: Ctx) -> Definition:
         return get_definition(name)
 
 
+def _flatten(raw: dict[str, Any], rule_names: set[str]) -> dict[str, Any]:
+    """Overrides with ``RULE = { PARAM = ... }`` tables (TOML's dotted keys ``max_duration.boundary``
+    read as such a table) spelt ``RULE.PARAM``."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _ENTRY_KEYS:
+            continue
+        if isinstance(value, dict) and key in rule_names:
+            out.update({f"{key}.{sub}": v for sub, v in value.items()})
+        else:
+            out[key] = value
+    return out
+
+
 def _with_overrides(base: Definition, name: str, raw: dict[str, Any], ctx: Ctx) -> Definition:
-    overrides = {k: v for k, v in raw.items() if k not in _ENTRY_KEYS}
+    overrides = _flatten(raw, {rule.name for rule in base.rules})
     params = base.parameters()
+    accepted = {**base.qualified_parameters(), **params}  # RULE.PARAM always works
     allowed = (*_ENTRY_KEYS, *params)
     for key in overrides:
-        if key not in params:
+        if key not in accepted:
+            ambiguous = [q for q, (_, p) in accepted.items() if p == key and "." in q]
             with ctx.at(key):
+                if ambiguous:
+                    ctx.fail(
+                        f"several rules of preset {base.name!r} take {key!r}; say which: "
+                        f"{', '.join(ambiguous)}"
+                    )
                 ctx.fail(
                     f"not a parameter of preset {base.name!r}; allowed keys here: {', '.join(allowed)}",
                     did_you_mean(key, allowed),
                 )
+    targets: dict[tuple[int, str], str] = {}
+    for key in overrides:
+        if accepted[key] in targets:
+            with ctx.at(key):
+                ctx.fail(f"{key!r} and {targets[accepted[key]]!r} set the same parameter; give one")
+        targets[accepted[key]] = key
     rules = list(base.rules)
-    for index in sorted({params[key][0] for key in overrides}):
+    for index in sorted({accepted[key][0] for key in overrides}):
         rule = rules[index]
-        mine = {k: v for k, v in overrides.items() if params[k][0] == index}
-        rules[index] = _construct(type(rule), {**rule.config(), **mine}, ctx)
+        keys = [k for k in overrides if accepted[k][0] == index]
+        mine = {accepted[k][1]: overrides[k] for k in keys}
+        if any("." in k for k in keys):  # errors name the key as written: max_duration.boundary
+            with ctx.at(rule.name):
+                rules[index] = _construct(type(rule), {**rule.config(), **mine}, ctx)
+        else:
+            rules[index] = _construct(type(rule), {**rule.config(), **mine}, ctx)
     return base.renamed(name, tuple(rules), overrides)
 
 
@@ -180,16 +215,53 @@ def _scalar(text: str) -> Any:
         return text
 
 
-def parse_definition_spec(spec: str, source: str = "--definition") -> Definition:
-    """A definition from a CLI spec: ``ga4`` or ``ga4:timeout=45m,boundary=new`` (named as written)."""
-    ctx = Ctx(source)
-    preset, sep, rest = spec.partition(":")
-    if not sep:
-        return build_definition(spec, ctx)
-    raw: dict[str, Any] = {"name": spec, "preset": preset}
+def _spec_part(part: str, spec: str, ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    """``NAME:key=value,...`` -> (NAME, {key: value})."""
+    name, _, rest = part.partition(":")
+    raw: dict[str, Any] = {}
     for item in filter(None, rest.split(",")):
         key, eq, value = item.partition("=")
         if not eq:
-            ctx.fail(f"expected key=value after '{preset}:', got {item!r}")
+            ctx.fail(f"expected key=value after '{name}:', got {item!r}")
+        if key.strip() in raw:
+            ctx.fail(f"{key.strip()!r} is given twice in {spec!r}")
         raw[key.strip()] = _scalar(value.strip())
-    return build_definition(raw, ctx)
+    return name.strip(), raw
+
+
+def _durations_as_text(rule: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A CLI value of a duration parameter stays text (``default=0`` reads as ``"0"``, an error that
+    asks for a unit, not "durations are quoted strings")."""
+    try:
+        fields = getattr(get_rule(rule), "schema", Table({})).fields
+    except RuleError:
+        return params
+    return {
+        k: str(v) if k in fields and isinstance(fields[k].check, Duration) and isinstance(v, int) else v
+        for k, v in params.items()
+    }
+
+
+def parse_definition_spec(spec: str, source: str = "--definition") -> Definition:
+    """A definition from a CLI spec (named as written): a preset ``ga4``, a preset with overrides
+    ``ga4:timeout=45m,boundary=new``, or a list of rules joined by ``+``, each with its parameters:
+    ``session_events:start=Login,end=Logout+midnight`` (as a scenario's ``rules = [...]``).
+
+    A parameter that several rules of the preset take is addressed as ``RULE.PARAM``:
+    ``posthog:max_duration.boundary=new``.
+    """
+    ctx = Ctx(source)
+    parts = spec.split("+")
+    first = parts[0].partition(":")[0].strip()
+    if len(parts) > 1 or (first not in available_definitions() and first in available_rules()):
+        rules = []
+        with ctx.at("rules"):
+            for i, part in enumerate(parts):
+                with ctx.at(i):
+                    name, params = _spec_part(part, spec, ctx)
+                    rules.append(build_rule({"rule": name, **_durations_as_text(name, params)}, ctx))
+        return Definition(spec, tuple(rules), f"Rules from the command line: {spec}.", ("--definition",))
+    if ":" not in spec:
+        return build_definition(spec, ctx)
+    preset, raw = _spec_part(spec, spec, ctx)
+    return build_definition({"name": spec, "preset": preset, **raw}, ctx)

@@ -51,11 +51,14 @@ __all__ = [
     "NextStart",
     "campaign_next_start",
     "count_next_start",
+    "dynamic_gap_starts",
     "elapsed_next_start",
+    "flag_starts",
     "inactivity_starts",
     "local_days",
     "midnight_starts",
     "new_user_starts",
+    "session_event_starts",
     "session_ids",
     "split_causes",
 ]
@@ -82,11 +85,24 @@ NextStart = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 class Columns(NamedTuple):
-    """Columns sorted by (user, ts): int64 user codes, int64 epoch ms, int32 campaign codes (-1 none)."""
+    """Columns sorted by (user, ts): int64 user codes, int64 epoch ms, int32 campaign codes (-1 none).
+
+    Rules that need more of each event read the optional per-event arrays: ``event`` (event names,
+    a str or object array; for session-event rules), ``gap`` (int64 ms each event keeps the session
+    open, -1 where the event has none; for dynamic-gap rules) and ``flag`` (bool, a new-session flag;
+    for flag rules).
+    """
 
     user: np.ndarray
     ts: np.ndarray
     campaign: np.ndarray | None = None
+    event: np.ndarray | None = None
+    gap: np.ndarray | None = None
+    flag: np.ndarray | None = None
+
+    def rows(self, lo: int, hi: int) -> Columns:
+        """Rows ``[lo, hi)`` of every column that is present."""
+        return Columns(*(None if col is None else col[lo:hi] for col in self))
 
 
 def new_user_starts(cols: Columns) -> np.ndarray:
@@ -169,6 +185,71 @@ def midnight_starts(cols: Columns, tz: str) -> np.ndarray:
         days = local_days(cols.ts, tz)
         np.not_equal(days[1:], days[:-1], out=out[1:])
     return out
+
+
+def _needs(cols: Columns, field: str, rule: str, how: str) -> np.ndarray:
+    values = getattr(cols, field)
+    if values is None:
+        raise ValueError(f"rule {rule!r} needs {how} per event (the {field} column), but none was given")
+    return values
+
+
+def _run_first(cols: Columns) -> np.ndarray:
+    """For each row, the index of its user's first row."""
+    first = np.where(new_user_starts(cols), np.arange(len(cols.user), dtype=np.int64), 0)
+    return np.maximum.accumulate(first) if len(first) else first
+
+
+def dynamic_gap_starts(cols: Columns, default: int | None, boundary: str) -> np.ndarray:
+    """True where no earlier row of the same user covers the row: row ``k`` covers up to
+    ``ts[k] + gap[k]``, and a row starts a session when its time is past (``boundary='same'``), or at
+    or past (``'new'``), the largest such end over the user's earlier rows (Spark's and Flink's
+    session windows with a dynamic gap merge the windows ``[ts, ts + gap)``).
+
+    Needs the whole log (the cover runs over all of a user's earlier rows), not a block of it. The
+    running maximum per user is a segmented scan by doubling: ``log2(longest user)`` vector steps.
+    """
+    gap = _needs(cols, "gap", "dynamic_gap", "a gap")
+    missing = gap < 0
+    if missing.any():
+        if default is None:
+            row = int(np.flatnonzero(missing)[0])
+            raise ValueError(f"event {row} has no gap value and rule 'dynamic_gap' has no default")
+        gap = np.where(missing, default, gap)
+    n = len(cols.ts)
+    out = np.zeros(n, dtype=np.bool_)
+    if n <= 1:
+        return out
+    cover = cols.ts + gap
+    first = _run_first(cols)
+    pos = np.arange(n, dtype=np.int64)
+    step, longest = 1, int((pos - first).max()) + 1
+    while step < longest:
+        back = pos[step:] - step
+        reach = back >= first[step:]
+        # Hillis-Steele: the new value from the old ones, so compute before writing.
+        merged = np.where(reach, np.maximum(cover[step:], cover[back]), cover[step:])
+        cover[step:] = merged
+        step <<= 1
+    prev = cover[:-1]
+    (np.greater if boundary == "same" else np.greater_equal)(cols.ts[1:], prev, out=out[1:])
+    return out
+
+
+def session_event_starts(cols: Columns, start: str | None, end: str | None) -> np.ndarray:
+    """True on a ``start`` event and on the row after an ``end`` event (the user's first row aside)."""
+    event = _needs(cols, "event", "session_events", "an event name")
+    out = np.zeros(len(cols.ts), dtype=np.bool_)
+    if start is not None:
+        out |= event == start
+    if end is not None and len(out) > 1:
+        out[1:] |= event[:-1] == end
+    return out
+
+
+def flag_starts(cols: Columns) -> np.ndarray:
+    """True where the event's new-session flag is set."""
+    return np.asarray(_needs(cols, "flag", "flag", "a new-session flag"), dtype=np.bool_).copy()
 
 
 def elapsed_next_start(cols: Columns, limit: int) -> NextStart:
@@ -436,7 +517,7 @@ def split_causes(cols: Columns, rules: Sequence[Rule], timezone: str = "UTC") ->
         for rank, rule in enumerate(rules)
         if rule.stateful
     ]
-    stateless = [(rank, rule) for rank, rule in enumerate(rules) if not rule.stateful]
+    stateless = [(rank, _whole(rule, cols, timezone)) for rank, rule in enumerate(rules) if not rule.stateful]
     stateless += _forced_starts(rules)
     # Later rules first, so earlier rules overwrite: the cause shown is the first rule that fires.
     stateless.sort(key=lambda entry: -entry[0])
@@ -450,6 +531,18 @@ def split_causes(cols: Columns, rules: Sequence[Rule], timezone: str = "UTC") ->
     if stateful and n:
         _stateful_pass(cols, stateful, causes, ranks)
     return causes
+
+
+class _Whole(NamedTuple):
+    """A stateless rule that needs the whole log (``whole = True``), evaluated once over it."""
+
+    mask: np.ndarray
+    cause: int
+
+
+def _whole(rule: Rule, cols: Columns, timezone: str) -> Rule:
+    """A rule that needs the whole log, evaluated once over it; any other rule as it is."""
+    return _Whole(rule.starts(cols, timezone), int(rule.cause)) if getattr(rule, "whole", False) else rule
 
 
 class _GapStarts(NamedTuple):
@@ -497,11 +590,11 @@ def _stateless_block(
     """
     a, b = span
     lo = a - 1 if a else 0
-    view = Columns(cols.user[lo:b], cols.ts[lo:b], None if cols.campaign is None else cols.campaign[lo:b])
+    view = cols.rows(lo, b)
     out = causes[a:b]
     out.fill(0)
     for rank, rule in stateless:
-        mask = rule.starts(view, timezone)[a - lo :]
+        mask = rule.mask[a:b] if isinstance(rule, _Whole) else rule.starts(view, timezone)[a - lo :]
         _overwrite(out, mask, rule.cause)
         if ranks is not None:
             _overwrite(ranks[a:b], mask, rank)

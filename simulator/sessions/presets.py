@@ -63,12 +63,32 @@ class Definition:
         return self.sources[0] if self.sources else ""
 
     def parameters(self) -> dict[str, tuple[int, str]]:
-        """Override keys -> (rule index, parameter); a key taken by several rules is left out."""
+        """Override keys -> (rule index, parameter).
+
+        A parameter of one rule only is addressed by its name (``timeout``); one that several rules
+        take (``boundary`` of inactivity and max_duration) by ``RULE.PARAM`` (``max_duration.boundary``).
+        See :meth:`qualified_parameters` for the ``RULE.PARAM`` form of every parameter.
+        """
         seen: dict[str, list[int]] = {}
         for i, rule in enumerate(self.rules):
             for key in getattr(rule, "params", {}):
                 seen.setdefault(key, []).append(i)
-        return {key: (idx[0], key) for key, idx in seen.items() if len(idx) == 1}
+        out = {key: (idx[0], key) for key, idx in seen.items() if len(idx) == 1}
+        qualified = self.qualified_parameters()
+        for key, idx in seen.items():
+            if len(idx) > 1:
+                out.update({q: where for q, where in qualified.items() if where[1] == key})
+        return out
+
+    def qualified_parameters(self) -> dict[str, tuple[int, str]]:
+        """``RULE.PARAM`` -> (rule index, parameter) for every parameter of a rule named once."""
+        names = [rule.name for rule in self.rules]
+        return {
+            f"{rule.name}.{key}": (i, key)
+            for i, rule in enumerate(self.rules)
+            if names.count(rule.name) == 1
+            for key in getattr(rule, "params", {})
+        }
 
     def describe(self) -> str:
         """The rules on one line, e.g. ``inactivity(timeout=30m, boundary=same) + midnight()``."""

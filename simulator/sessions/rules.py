@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from simulator.schema import Choice, Duration, Field, Int, Table, TimeZone, format_duration
+from simulator.schema import Choice, Duration, Field, Int, Str, Table, TimeZone, format_duration
 from simulator.sessions import kernels
 from simulator.sessions.causes import SplitCause
 
@@ -30,7 +30,9 @@ __all__ = [
     "BUILTIN_RULES",
     "Boundary",
     "CampaignChange",
+    "DynamicGap",
     "FixedWindow",
+    "Flag",
     "Inactivity",
     "MaxDuration",
     "MaxEvents",
@@ -38,6 +40,7 @@ __all__ = [
     "NextStart",
     "Rule",
     "RuleContract",
+    "SessionEvents",
     "SplitCause",
 ]
 
@@ -341,8 +344,134 @@ class CampaignChange(_Builtin):
         return kernels.campaign_next_start(cols, self.from_none)
 
 
+@dataclass(frozen=True, slots=True)
+class DynamicGap(_Builtin):
+    """A per-event timeout taken from a column: each event keeps its user's session open for its own gap.
+
+    Event ``k`` covers ``[ts[k], ts[k] + gap[k]]``; an event starts a session when no earlier event of
+    the user covers it, i.e. when its time is past the latest ``ts + gap`` of the user's earlier events.
+    This is Spark's ``session_window`` with a column as the gap ("the timestamp of latest input of
+    the session + gap duration", https://spark.apache.org/docs/latest/api/python/reference/pyspark.sql/api/
+    pyspark.sql.functions.session_window.html) and Flink's ``EventTimeSessionWindows.withDynamicGap``
+    (windows ``[ts, ts + gap)`` merged when they overlap or touch, https://nightlies.apache.org/flink/
+    flink-docs-stable/docs/dev/datastream/operators/windows/#session-windows). With one gap for every
+    event it is :class:`Inactivity` with that timeout.
+
+    The gap values come from the log (``sessionize(..., gap=...)``, ``--gap-column``): integer
+    milliseconds, durations (``"30m"``) or Arrow/NumPy durations. ``default`` is the gap of an event
+    without one (none: such an event is an error, never a silent zero). ``boundary`` says what an event
+    exactly at the end of the cover does (``"same"``: stays, as Spark and Flink). A cut made by another
+    rule (midnight) does not reset the cover, as :class:`Inactivity` looks at the previous event
+    whatever session it is in.
+    """
+
+    default: int | None = None
+    boundary: Boundary = "same"
+
+    name: ClassVar[str] = "dynamic_gap"
+    cause: ClassVar[SplitCause] = SplitCause.DYNAMIC_GAP
+    stateful: ClassVar[bool] = False
+    whole: ClassVar[bool] = True  #: needs the whole log, not a block with one row of look-behind
+    needs: ClassVar[str] = "gap"
+    schema: ClassVar[Table] = Table(
+        {
+            "default": Field(Duration(), "gap of an event whose gap column is empty (default: an error)"),
+            "boundary": Field(
+                Choice(("same", "new"), "a boundary"),
+                "an event exactly at the end of the earlier events' gaps: 'same' keeps it, 'new' splits",
+                default="same",
+            ),
+        }
+    )
+
+    def __post_init__(self) -> None:
+        if self.default is not None and (
+            not isinstance(self.default, int) or isinstance(self.default, bool) or self.default < 0
+        ):
+            raise ValueError(f"default(={self.default!r}) must be a duration of zero or more")
+        _check_boundary(self.boundary)
+
+    def starts(self, cols: Columns, timezone: str) -> np.ndarray:
+        return kernels.dynamic_gap_starts(cols, self.default, self.boundary)
+
+
+_EVENT_NAME = Str(r".+", "an event name")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEvents(_Builtin):
+    """Event-defined sessions: a session starts at a named event and ends after another.
+
+    Mixpanel's event-based sessions (https://docs.mixpanel.com/docs/features/sessions): "the session
+    starts when the user performs the starting event and ends when the user performs the ending
+    event". An event named ``start`` starts a session; the event after one named ``end`` starts the
+    next (give either or both). Mixpanel's other limits are rules of their own: add ``midnight``
+    (Mixpanel resets sessions at midnight in the project's zone) and ``inactivity`` for a timeout.
+    sessionlab puts every event in a session, so the events after an end event and before the next
+    start event form a session of their own; Mixpanel leaves them outside any session.
+    """
+
+    start: str | None = None
+    end: str | None = None
+
+    name: ClassVar[str] = "session_events"
+    cause: ClassVar[SplitCause] = SplitCause.SESSION_EVENT
+    stateful: ClassVar[bool] = False
+    needs: ClassVar[str] = "event"
+    schema: ClassVar[Table] = Table(
+        {
+            "start": Field(_EVENT_NAME, "name of the event that starts a session (e.g. 'Login')"),
+            "end": Field(_EVENT_NAME, "name of the event that ends a session (e.g. 'Logout')"),
+        }
+    )
+
+    def __post_init__(self) -> None:
+        for key in ("start", "end"):
+            value = getattr(self, key)
+            if value is not None and (not isinstance(value, str) or not value):
+                raise ValueError(f"{key}(={value!r}) must be a non-empty event name")
+        if self.start is None and self.end is None:
+            raise ValueError(
+                "give 'start' (the event that starts a session), 'end' (the one that ends it) or both"
+            )
+
+    def starts(self, cols: Columns, timezone: str) -> np.ndarray:
+        return kernels.session_event_starts(cols, self.start, self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class Flag(_Builtin):
+    """A forced new session on a flag column: an event with the flag set starts a session.
+
+    Matomo's Tracking HTTP API parameter ``new_visit`` ("If set to 1, will force a new visit to be
+    created for this action", https://developer.matomo.org/api-reference/tracking-api). The flags come
+    from the log (``sessionize(..., flag=...)``, ``--flag-column``): booleans, 0/1, or the strings
+    ``1``/``0``/``true``/``false``/``yes``/``no`` (an empty value is not set).
+    """
+
+    name: ClassVar[str] = "flag"
+    cause: ClassVar[SplitCause] = SplitCause.FLAG
+    stateful: ClassVar[bool] = False
+    needs: ClassVar[str] = "flag"
+    schema: ClassVar[Table] = Table({})
+
+    def starts(self, cols: Columns, timezone: str) -> np.ndarray:
+        return kernels.flag_starts(cols)
+
+
 #: Any rule object: a built-in record or a registered third-party rule.
-Rule = Inactivity | Midnight | MaxDuration | FixedWindow | MaxEvents | CampaignChange | RuleContract
+Rule = (
+    Inactivity
+    | Midnight
+    | MaxDuration
+    | FixedWindow
+    | MaxEvents
+    | CampaignChange
+    | DynamicGap
+    | SessionEvents
+    | Flag
+    | RuleContract
+)
 
 #: Built-in rules as lazy import strings (name -> "module:Class"), registered like third-party ones.
 BUILTIN_RULES: Mapping[str, str] = {
@@ -352,4 +481,7 @@ BUILTIN_RULES: Mapping[str, str] = {
     "max_duration": "simulator.sessions.rules:MaxDuration",
     "max_events": "simulator.sessions.rules:MaxEvents",
     "fixed_window": "simulator.sessions.rules:FixedWindow",
+    "dynamic_gap": "simulator.sessions.rules:DynamicGap",
+    "session_events": "simulator.sessions.rules:SessionEvents",
+    "flag": "simulator.sessions.rules:Flag",
 }

@@ -10,8 +10,12 @@ the platform's sessions from ``(user_id, platform_session_id)`` and the rule's s
   rule sessions``. It holds by construction: in each user's time order, a *run* is a stretch of one
   platform id; rule sessions are contiguous, so ``rule sessions = runs + rule-only starts -
   platform-only starts``;
-- one classified difference per differing user (:func:`simulator.testbench.classify.classify`) with
-  the user's events up to it as the minimal example;
+- one classified difference per differing user (:func:`simulator.testbench.classify.classify`),
+  and for each class a minimal example from the user's own events: the rows up to the first
+  difference, cut by the test bench's delta debugging (:func:`simulator.testbench.shrink.ddmin`) to a
+  1-minimal subset that still shows the same class (timestamps are kept: the platform's ids belong
+  to real events, so only rows are dropped). One shrink per example kept, capped in rows
+  (:data:`SHRINK_ROWS`) and in sessionize calls (:data:`SHRINK_CALLS`);
 - sanity checks that explain numbers (events without a session id or user, gclid without medium
   cpc, self-referrals, duplicate page views, a spike of gaps at exactly the timeout);
 - the band in which the GA4 interface's HyperLogLog++ estimates fall (Google: precision 12 for
@@ -29,14 +33,21 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from simulator.sessions import get_definition, sessionize
+from simulator.sessions import Definition, get_definition, sessionize
 from simulator.sessions.causes import SplitCause
 from simulator.testbench.classify import agreement, classify, rule_params
+from simulator.testbench.shrink import ddmin
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["HLL_PRECISION", "Audit", "BridgeTerm", "audit"]
+__all__ = ["HLL_PRECISION", "SHRINK_CALLS", "SHRINK_ROWS", "Audit", "BridgeTerm", "Example", "audit"]
+
+#: A minimal example is searched among at most this many of the user's rows (those just before the
+#: first difference); a longer history is cut to them first, and kept whole if the cut loses the class.
+SHRINK_ROWS = 400
+#: Batched sessionize calls one example's shrinking may spend (ddmin stops with what holds so far).
+SHRINK_CALLS = 200
 
 #: GA4's HLL++ precision per metric (developers.google.com/analytics/blog/2022/hll).
 HLL_PRECISION = {"sessions": 12, "users": 14}
@@ -52,6 +63,9 @@ MEANINGS: dict[str, str] = {
     "max_events": "a platform session has more events than the rule allows",
     "fixed_window": "a platform session runs past the rule's window",
     "plugin_rule": "a plug-in rule splits a platform session",
+    "dynamic_gap": "a platform session continues past the end of its events' own gaps",
+    "session_event": "a platform session spans a session-start event or continues after a session-end event",
+    "flag": "a platform session continues over an event flagged to start a new one",
     "platform_split": "the platform starts a new session where the rule does not (within the timeout): a "
     "cookie reset or a consent change",
 }
@@ -80,6 +94,8 @@ class Example:
     detail: str
     user: str
     rows: tuple[tuple[str, str, str, int], ...]  #: (timestamp ISO, event, platform id, rule session)
+    source_rows: int = 0  #: the user's events up to and including the first difference
+    calls: int = 0  #: sessionize calls the shrinking spent
 
 
 @dataclass(frozen=True)
@@ -127,7 +143,13 @@ class Audit:
             "bridge": [{"term": t.name, "count": t.count, "meaning": t.meaning} for t in self.bridge],
             "classes": self.classes,
             "examples": [
-                {"class": e.cls, "detail": e.detail, "user": e.user, "rows": [list(r) for r in e.rows]}
+                {
+                    "class": e.cls,
+                    "detail": e.detail,
+                    "user": e.user,
+                    "rows": [list(r) for r in e.rows],
+                    "source_rows": e.source_rows,
+                }
                 for e in self.examples
             ],
             "checks": self.checks,
@@ -162,9 +184,69 @@ def hll_band(exact: int, precision: int, z: float = 1.96) -> dict[str, Any]:
     }
 
 
-def audit(table: pa.Table, definition: str = "ga4", *, timezone: str = "UTC", examples: int = 1) -> Audit:
-    """Audit the platform's sessions in ``table`` (canonical columns) against ``definition``."""
-    defn = get_definition(definition)
+class _Shrinker:
+    """Minimal examples from the user's own rows: ddmin over row subsets, each batch one sessionize."""
+
+    def __init__(
+        self, ts: np.ndarray, campaign: np.ndarray, plat: np.ndarray, defn: Definition, tz: str
+    ) -> None:
+        self.ts, self.campaign, self.plat, self.defn, self.tz = ts, campaign, plat, defn, tz
+        self.calls = 0
+
+    def run(self, subsets: list[np.ndarray]) -> list[tuple[str | None, np.ndarray, np.ndarray]]:
+        """(class, rule ids, causes) per subset of rows (each in time order), in one sessionize call."""
+        self.calls += 1
+        sizes = [len(s) for s in subsets]
+        rows = np.concatenate(subsets)
+        users = np.repeat(np.arange(len(subsets), dtype=np.int64), sizes)
+        ids, causes = sessionize(
+            users, self.ts[rows], self.defn, self.campaign[rows], timezone=self.tz, with_causes=True
+        )
+        out, at = [], 0
+        for s in subsets:
+            part, why = ids[at : at + len(s)], causes[at : at + len(s)]
+            out.append((_class_of(self.plat[s], why), part, why))
+            at += len(s)
+        return out
+
+    def shrink(self, rows: np.ndarray, cls: str) -> np.ndarray:
+        """A 1-minimal subset of ``rows`` (time order) whose earliest difference is still ``cls``."""
+        if len(rows) > SHRINK_ROWS:
+            window = rows[-SHRINK_ROWS:]
+            if self.run([window])[0][0] != cls:
+                return rows
+            rows = window
+        start = self.calls
+
+        def holds(subsets: list[list[int]]) -> list[bool]:
+            if self.calls - start >= SHRINK_CALLS:
+                return [False] * len(subsets)
+            return [c == cls for c, _, _ in self.run([rows[np.asarray(s, dtype=np.int64)] for s in subsets])]
+
+        return rows[np.asarray(ddmin(list(range(len(rows))), holds), dtype=np.int64)]
+
+
+def _class_of(plat: np.ndarray, causes: np.ndarray) -> str | None:
+    """The audit class of one user's rows (time order), None when both sides agree."""
+    p_start = np.ones(len(plat), bool)
+    p_start[1:] = plat[1:] != plat[:-1]
+    if not len(plat) or np.array_equal(p_start, causes != 0):
+        return None
+    return _first_term(plat, causes)[0]
+
+
+def audit(
+    table: pa.Table,
+    definition: str | Definition = "ga4",
+    *,
+    timezone: str = "UTC",
+    examples: int = 1,
+) -> Audit:
+    """Audit the platform's sessions in ``table`` (canonical columns) against ``definition``.
+
+    ``examples`` is how many minimal examples each class keeps (each one shrinking run).
+    """
+    defn = definition if isinstance(definition, Definition) else get_definition(definition)
     user_all = table.column("user_id").to_pylist()
     sid_all = table.column("platform_session_id").to_pylist()
     ts_all = table.column("timestamp").cast("int64").to_numpy() // 1000  # µs -> ms
@@ -182,10 +264,12 @@ def audit(table: pa.Table, definition: str = "ga4", *, timezone: str = "UTC", ex
 
     terms = _bridge(user, ts, plat, rule, causes, defn=defn)
     n_plat, n_rule = terms[0].count, terms[-1].count
-    params = rule_params(definition)
+    params = rule_params(defn)
     classes: dict[str, int] = {}
     found: list[Example] = []
     camp_str = np.array([x or "" for x in camp_names], dtype=object)
+    shrinker = _Shrinker(ts, campaign, plat, defn, timezone)
+    event_all = table.column("event_name")
     for b in bad_users:
         rows = np.flatnonzero(user == b)
         rows = rows[np.argsort(ts[rows], kind="stable")]
@@ -197,22 +281,30 @@ def audit(table: pa.Table, definition: str = "ga4", *, timezone: str = "UTC", ex
         classes[cls] = classes.get(cls, 0) + 1
         if sum(e.cls == finding.cls for e in found) < examples:
             upto = rows[: finding.row + 1]
+            before = shrinker.calls
+            small = shrinker.shrink(upto, cls)
+            _, small_rule, _ = shrinker.run([small])[0]
+            again = classify(
+                ts[small], camp_str[small], plat[small], small_rule, params=params, timezone=timezone
+            )
+            detail = (again or finding).detail
+            numbers = _session_numbers(small_rule)
             found.append(
                 Example(
                     finding.cls,
-                    finding.detail.replace("the candidate", "the rule").replace(
-                        "the reference", "the platform"
-                    ),
+                    detail.replace("the candidate", "the rule").replace("the reference", "the platform"),
                     str(names[int(rows[0])]),
                     tuple(
                         (
                             np.datetime64(int(ts[i]), "ms").astype(str) + "Z",
-                            str(table.column("event_name")[int(idx[i])].as_py()),
+                            str(event_all[int(idx[i])].as_py()),
                             str(sid_all[int(idx[i])]),
-                            int(rule[i]),
+                            int(k),
                         )
-                        for i in upto
+                        for i, k in zip(small, numbers, strict=True)
                     ),
+                    source_rows=len(upto),
+                    calls=shrinker.calls - before,
                 )
             )
     return Audit(
@@ -235,6 +327,13 @@ def audit(table: pa.Table, definition: str = "ga4", *, timezone: str = "UTC", ex
             "users": hll_band(len(set(names)), HLL_PRECISION["users"]),
         },
     )
+
+
+def _session_numbers(ids: np.ndarray) -> np.ndarray:
+    """Rule sessions of one example numbered 1, 2, ... in time order."""
+    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    rank = np.argsort(np.argsort(first))
+    return rank[inverse.reshape(-1)] + 1
 
 
 def _bridge(

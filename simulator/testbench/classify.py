@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -55,10 +55,12 @@ class RuleParams:
     midnight: bool = False  #: has a midnight rule (zones it names are in ``midnight_zones``)
 
 
-def rule_params(definition: str) -> RuleParams:
-    """Read timeouts, midnight zones, campaign and cap rules from a definition's rule records."""
+def rule_params(definition: Any) -> RuleParams:
+    """Read timeouts, midnight zones, campaign and cap rules from a definition's rule records
+    (a definition's name, or the definition)."""
     timeouts, zones, caps, campaign, midnight = [], [], [], False, False
-    for rule in get_definition(definition).rules:
+    defn = get_definition(definition) if isinstance(definition, str) else definition
+    for rule in defn.rules:
         name = str(getattr(rule, "name", type(rule).__name__)).lower()
         values = (
             {f.name: getattr(rule, f.name) for f in dataclasses.fields(rule)}

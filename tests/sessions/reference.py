@@ -13,11 +13,14 @@ from zoneinfo import ZoneInfo
 
 from simulator.sessions.rules import (
     CampaignChange,
+    DynamicGap,
     FixedWindow,
+    Flag,
     Inactivity,
     MaxDuration,
     MaxEvents,
     Midnight,
+    SessionEvents,
     SplitCause,
 )
 
@@ -34,7 +37,29 @@ class _Session:
         self.campaign = campaign if campaign >= 0 else None
 
 
-def _fires(rule: object, i: int, ts: Sequence[int], camp: Sequence[int], s: _Session, *, tz: str) -> bool:
+class Extra:
+    """The optional per-event columns: names, gaps (ms, None = none) and new-session flags."""
+
+    def __init__(self, n: int, event=None, gap=None, flag=None) -> None:
+        self.event = list(event) if event is not None else None
+        self.gap = list(gap) if gap is not None else None
+        self.flag = list(flag) if flag is not None else None
+        #: per dynamic-gap rule (its own default), the latest ts + gap over the user's events so far
+        self.cover: dict[int, int] = {}
+
+
+def _fires(
+    rule: object, i: int, ts: Sequence[int], camp: Sequence[int], s: _Session, *, tz: str, x: Extra
+) -> bool:
+    if isinstance(rule, DynamicGap):
+        cover = x.cover[id(rule)]
+        return ts[i] > cover if rule.boundary == "same" else ts[i] >= cover
+    if isinstance(rule, SessionEvents):
+        return (rule.start is not None and x.event[i] == rule.start) or (
+            rule.end is not None and x.event[i - 1] == rule.end
+        )
+    if isinstance(rule, Flag):
+        return bool(x.flag[i])
     if isinstance(rule, Inactivity):
         gap = ts[i] - ts[i - 1]
         return gap > rule.timeout if rule.boundary == "same" else gap >= rule.timeout
@@ -64,19 +89,28 @@ def reference_causes(
     campaign: Sequence[int] | None,
     rules: Sequence[object],
     timezone: str = "UTC",
+    *,
+    event: Sequence[str] | None = None,
+    gap: Sequence[int | None] | None = None,
+    flag: Sequence[bool] | None = None,
 ) -> list[int]:
     """Split cause per row of a log sorted by (user, ts): the first rule (in order) that fires."""
     camp = list(campaign) if campaign is not None else [-1] * len(ts)
+    x = Extra(len(ts), event, gap, flag)
     out: list[int] = []
     session = None
     for i in range(len(ts)):
         if i == 0 or user[i] != user[i - 1]:
             cause = SplitCause.NEW_USER
+            x.cover = {}
         else:
             cause = next(
-                (r.cause for r in rules if _fires(r, i, ts, camp, session, tz=timezone)),
+                (r.cause for r in rules if _fires(r, i, ts, camp, session, tz=timezone, x=x)),
                 SplitCause.CONTINUES,
             )
+        for dyn in (r for r in rules if isinstance(r, DynamicGap)):
+            end = ts[i] + (x.gap[i] if x.gap[i] is not None else dyn.default)
+            x.cover[id(dyn)] = max(x.cover.get(id(dyn), end), end)
         if cause:
             session = _Session(ts[i], camp[i])
         else:

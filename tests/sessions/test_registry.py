@@ -76,15 +76,18 @@ def _entry_point(name: str, obj: object, calls: list) -> SimpleNamespace:
 
 
 def test_builtins_register_through_the_same_path(fresh_registry: None) -> None:
-    """The six built-in rules are registered from import strings, recorded as sessionlab's."""
+    """The nine built-in rules are registered from import strings, recorded as sessionlab's."""
     names = registry.available_rules(plugins=False)
     assert names == (
         "campaign_change",
+        "dynamic_gap",
         "fixed_window",
+        "flag",
         "inactivity",
         "max_duration",
         "max_events",
         "midnight",
+        "session_events",
     )
     assert registry.get_rule("inactivity") is Inactivity
     assert registry.rule_distribution("midnight") == "sessionlab"

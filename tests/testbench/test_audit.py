@@ -4,6 +4,11 @@ Kept events (with user and session id): u1 3, u2 3, u3 2 = 8; u4's one event has
 Platform sessions: 100, 200, 201, 300 = 4. ga4 rule (30 min inactivity): u1 splits at the 35-min gap
 (2), u2 is one session (gaps 5 and 3 min), u3 one = 4. Only 300 is the same set of events both ways.
 Bridge: 4 platform + 0 interleaved + 1 inactivity - 1 platform split = 4 rule sessions.
+
+Minimal examples (ddmin over the rows up to the first difference, timestamps kept): u1's rows
+08:00, 08:10, 08:45 shrink to 08:10 + 08:45 (one platform id, a 35-minute gap: the rule splits;
+08:00 + 08:45 would do too, but ddmin tries that complement later); u2's 08:00, 08:05 (200), 08:08
+(201) shrink to 08:05 + 08:08 (a new id 3 minutes later: the rule keeps one session).
 """
 
 from __future__ import annotations
@@ -41,9 +46,16 @@ def test_agreement_bridge_and_classes_by_hand(export) -> None:
     assert a.classes == {"inactivity": 1, "platform_split": 1}
     by_cls = {e.cls: e for e in a.examples}
     assert by_cls["inactivity"].user == "u1"
-    assert [r[2] for r in by_cls["inactivity"].rows] == ["100", "100", "100"]
-    assert by_cls["inactivity"].rows[-1][0] == "2024-05-01T08:45:00.000Z"
-    assert [r[2] for r in by_cls["platform_split"].rows] == ["200", "200", "201"]
+    assert by_cls["inactivity"].rows == (
+        ("2024-05-01T08:10:00.000Z", "page_view", "100", 1),
+        ("2024-05-01T08:45:00.000Z", "user_engagement", "100", 2),
+    )
+    assert by_cls["inactivity"].source_rows == 3
+    assert by_cls["platform_split"].rows == (
+        ("2024-05-01T08:05:00.000Z", "page_view", "200", 1),
+        ("2024-05-01T08:08:00.000Z", "page_view", "201", 1),
+    )
+    assert by_cls["inactivity"].detail == "the rule starts a session after a gap of 35m"
     assert a.share("identical") == 0.25
     assert a.share("inactivity") == pytest.approx(1 / 3)
 
