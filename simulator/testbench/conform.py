@@ -19,9 +19,10 @@ import numpy as np
 
 from simulator.log.atomic import ensure_dir, write_atomic
 from simulator.schema import format_duration
-from simulator.testbench.adapters import Sessionizer
+from simulator.testbench.adapters import DEFAULT_TIME_LIMIT_S, Sessionizer
 from simulator.testbench.baselines import sessionlab_ids
 from simulator.testbench.classify import CLASSES, Agreement, Finding, agreement, classify, rule_params
+from simulator.testbench.isolate import reuse_children
 from simulator.testbench.shrink import Counterexample, Oracle, Timeline, shrink
 from simulator.testbench.workload import Workload, iso_local
 
@@ -61,10 +62,21 @@ def conform(
     sessionizer: Sessionizer,
     definition: str,
     *,
-    time_limit: float | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT_S,
     shrink_examples: bool = True,
 ) -> ConformResult:
-    """Compare ``sessionizer`` with ``definition`` on ``wl``; classify and shrink the differences."""
+    """Compare ``sessionizer`` with ``definition`` on ``wl``; classify and shrink the differences.
+
+    ``time_limit`` is in seconds per run of a ``py:`` or ``cmd:`` sessionizer (``None``: no limit); a
+    ``py:`` function runs in one child process for the whole call (:mod:`.isolate`).
+    """
+    with reuse_children():
+        return _conform(wl, sessionizer, definition, time_limit, shrink_examples)
+
+
+def _conform(
+    wl: Workload, sessionizer: Sessionizer, definition: str, time_limit: float | None, shrink_examples: bool
+) -> ConformResult:
     params = rule_params(definition)
     ref = sessionlab_ids(
         wl.user_id, wl.timestamp_ms, wl.campaign, definition=definition, timezone=wl.timezone
