@@ -205,3 +205,30 @@ def test_conform_help_states_the_default_time_limit(capsys) -> None:
     text = " ".join(capsys.readouterr().out.split())
     assert "seconds allowed per run of a py: or cmd: sessionizer" in text
     assert "(default 300)" in text
+
+
+def test_conform_workload_csv_refuses_times_without_offset_as_sessionize_does(tmp_path, capsys) -> None:
+    """One reader for both: a naive local time is refused by conform --workload with sessionize's line."""
+    log = tmp_path / "naive.csv"
+    log.write_text("user_id,timestamp,campaign\n1,2024-05-01T10:00:00,a\n1,2024-05-01T10:10:00+02:00,\n")
+    assert main(["sessionize", str(log), "--out", str(tmp_path / "s.csv")]) == 2
+    sessionize_err = capsys.readouterr().err
+    argv = ["conform", "--sessionizer", "builtin:numpy", "--workload", str(log), "--out", str(tmp_path / "c")]
+    assert main(argv) == 2
+    conform_err = capsys.readouterr().err
+    assert conform_err == sessionize_err
+    assert "line 2: timestamp '2024-05-01T10:00:00' has no UTC offset" in conform_err
+
+
+def test_conform_workload_csv_with_offsets_reads_the_same_instants(tmp_path) -> None:
+    """ISO times with offsets and string user ids: exact epoch ms, file order, campaigns kept."""
+    from simulator.testbench.workload import load_workload
+
+    log = tmp_path / "iso.csv"
+    log.write_text(
+        "user_id,timestamp,campaign\nb,2024-05-01T10:00:00+02:00,spring\na,2024-05-01T08:00:00.5Z,\n"
+    )
+    wl = load_workload(log)
+    assert wl.timestamp_ms.tolist() == [1714550400000, 1714550400500]
+    assert wl.user_id.tolist() == [1, 0]
+    assert wl.campaign.tolist() == ["spring", ""]
