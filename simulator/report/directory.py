@@ -104,6 +104,8 @@ def write_report(
     list of Path
         The files written, in the order written.
     """
+    if not isinstance(result, Result):
+        raise TypeError(f"write_report() needs a Result (from run), got {type(result).__name__}")
     from simulator.report import markdown, plots  # noqa: PLC0415 - keeps `sessionlab run` lean
 
     target = Path(directory)

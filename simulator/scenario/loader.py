@@ -8,6 +8,7 @@ durations, times and names) -> cross-checks -> frozen dataclasses. Every problem
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -74,6 +75,7 @@ __all__ = [
     "json_schema",
     "load_scenario",
     "loads_scenario",
+    "require_scenario",
     "scenario_from_dict",
 ]
 
@@ -261,6 +263,14 @@ class Scenario:
     campaigns: tuple[Campaign, ...] = ()
     behavior: Behavior | None = None
     tracking: Tracking | None = None
+
+
+def require_scenario(scenario: Any, caller: str) -> Scenario:
+    """``scenario`` itself if it is a :class:`Scenario`; else a ``TypeError`` saying how to get one."""
+    if not isinstance(scenario, Scenario):
+        hint = "; load it first: load_scenario(path)" if isinstance(scenario, str | os.PathLike) else ""
+        raise TypeError(f"{caller}() needs a Scenario, got {type(scenario).__name__}{hint}")
+    return scenario
 
 
 def _epoch_ms(when: dt.datetime, zone: ZoneInfo, ctx: Ctx | None = None, key: str = "") -> int:
@@ -479,6 +489,9 @@ def loads_scenario(text: str, path: str = "<string>") -> Scenario:
     ScenarioError
         With the file, the key path and what is allowed, for any problem in the text.
     """
+    if not isinstance(text, str):
+        what = "; for a file use load_scenario(path)" if isinstance(text, os.PathLike) else ""
+        raise TypeError(f"loads_scenario() needs the TOML text as a str, got {type(text).__name__}{what}")
     text = text.removeprefix("\ufeff")  # a byte-order mark, as Windows editors write
     deep = _too_deep_line(text)
     if deep:
@@ -550,7 +563,11 @@ def load_scenario(path: str | Path) -> Scenario:
     ------
     ScenarioError
         When the file cannot be read or does not follow the schema.
+    TypeError
+        When ``path`` is not a path.
     """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"load_scenario() needs a file path (str or Path), got {type(path).__name__}")
     name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
