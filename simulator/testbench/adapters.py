@@ -249,8 +249,11 @@ _CALL = "(user_id, timestamp_ms, campaign)"
 def _check_py(spec: str, value: str) -> None:
     """Import the target and check that it can be called with the three columns (in a child process)."""
     if _ISOLATE:
-        with isolate.child(spec, value, None):  # imports and checks there; kept by reuse_children
-            return
+        try:
+            with isolate.child(spec, value, None):  # imports and checks there; kept by reuse_children
+                return
+        except isolate.ChildError as err:
+            raise SessionizerError(spec, str(err)) from None
     check_callable(spec, value, load_callable(spec, value))
 
 
@@ -304,8 +307,12 @@ def _prepare_py(sz: Sessionizer, wl: Workload, definition: str, workdir: Path, l
     if _ISOLATE:  # in a child process, with the deadline (see simulator.testbench.isolate)
 
         def run() -> np.ndarray:
-            with isolate.child(sz.spec, sz.value, limit) as proc:
-                return proc.call(cols, {"timezone": wl.timezone} if proc.takes_timezone else {}, limit)
+            try:
+                with isolate.child(sz.spec, sz.value, limit) as proc:
+                    kwargs = {"timezone": wl.timezone} if proc.takes_timezone else {}
+                    return proc.call(cols, kwargs, limit)
+            except isolate.ChildError as err:
+                raise SessionizerError(sz.spec, str(err)) from None
 
         return run, (lambda raw: raw)
     func = load_callable(sz.spec, sz.value)

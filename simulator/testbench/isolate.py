@@ -1,6 +1,6 @@
 """``py:`` sessionizers run in a child process, with a deadline, so user code cannot end or hang sessionlab.
 
-The child (``python -c "...child_main()"``, its own session and process group) imports the user's
+The child (:mod:`.pychild`, its own session and process group) imports the user's
 module, checks that the function can be called as ``func(user_id, timestamp_ms, campaign)``, and then
 answers calls: the parent sends the three columns, the child calls the function and sends back the
 canonical session ids (:func:`~simulator.testbench.adapters.canonical_ids`) or what went wrong. Messages
@@ -35,75 +35,34 @@ import numpy as np
 
 from simulator.errors import SessionlabError
 
-__all__ = ["PyChild", "child", "child_main", "reuse_children"]
+__all__ = ["ChildError", "PyChild", "child", "reuse_children"]
 
 _HEADER = struct.Struct("<Q")
-_CHILD_CODE = "from simulator.testbench.isolate import child_main; child_main()"
+_CHILD_CODE = "from simulator.testbench.pychild import main; main()"
 _START_LIMIT_S = 300.0  #: to start the interpreter and import the module when no time limit is given
 _REUSED: dict[tuple[str, tuple[str, ...]], PyChild] | None = None  # inside reuse_children()
+
+
+class ChildError(SessionlabError):
+    """The child said the function is unusable, raised, or the child ended: ``str()`` says which."""
 
 
 class ChildGoneError(Exception):
     """The child process ended (or stopped answering in time); ``message`` says how."""
 
 
-def _send(fh: BinaryIO, obj: Any) -> None:
+def send(fh: BinaryIO, obj: Any) -> None:
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     fh.write(_HEADER.pack(len(data)) + data)
     fh.flush()
 
 
-def _recv_blocking(fh: BinaryIO) -> Any:
+def recv_blocking(fh: BinaryIO) -> Any:
     head = fh.read(_HEADER.size)
     if len(head) < _HEADER.size:
         return None  # end of input: the parent has gone
     (size,) = _HEADER.unpack(head)
     return pickle.loads(fh.read(size))  # our own parent's message
-
-
-# ---- the child ---------------------------------------------------------------------------------
-
-
-def child_main() -> None:
-    """Entry point of the child: load the function, then answer calls until the input ends."""
-    from simulator.testbench.adapters import (  # noqa: PLC0415 - the child's own imports
-        SessionizerError,
-        canonical_ids,
-        check_callable,
-        load_callable,
-        takes_timezone,
-    )
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends this process
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # print() in user code goes to the error file, not into the protocol
-    inp = sys.stdin.buffer
-    hello = _recv_blocking(inp)
-    if hello is None:
-        return
-    sys.path[:0] = [p for p in hello["sys_path"] if p not in sys.path]
-    spec, value = hello["spec"], hello["value"]
-    try:
-        func = load_callable(spec, value)
-        check_callable(spec, value, func)
-    except SessionizerError as err:
-        _send(out, ("error", err.message))
-        return
-    _send(out, ("ready", takes_timezone(func)))
-    while (msg := _recv_blocking(inp)) is not None:
-        cols, kwargs = msg
-        try:
-            raw = func(*cols, **kwargs)
-        except BaseException as err:  # SystemExit too: reported, the child lives on
-            detail = str(err).strip().splitlines()
-            _send(out, ("raised", type(err).__name__ + (f": {detail[0]}" if detail else "")))
-            continue
-        try:
-            ids = canonical_ids(cols[0], raw, len(cols[0]), spec)
-        except SessionizerError as err:
-            _send(out, ("error", err.message))
-            continue
-        _send(out, ("ok", ids))
 
 
 # ---- the parent --------------------------------------------------------------------------------
@@ -135,7 +94,7 @@ class PyChild:
         )
         self._buf = b""
         try:
-            _send(self.proc.stdin, {"sys_path": paths, "spec": spec, "value": value})  # type: ignore[arg-type]
+            send(self.proc.stdin, {"sys_path": paths, "spec": spec, "value": value})  # type: ignore[arg-type]
             reply = self._recv(time_limit if time_limit is not None else _START_LIMIT_S, "start")
         except (ChildGoneError, BrokenPipeError) as gone:
             message = str(gone) if isinstance(gone, ChildGoneError) else self._death("start")
@@ -192,7 +151,7 @@ class PyChild:
     def call(self, cols: tuple[np.ndarray, ...], kwargs: dict[str, Any], limit: float | None) -> np.ndarray:
         """Canonical session ids from the function, or a :class:`SessionizerError`."""
         try:
-            _send(self.proc.stdin, (cols, kwargs))  # type: ignore[arg-type]
+            send(self.proc.stdin, (cols, kwargs))  # type: ignore[arg-type]
             status, payload = self._recv(limit if limit is not None else float("inf"), "call")
         except BrokenPipeError:
             raise _error(self.spec, self._death("call")) from None
@@ -226,10 +185,9 @@ class PyChild:
         self._err.close()
 
 
-def _error(spec: str, message: str) -> SessionlabError:
-    from simulator.testbench.adapters import SessionizerError  # noqa: PLC0415 - adapters imports us
-
-    return SessionizerError(spec, message)
+def _error(spec: str, message: str) -> ChildError:
+    """What went wrong with ``spec``'s child; :mod:`.adapters` names the spec in its own error."""
+    return ChildError(message)
 
 
 @contextlib.contextmanager
