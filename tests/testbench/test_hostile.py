@@ -232,3 +232,16 @@ def test_conform_workload_csv_with_offsets_reads_the_same_instants(tmp_path) -> 
     assert wl.timestamp_ms.tolist() == [1714550400000, 1714550400500]
     assert wl.user_id.tolist() == [1, 0]
     assert wl.campaign.tolist() == ["spring", ""]
+
+
+def test_bench_at_its_time_limit_kills_what_a_cmd_started(tmp_path, capsys) -> None:
+    """bench's child gets SIGTERM at the limit and kills the command's group: no sleep survives."""
+    pid_file = tmp_path / "sleep.pid"
+    spec = f"slow=cmd:sleep 1000 & echo $! > {shlex.quote(str(pid_file))}; wait; : {{input}} {{output}}"
+    argv = [
+        "bench", "--sessionizer", spec, "--sizes", "300", "--repeats", "1", "--time-limit", "5",
+        "--out", str(tmp_path / "b"),
+    ]  # fmt: skip
+    assert main(argv) == 1
+    assert "every run of slow failed or timed out" in capsys.readouterr().err
+    assert _gone(_pid_from(pid_file)), "the command's sleep outlived bench"
