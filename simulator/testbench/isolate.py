@@ -39,7 +39,9 @@ __all__ = ["ChildError", "PyChild", "child", "reuse_children"]
 
 _HEADER = struct.Struct("<Q")
 _CHILD_CODE = "from simulator.testbench.pychild import main; main()"
-_START_LIMIT_S = 300.0  #: to start the interpreter and import the module when no time limit is given
+#: To start the interpreter and import the module (not part of a run's time limit: a busy machine can
+#: take seconds to start Python with numpy; a larger time limit raises it).
+_START_LIMIT_S = 300.0
 _REUSED: dict[tuple[str, tuple[str, ...]], PyChild] | None = None  # inside reuse_children()
 
 
@@ -95,7 +97,7 @@ class PyChild:
         self._buf = b""
         try:
             send(self.proc.stdin, {"sys_path": paths, "spec": spec, "value": value})  # type: ignore[arg-type]
-            reply = self._recv(time_limit if time_limit is not None else _START_LIMIT_S, "start")
+            reply = self._recv(max(time_limit or 0.0, _START_LIMIT_S), "start")
         except (ChildGoneError, BrokenPipeError) as gone:
             message = str(gone) if isinstance(gone, ChildGoneError) else self._death("start")
             self.close()
@@ -124,6 +126,8 @@ class PyChild:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], None if left == float("inf") else left)[0]:
                 self.kill()
+                if what == "start":
+                    raise ChildGoneError(f"did not import and start within {limit:g} s")
                 raise ChildGoneError(f"did not finish within the time limit ({limit:g} s, --time-limit)")
             chunk = os.read(fd, 1 << 20)
             if not chunk:
