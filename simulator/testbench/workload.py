@@ -317,17 +317,25 @@ def _read_csv(path: Path, timezone: str) -> Workload:
         )
     cols = LogColumns(time="timestamp_ms", epoch="ms") if "timestamp_ms" in fields else LogColumns()
     log = read_log(path, cols, fmt="csv")
-    user_id = (
-        log.user.astype(np.int64)
-        if log.user.dtype.kind in "iu"
-        else np.unique(log.user, return_inverse=True)[1].astype(np.int64)
-    )
+    user_id = _user_numbers(log.user)
     if log.campaign is None:
         campaign = np.full(len(log.ts), "", dtype=str)
     else:
         names = np.array([*log.campaigns, ""], dtype=str)  # code -1 (none) -> the last, ""
         campaign = names[log.campaign]
     return Workload(user_id, log.ts.astype(np.int64), campaign, timezone, {"events": len(log.ts)}, path)
+
+
+def _user_numbers(user: np.ndarray) -> np.ndarray:
+    """int64 user ids: the numbers themselves when every id is an integer, else dense codes of the text."""
+    if user.dtype.kind in "iu":
+        return user.astype(np.int64)
+    if all(u.lstrip("-").isdigit() for u in user.tolist()):
+        try:
+            return user.astype(np.int64)
+        except (OverflowError, ValueError):  # beyond int64: codes of the text, as for names
+            pass
+    return np.unique(user, return_inverse=True)[1].astype(np.int64)
 
 
 def load_workload(path: str | Path, timezone: str | None = None) -> Workload:
