@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -16,10 +16,19 @@ from simulator.analysis.bridges import (
     views_to_sessions,
 )
 from simulator.analysis.comparisons import Comparison, DayBridge, compare_definitions, daily_bridges
-from simulator.analysis.metrics import AD_METRICS, AdCounts, AnalyticsCounts, ad_counts, analytics_counts
+from simulator.analysis.metrics import (
+    AD_METRICS,
+    DEFINITION_METRICS,
+    AdCounts,
+    AnalyticsCounts,
+    ad_counts,
+    analytics_counts,
+)
 from simulator.engine.simulate import DEFAULT_CHUNK, simulate
 from simulator.log.events import EventLog, Kind
-from simulator.scenario.loader import Scenario
+from simulator.scenario.loader import Scenario, require_scenario
+from simulator.scenario.vocabulary import BRIDGE_METRICS
+from simulator.schema import check_timezone, did_you_mean
 from simulator.sessions import Columns, Definition, get_definition, sessionize_sorted
 
 __all__ = ["SCHEMA_VERSION", "DefinitionResult", "Result", "run", "run_log"]
@@ -71,11 +80,38 @@ class Result:
         return tuple(d.definition or get_definition(d.name) for d in self.definitions.values())
 
     def metric(self, name: str, definition: str | None = None) -> float | int | None:
-        """The value of a metric (see :data:`simulator.analysis.metrics.metric_names`)."""
+        """The value of a metric (see :data:`simulator.analysis.metrics.metric_names`).
+
+        Raises
+        ------
+        TypeError
+            If ``name`` or ``definition`` is not a string.
+        ValueError
+            If the metric is unknown, needs a definition and has none, or the definition was not run
+            (each message lists what is allowed, with a "did you mean").
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"metric name must be a str such as 'sessions', got {type(name).__name__}")
+        if definition is not None and not isinstance(definition, str):
+            raise TypeError(f"definition must be a str such as 'ga4', got {type(definition).__name__}")
         if name in AD_METRICS:
             return getattr(self.ads, name)
+        counts = {f.name for f in fields(AnalyticsCounts)}
+        known = (*DEFINITION_METRICS, *sorted(counts - set(DEFINITION_METRICS)), *BRIDGE_METRICS)
+        if name not in known:
+            hint = did_you_mean(name, (*AD_METRICS, *known))
+            raise ValueError(
+                f"unknown metric {name!r}; ad metrics: {', '.join(AD_METRICS)}; per definition: "
+                f"{', '.join(DEFINITION_METRICS)}, bridge.<term>" + (f"; {hint}" if hint else "")
+            )
         if definition is None:
-            raise ValueError(f"metric {name!r} needs a definition")
+            raise ValueError(f"metric {name!r} needs a definition: one of {', '.join(self.definitions)}")
+        if definition not in self.definitions:
+            hint = did_you_mean(definition, tuple(self.definitions))
+            raise ValueError(
+                f"definition {definition!r} was not run; this result has {', '.join(self.definitions)}"
+                + (f"; {hint}" if hint else "")
+            )
         block = self.definitions[definition]
         if name.startswith("bridge."):
             return block.bridge.term(name.removeprefix("bridge."))
@@ -122,7 +158,15 @@ def run_log(
         The analytics property's and the ad account's time zones (report days of the day-by-day
         bridges); ``ad_timezone`` defaults to ``timezone``.
     """
+    if not isinstance(log, EventLog):
+        raise TypeError(f"log must be an EventLog (from simulate), got {type(log).__name__}")
+    if isinstance(definitions, str | Definition) or not isinstance(definitions, tuple | list):
+        raise TypeError(
+            f"definitions must be a tuple of names or Definitions, such as ('ga4',), got {definitions!r:.60}"
+        )
+    check_timezone(timezone)
     ad_timezone = ad_timezone or timezone
+    check_timezone(ad_timezone)
     hits = log.hits
     resolved_all = [d if isinstance(d, Definition) else get_definition(d) for d in definitions]
     # session_events rules read event names: a simulated hit is named by its kind (pageview, conversion)
@@ -187,6 +231,7 @@ def run(
     >>> result.metric("ctr")  # doctest: +SKIP
     0.01
     """
+    require_scenario(scenario, "run")
     seed = scenario.seed if seed is None else seed
     log = simulate(
         scenario, seed, visitors=visitors, chunk_size=chunk_size, workers=workers, on_progress=on_progress

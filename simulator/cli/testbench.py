@@ -19,9 +19,10 @@ from simulator.errors import SessionlabError
 from simulator.log.atomic import ensure_dir, write_atomic
 from simulator.schema import MAX_SIZE
 from simulator.sessions import get_definition
-from simulator.testbench.adapters import parse_sessionizer
+from simulator.testbench.adapters import DEFAULT_TIME_LIMIT_S, parse_sessionizer
 from simulator.testbench.bench import Measurement, bench, machine, parse_sizes, plot, render_table
 from simulator.testbench.conform import conform, render_text, write_outputs
+from simulator.testbench.isolate import reuse_children
 from simulator.testbench.profiles import PROFILES
 from simulator.testbench.simulated import from_scenario
 from simulator.testbench.workload import DEFAULT_TIMEZONE, Workload, generate, load_workload, write_workload
@@ -112,6 +113,11 @@ def add_workload(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_conform(args: argparse.Namespace) -> int:
+    with reuse_children():  # one child process answers every call of a py: sessionizer
+        return _conform(args)
+
+
+def _conform(args: argparse.Namespace) -> int:
     get_definition(args.definition)  # an unknown name fails before any work
     sz = parse_sessionizer(args.sessionizer)
     ensure_dir(args.out)
@@ -156,7 +162,12 @@ def add_conform(sub: argparse._SubParsersAction) -> None:
     )
     _add_workload_args(p, profile="edge-cases")
     p.add_argument(
-        "--time-limit", type=seconds, metavar="S", help="seconds allowed per sessionizer run (cmd only)"
+        "--time-limit",
+        type=seconds,
+        default=DEFAULT_TIME_LIMIT_S,
+        metavar="S",
+        help=f"seconds allowed per run of a py: or cmd: sessionizer, which is then ended with every "
+        f"process it started (default {DEFAULT_TIME_LIMIT_S:g})",
     )
     out_help = "where conform.json and the counterexample CSVs go (default ./sessionlab-conform)"
     p.add_argument("--out", type=Path, default=Path("sessionlab-conform"), metavar="DIR", help=out_help)

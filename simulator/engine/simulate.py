@@ -25,7 +25,7 @@ from simulator.engine.visits import Ids, simulate_block
 from simulator.engine.workers import BlockPool
 from simulator.errors import ScenarioError
 from simulator.log.events import COLUMNS, EventLog
-from simulator.scenario.loader import Scenario
+from simulator.scenario.loader import Scenario, require_scenario
 
 __all__ = ["DEFAULT_CHUNK", "iter_chunks", "simulate"]
 
@@ -73,6 +73,17 @@ def iter_chunks(
     workers
         Processes simulating blocks (:mod:`simulator.engine.workers`); results do not change.
     """
+    require_scenario(scenario, "simulate")
+    for name, value in (
+        ("seed", seed),
+        ("visitors", visitors),
+        ("chunk_size", chunk_size),
+        ("workers", workers),
+    ):
+        if (value is not None or name in ("chunk_size", "workers")) and (
+            not isinstance(value, int | np.integer) or isinstance(value, bool)
+        ):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r:.40}")
     if chunk_size < 1:
         raise ValueError(f"chunk_size(={chunk_size}) must be >= 1")
     if workers < 1:

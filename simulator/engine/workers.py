@@ -24,8 +24,10 @@ import pickle
 import shutil
 import signal
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
+from multiprocessing import resource_tracker
 from types import TracebackType
 from typing import Any
 
@@ -80,26 +82,38 @@ class BlockPool:
         self.workers = workers
         self._dir = tempfile.mkdtemp(prefix="sessionlab-plan-")
         context = multiprocessing.get_context("spawn")
-        # While the workers start, SIGINT is ignored (so they inherit "ignored" through exec and a
-        # Ctrl-C never reaches one before its initializer runs) *and* blocked in this process: Linux
-        # keeps a blocked signal pending even when it is ignored, so a Ctrl-C in this window is
-        # raised here afterwards instead of being lost (a lost one made `simulate` run to the end).
+        # How a Ctrl-C during the pool's start is neither lost nor fatal to a half-started worker:
+        # - SIGINT is blocked in this thread while the workers are spawned: the mask survives fork
+        #   and exec, so a worker holds a Ctrl-C pending until its initializer ignores it.
+        # - This process keeps a handler, never SIG_IGN: blocking covers one thread only, and a
+        #   Ctrl-C (sent to the process) goes to any other thread that has it unblocked (numpy's
+        #   OpenBLAS threads do) -- with SIG_IGN it was discarded there, the first Ctrl-C
+        #   "swallowed" under load. The handler only notes it; it is raised once the pool exists
+        #   (so no worker is left behind by a KeyboardInterrupt inside Pool()).
+        # - The pool's first semaphore would start multiprocessing's resource tracker, which ends
+        #   with an unconditional SIG_UNBLOCK of SIGINT: started here, before the mask is set.
+        resource_tracker.ensure_running()
+        caught: list[int] = []
+        in_main = threading.current_thread() is threading.main_thread()  # signal.signal needs it
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        previous = signal.signal(signal.SIGINT, lambda signum, _: caught.append(signum)) if in_main else 0
         pool = None
         try:
-            pool = context.Pool(workers, initializer=_init)
-            self._pool: Any = pool
-            signal.signal(signal.SIGINT, previous)
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a pending Ctrl-C is raised here
+            try:
+                pool = context.Pool(workers, initializer=_init)
+            finally:
+                if in_main:  # (None: a handler set outside Python; the default then)
+                    signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a pending Ctrl-C is raised here
+            if caught:  # the noted Ctrl-C, with the disposition the caller had (KeyboardInterrupt)
+                signal.raise_signal(signal.SIGINT)
         except BaseException:
-            signal.signal(signal.SIGINT, previous)
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             if pool is not None:
                 pool.terminate()
                 pool.join()
             shutil.rmtree(self._dir, ignore_errors=True)
             raise
+        self._pool: Any = pool
 
     def __enter__(self) -> BlockPool:
         return self

@@ -173,6 +173,8 @@ def write_report(
     list of Path
         The files written, in the order written.
     """
+    if not isinstance(result, Result):
+        raise TypeError(f"write_report() needs a Result (from run), got {type(result).__name__}")
     from simulator.report import html, markdown, plots  # noqa: PLC0415 - keeps `sessionlab run` lean
 
     doc = result_document(result, breakdowns, **extra)  # a bad keyword fails before anything is written

@@ -8,6 +8,7 @@ durations, times and names) -> cross-checks -> frozen dataclasses. Every problem
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -74,6 +75,7 @@ __all__ = [
     "json_schema",
     "load_scenario",
     "loads_scenario",
+    "require_scenario",
     "scenario_from_dict",
 ]
 
@@ -263,10 +265,56 @@ class Scenario:
     tracking: Tracking | None = None
 
 
-def _epoch_ms(when: dt.datetime, zone: ZoneInfo) -> int:
+def require_scenario(scenario: Any, caller: str) -> Scenario:
+    """``scenario`` itself if it is a :class:`Scenario`; else a ``TypeError`` saying how to get one."""
+    if not isinstance(scenario, Scenario):
+        hint = "; load it first: load_scenario(path)" if isinstance(scenario, str | os.PathLike) else ""
+        raise TypeError(f"{caller}() needs a Scenario, got {type(scenario).__name__}{hint}")
+    return scenario
+
+
+def _epoch_ms(when: dt.datetime, zone: ZoneInfo, ctx: Ctx | None = None, key: str = "") -> int:
+    """``when`` in epoch ms; a local time (no offset) is in ``zone`` and must exist there.
+
+    A local time in a spring-forward gap (02:30 on 2024-03-31 in Europe/Berlin) names no instant:
+    it is refused at ``key`` instead of being moved an hour, as Python would do silently.
+    """
     if when.tzinfo is None:
         when = when.replace(tzinfo=zone)
+        if ctx is not None and _in_gap(when):
+            with ctx.at(key):
+                ctx.fail(_gap_message(when, zone))
     return int(when.timestamp() * 1000)
+
+
+def _in_gap(local: dt.datetime) -> bool:
+    """Whether an aware local time does not exist (a round trip through UTC changes it)."""
+    back = local.astimezone(dt.UTC).astimezone(local.tzinfo)
+    return back.replace(tzinfo=None) != local.replace(tzinfo=None)
+
+
+def _gap_message(local: dt.datetime, zone: ZoneInfo) -> str:
+    """What the gap is: the local clock time the clocks jump from and to."""
+    lo = local.replace(fold=1).astimezone(dt.UTC)  # the offset after the change: the earlier instant
+    hi = local.replace(fold=0).astimezone(dt.UTC)
+    while hi - lo > dt.timedelta(seconds=1):  # the change's instant, to the second
+        mid = lo + (hi - lo) / 2
+        if mid.astimezone(zone).utcoffset() == lo.astimezone(zone).utcoffset():
+            lo = mid
+        else:
+            hi = mid
+    change = hi.replace(microsecond=0)
+    before = (change.astimezone(zone).utcoffset() or dt.timedelta()) - (
+        (change - dt.timedelta(seconds=1)).astimezone(zone).utcoffset() or dt.timedelta()
+    )
+    jump_from = (change.astimezone(zone) - before).strftime("%H:%M")
+    jump_to = change.astimezone(zone).strftime("%H:%M")
+    when = local.replace(tzinfo=None)
+    return (
+        f"{when.strftime('%H:%M:%S')} on {when.date().isoformat()} does not exist in {zone.key}: the "
+        f"clocks jump from {jump_from} to {jump_to} (daylight saving time begins); give a time "
+        f"outside the gap, or one with a UTC offset"
+    )
 
 
 def _step_time(step: dict[str, Any], start: dt.datetime, zone: ZoneInfo, last_ms: int, ctx: Ctx) -> int:
@@ -278,7 +326,7 @@ def _step_time(step: dict[str, Any], start: dt.datetime, zone: ZoneInfo, last_ms
     at = step["at"]
     if isinstance(at, dt.time):
         at = dt.datetime.combine(start.date(), at, tzinfo=at.tzinfo)
-    at_ms = _epoch_ms(at, zone)
+    at_ms = _epoch_ms(at, zone, ctx, "at")
     if at_ms < last_ms:
         with ctx.at("at"):
             ctx.fail(f"goes back in time: {at.isoformat()} is before the previous step")
@@ -315,7 +363,7 @@ _LATEST_MS = int(dt.datetime(9000, 1, 1, tzinfo=dt.UTC).timestamp() * 1000)
 
 
 def _build_steps(raw: list[dict], start: dt.datetime, zone: ZoneInfo, ctx: Ctx) -> list[Step]:
-    steps, last_ms = [], _epoch_ms(start, zone)
+    steps, last_ms = [], _epoch_ms(start, zone)  # (checked by the caller, at the journey's start)
     bookmarked = visiting = False
     for i, step in enumerate(raw):
         with ctx.at(i):
@@ -340,6 +388,8 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
     tz = head.get("timezone", "UTC")
     zone = ZoneInfo(tz)
     start = head.get("start", dt.datetime(2024, 1, 1))
+    with ctx.at("scenario"):
+        _epoch_ms(start, zone, ctx, "start")
     sessions = _sessions(doc["sessions"]["definitions"], ctx)
     definitions = tuple(d.name for d in sessions)
     journeys = []
@@ -347,6 +397,8 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
         for i, raw in enumerate(doc["journey"]):
             with ctx.at(i):
                 jstart = raw.get("start", start)
+                if "start" in raw:
+                    _epoch_ms(jstart, zone, ctx, "start")
                 with ctx.at("steps"):
                     steps = _build_steps(raw["steps"], jstart, zone, ctx)
                 journeys.append(
@@ -455,6 +507,9 @@ def loads_scenario(text: str, path: str = "<string>") -> Scenario:
     ScenarioError
         With the file, the key path and what is allowed, for any problem in the text.
     """
+    if not isinstance(text, str):
+        what = "; for a file use load_scenario(path)" if isinstance(text, os.PathLike) else ""
+        raise TypeError(f"loads_scenario() needs the TOML text as a str, got {type(text).__name__}{what}")
     text = text.removeprefix("\ufeff")  # a byte-order mark, as Windows editors write
     deep = _too_deep_line(text)
     if deep:
@@ -526,7 +581,11 @@ def load_scenario(path: str | Path) -> Scenario:
     ------
     ScenarioError
         When the file cannot be read or does not follow the schema.
+    TypeError
+        When ``path`` is not a path.
     """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"load_scenario() needs a file path (str or Path), got {type(path).__name__}")
     name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from simulator.schema import check_timezone
 from simulator.sessions.kernels import Columns, session_ids, split_causes
 from simulator.sessions.ordering import is_sorted, sort_by_user_time, user_codes
 from simulator.sessions.presets import Definition
@@ -292,6 +293,7 @@ def sessionize(
         raise TypeError("sessionize needs user_id and timestamp columns, or a table")
     if not isinstance(definition, str | Definition):
         raise TypeError(f"definition must be a preset name or a Definition, got {type(definition).__name__}")
+    check_timezone(timezone)  # a bad zone is a ValueError (TypeError if not a str), rule or no rule
     rules = _resolve(definition).rules
     ts = _as_epoch_ms(timestamp)
     users = _users(user_id)

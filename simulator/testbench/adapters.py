@@ -26,10 +26,13 @@ Session ids are compared per user, so ids numbered per user (1, 2, 3 for every u
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
+import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -43,10 +46,28 @@ import numpy as np
 from simulator.errors import SessionlabError
 from simulator.schema import did_you_mean
 from simulator.sessions import sessionize
-from simulator.testbench import baselines
+from simulator.testbench import baselines, isolate
 from simulator.testbench.workload import Workload, csv_bytes
 
-__all__ = ["KINDS", "Sessionizer", "SessionizerError", "parse_sessionizer"]
+__all__ = [
+    "DEFAULT_TIME_LIMIT_S",
+    "KINDS",
+    "Sessionizer",
+    "SessionizerError",
+    "in_process",
+    "parse_sessionizer",
+]
+
+#: Seconds a ``py:`` or ``cmd:`` sessionizer may take per run in ``conform`` unless told otherwise.
+DEFAULT_TIME_LIMIT_S = 300.0
+_ISOLATE = True  # py: functions run in a child process; False inside an already isolated process
+
+
+def in_process() -> None:
+    """Run ``py:`` functions in this process from now on (for a process that is itself the isolation)."""
+    global _ISOLATE  # noqa: PLW0603
+    _ISOLATE = False
+
 
 KINDS = ("py", "cmd", "sql", "builtin", "spark-sql", "spark")
 BUILTIN_NAMES = (*baselines.BUILTINS, "duckdb")
@@ -77,6 +98,7 @@ def canonical_ids(user_id: np.ndarray, raw: Any, n: int, spec: str) -> np.ndarra
         raise SessionizerError(spec, f"returned {what}; expected a 1-d array or list of {n} session ids")
     if len(ids) != n:
         raise SessionizerError(spec, f"returned {ids.shape} session ids for {n} rows; expected one per row")
+    _refuse_non_finite(ids, spec)
     if ids.dtype.kind not in "iub":
         # numeric order for floats (DuckDB's SUM is a HUGEINT -> float), text order for the rest
         ids = np.unique(ids if ids.dtype.kind == "f" else ids.astype(str), return_inverse=True)[1]
@@ -89,6 +111,30 @@ def canonical_ids(user_id: np.ndarray, raw: Any, n: int, spec: str) -> np.ndarra
     out = np.empty(n, dtype=np.int64)
     out[order] = np.cumsum(new) - 1
     return out
+
+
+#: Text a non-finite float becomes when written out (pandas, DuckDB, printf): not a session id.
+_NON_FINITE_TEXT = frozenset(sign + word for sign in ("", "-", "+") for word in ("nan", "inf", "infinity"))
+
+
+def _refuse_non_finite(ids: np.ndarray, spec: str) -> None:
+    """NaN and infinite session ids name no session (NaN is not even equal to itself): refuse them."""
+    if ids.dtype.kind in "fc":
+        bad = np.flatnonzero(~np.isfinite(ids))
+    elif ids.dtype.kind in "US":
+        low = np.char.lower(np.char.strip(ids.astype(str)))
+        bad = np.flatnonzero(np.isin(low, list(_NON_FINITE_TEXT)))
+    elif ids.dtype.kind == "O":
+        bad = np.flatnonzero([isinstance(v, float) and not np.isfinite(v) for v in ids.tolist()])
+    else:
+        return
+    if len(bad):
+        k = int(bad[0])
+        raise SessionizerError(
+            spec,
+            f"returned session id {str(ids[k]).strip()} for row {k + 1} ({len(bad):,} such rows); "
+            "a session id must be a whole number or text, not NaN or infinite",
+        )
 
 
 @dataclass
@@ -179,7 +225,7 @@ def _default_label(kind: str, value: str) -> str:
 # ---- py ---------------------------------------------------------------------------------------
 
 
-def _load_callable(spec: str, value: str) -> Callable[..., Any]:
+def load_callable(spec: str, value: str) -> Callable[..., Any]:
     module, sep, func = value.rpartition(":")
     if not sep or not module or not func.isidentifier():
         raise SessionizerError(spec, f"expected py:package.module:function, got py:{value}")
@@ -201,14 +247,24 @@ _CALL = "(user_id, timestamp_ms, campaign)"
 
 
 def _check_py(spec: str, value: str) -> None:
-    """Import the target and check that it can be called with the three columns."""
-    func = _load_callable(spec, value)
+    """Import the target and check that it can be called with the three columns (in a child process)."""
+    if _ISOLATE:
+        try:
+            with isolate.child(spec, value, None):  # imports and checks there; kept by reuse_children
+                return
+        except isolate.ChildError as err:
+            raise SessionizerError(spec, str(err)) from None
+    check_callable(spec, value, load_callable(spec, value))
+
+
+def check_callable(spec: str, value: str, func: Callable[..., Any]) -> None:
+    """Refuse a function that cannot be called as ``func(user_id, timestamp_ms, campaign)``."""
     try:
         sig = inspect.signature(func)
     except (TypeError, ValueError):  # some builtins have no signature: find out when called
         return
     try:
-        sig.bind(None, None, None, **({"timezone": "UTC"} if _takes_timezone(func) else {}))
+        sig.bind(None, None, None, **({"timezone": "UTC"} if takes_timezone(func) else {}))
     except TypeError as err:
         name = value.rsplit(":", 1)[-1]
         raise SessionizerError(
@@ -237,7 +293,7 @@ def _guarded(spec: str, what: str, func: Callable[..., Any]) -> Callable[..., An
     return call
 
 
-def _takes_timezone(func: Callable[..., Any]) -> bool:
+def takes_timezone(func: Callable[..., Any]) -> bool:
     """Whether ``func`` accepts a ``timezone`` keyword (named, or through ``**kwargs``)."""
     try:
         params = inspect.signature(func).parameters.values()
@@ -247,9 +303,21 @@ def _takes_timezone(func: Callable[..., Any]) -> bool:
 
 
 def _prepare_py(sz: Sessionizer, wl: Workload, definition: str, workdir: Path, limit: float | None):
-    func = _load_callable(sz.spec, sz.value)
     cols = (wl.user_id.copy(), wl.timestamp_ms.copy(), wl.campaign.copy())
-    kwargs = {"timezone": wl.timezone} if _takes_timezone(func) else {}
+    if _ISOLATE:  # in a child process, with the deadline (see simulator.testbench.isolate)
+
+        def run() -> np.ndarray:
+            try:
+                with isolate.child(sz.spec, sz.value, limit) as proc:
+                    kwargs = {"timezone": wl.timezone} if proc.takes_timezone else {}
+                    return proc.call(cols, kwargs, limit)
+            except isolate.ChildError as err:
+                raise SessionizerError(sz.spec, str(err)) from None
+
+        return run, (lambda raw: raw)
+    func = load_callable(sz.spec, sz.value)
+    check_callable(sz.spec, sz.value, func)
+    kwargs = {"timezone": wl.timezone} if takes_timezone(func) else {}
     return _guarded(sz.spec, "raised", lambda: func(*cols, **kwargs)), (lambda raw: raw)
 
 
@@ -325,30 +393,47 @@ def _prepare_cmd(sz: Sessionizer, wl: Workload, definition: str, workdir: Path, 
         subs["input_parquet"] = _input_file(wl, workdir, "events.parquet")
     command = re.sub(r"{(\w+)}", lambda m: shlex.quote(str(subs[m.group(1)])), sz.value)
 
-    def run() -> subprocess.CompletedProcess[str]:
-        try:
-            proc = subprocess.run(
-                command,
-                shell=True,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=limit,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise SessionizerError(
-                sz.spec, f"the command did not finish within the time limit ({limit:g} s, --time-limit)"
-            ) from None
-        except OSError as err:
-            raise SessionizerError(sz.spec, f"cannot run the command: {err.strerror or err}") from None
-        if proc.returncode != 0:
-            tail = (proc.stderr.strip().splitlines() or ["(no stderr)"])[-1]
-            raise SessionizerError(sz.spec, f"command exited with status {proc.returncode}: {tail}")
-        return proc
+    def run() -> int:
+        return _run_command(sz.spec, command, limit)
 
     read = _guarded(sz.spec, "wrote unreadable output:", lambda: _read_output(sz.spec, subs["output"], wl))
     return run, (lambda raw: read())
+
+
+def _run_command(spec: str, command: str, limit: float | None) -> int:
+    """Run ``command`` in its own session; on return, timeout or Ctrl-C end its whole process group.
+
+    Its output goes to files, not pipes, so a background process it leaves behind cannot make us wait
+    for an end of file; whatever it left running is killed when it exits.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(command, shell=True, stdout=out, stderr=err, start_new_session=True)
+        except OSError as exc:
+            raise SessionizerError(spec, f"cannot run the command: {exc.strerror or exc}") from None
+        try:
+            code = proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            raise SessionizerError(
+                spec, f"the command did not finish within the time limit ({limit:g} s, --time-limit)"
+            ) from None
+        finally:
+            kill_group(proc)
+        if code != 0:
+            err.seek(0)
+            lines = err.read().decode(errors="replace").strip().splitlines()
+            raise SessionizerError(
+                spec, f"command exited with status {code}: {(lines or ['(no stderr)'])[-1]}"
+            )
+    return code
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL to the process group ``proc`` leads (its own session), then reap ``proc``."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=60)
 
 
 def _read_output(spec: str, path: Path, wl: Workload) -> np.ndarray:
@@ -482,7 +567,7 @@ def _sql_runner(spec: str, query: str, wl: Workload, *, user: bool = True):
 
 
 def _check_spark(spec: str, value: str) -> None:
-    _load_callable(spec, value)
+    load_callable(spec, value)
 
 
 def _spark_session():
@@ -516,7 +601,7 @@ def _prepare_spark(sz: Sessionizer, wl: Workload, definition: str, workdir: Path
         query = Path(sz.value).read_text()
         make = lambda: spark.sql(query)  # noqa: E731
     else:
-        func = _load_callable(sz.spec, sz.value)
+        func = load_callable(sz.spec, sz.value)
         make = lambda: func(df)  # noqa: E731
 
     def run() -> dict[str, np.ndarray]:

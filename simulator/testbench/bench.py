@@ -17,6 +17,7 @@ import os
 import platform
 import re
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ from simulator.testbench.workload import generate, load_workload, write_workload
 
 __all__ = ["Measurement", "bench", "parse_sizes", "plot", "render_table"]
 
+_GRACE_S = 30.0  #: after SIGTERM at the time limit, before SIGKILL
 _LOAD_LIMIT_S = 600.0  #: time allowed to load a workload and prepare a sessionizer in the child
 
 
@@ -111,7 +113,15 @@ def _reset_peak() -> bool:
 
 
 def _child_main() -> None:
-    """Child process entry: run :func:`_child_run`; a sessionlab error becomes one line on stderr."""
+    """Child process entry: run :func:`_child_run`; a sessionlab error becomes one line on stderr.
+
+    The child is the isolation: ``py:`` functions run in it directly. SIGTERM (the parent's time
+    limit) becomes SystemExit, so a ``cmd:`` sessionizer's process group is killed on the way out.
+    """
+    from simulator.testbench.adapters import in_process  # noqa: PLC0415
+
+    in_process()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         _child_run()
     except SessionlabError as err:
@@ -164,8 +174,12 @@ def _run_child(job: dict[str, Any], time_limit: float) -> dict[str, Any]:
         try:
             proc.wait(timeout=time_limit)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            proc.terminate()  # the child ends what it started (a cmd:'s process group), then exits
+            try:
+                proc.wait(timeout=_GRACE_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
             return {"status": "timeout", "message": f"over the {time_limit:g} s time limit"}
         out, err = proc.stdout.read(), proc.stderr.read() if proc.stderr else ""
         if proc.returncode != 0:

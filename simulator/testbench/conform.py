@@ -20,9 +20,10 @@ import numpy as np
 
 from simulator.log.atomic import ensure_dir, write_atomic
 from simulator.schema import format_duration
-from simulator.testbench.adapters import Sessionizer
+from simulator.testbench.adapters import DEFAULT_TIME_LIMIT_S, Sessionizer
 from simulator.testbench.baselines import sessionlab_ids
 from simulator.testbench.classify import CLASSES, Agreement, Finding, agreement, classify, rule_params
+from simulator.testbench.isolate import reuse_children
 from simulator.testbench.shrink import Counterexample, Oracle, Timeline, shrink
 from simulator.testbench.workload import Workload, iso_local
 
@@ -62,7 +63,7 @@ def conform(
     sessionizer: Sessionizer,
     definition: str,
     *,
-    time_limit: float | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT_S,
     shrink_examples: bool = True,
     on_progress: Callable[[int], None] | None = None,
 ) -> ConformResult:
@@ -70,7 +71,22 @@ def conform(
 
     ``on_progress`` is called with 1 after each step (the reference, the sessionizer's run, its run on
     the differing users, each user classified, each class shrunk; how many depends on the differences).
+    ``time_limit`` is in seconds per run of a ``py:`` or ``cmd:`` sessionizer (``None``: no limit); a
+    ``py:`` function runs in one child process for the whole call (:mod:`.isolate`).
     """
+    with reuse_children():
+        return _conform(wl, sessionizer, definition, time_limit, shrink_examples, on_progress=on_progress)
+
+
+def _conform(
+    wl: Workload,
+    sessionizer: Sessionizer,
+    definition: str,
+    time_limit: float | None,
+    shrink_examples: bool,
+    *,
+    on_progress: Callable[[int], None] | None,
+) -> ConformResult:
     step = on_progress or (lambda n: None)
     params = rule_params(definition)
     ref = sessionlab_ids(

@@ -27,6 +27,7 @@ import numpy as np
 
 from simulator.errors import SessionlabError
 from simulator.log.atomic import ensure_dir, write_atomic
+from simulator.log.logfile import LogColumns, read_log
 from simulator.schema import check_timezone
 from simulator.testbench.profiles import GAP_COMPONENTS, TIMEOUTS_MS, Profile, get_profile
 
@@ -296,36 +297,45 @@ def write_workload(wl: Workload, out: str | Path) -> dict[str, str]:
 
 
 def _read_csv(path: Path, timezone: str) -> Workload:
+    """A workload CSV through :func:`simulator.log.logfile.read_log`, the reader ``sessionize`` uses.
+
+    ``timestamp_ms`` (epoch milliseconds) is used when present, else ``timestamp`` (ISO-8601 with a UTC
+    offset: a local time without one is refused as ``sessionize`` refuses it). Rows keep file order.
+    """
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            fields = reader.fieldnames or []
-            if "user_id" not in fields or not {"timestamp_ms", "timestamp"} & set(fields):
-                raise SessionlabError(
-                    f"{path}: expected columns user_id, timestamp_ms (or timestamp) and optional "
-                    f"campaign; found {', '.join(fields) or 'no header'}"
-                )
-            rows = list(reader)
+            header = next(csv.reader(fh), [])
     except OSError as err:
         raise SessionlabError(f"{path}: cannot read ({err.strerror})") from None
-    users = [r["user_id"] for r in rows]
-    user_id = (
-        np.array(users, dtype=np.int64)
-        if all(u.lstrip("-").isdigit() for u in users)
-        else np.unique(np.array(users), return_inverse=True)[1].astype(np.int64)
-    )
-    try:
-        if "timestamp_ms" in fields:
-            ts = np.array([int(r["timestamp_ms"]) for r in rows], dtype=np.int64)
-        else:
-            ts = np.array(
-                [int(dt.datetime.fromisoformat(r["timestamp"]).timestamp() * 1000) for r in rows],
-                dtype=np.int64,
-            )
-    except ValueError as err:
-        raise SessionlabError(f"{path}: bad timestamp ({err})") from None
-    campaign = np.array([r.get("campaign") or "" for r in rows], dtype=str)
-    return Workload(user_id, ts, campaign, timezone, {"events": len(rows)}, path)
+    except UnicodeDecodeError:
+        raise SessionlabError(f"{path}: cannot read file: not UTF-8 text") from None
+    fields = [h.strip() for h in header]
+    if "user_id" not in fields or not {"timestamp_ms", "timestamp"} & set(fields):
+        raise SessionlabError(
+            f"{path}: expected columns user_id, timestamp_ms (or timestamp) and optional "
+            f"campaign; found {', '.join(fields) or 'no header'}"
+        )
+    cols = LogColumns(time="timestamp_ms", epoch="ms") if "timestamp_ms" in fields else LogColumns()
+    log = read_log(path, cols, fmt="csv")
+    user_id = _user_numbers(log.user)
+    if log.campaign is None:
+        campaign = np.full(len(log.ts), "", dtype=str)
+    else:
+        names = np.array([*log.campaigns, ""], dtype=str)  # code -1 (none) -> the last, ""
+        campaign = names[log.campaign]
+    return Workload(user_id, log.ts.astype(np.int64), campaign, timezone, {"events": len(log.ts)}, path)
+
+
+def _user_numbers(user: np.ndarray) -> np.ndarray:
+    """int64 user ids: the numbers themselves when every id is an integer, else dense codes of the text."""
+    if user.dtype.kind in "iu":
+        return user.astype(np.int64)
+    if all(u.lstrip("-").isdigit() for u in user.tolist()):
+        try:
+            return user.astype(np.int64)
+        except (OverflowError, ValueError):  # beyond int64: codes of the text, as for names
+            pass
+    return np.unique(user, return_inverse=True)[1].astype(np.int64)
 
 
 def load_workload(path: str | Path, timezone: str | None = None) -> Workload:

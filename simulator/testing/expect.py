@@ -22,7 +22,7 @@ from simulator.analysis.bridges import VOCABULARY
 from simulator.analysis.result import Result, run, run_log
 from simulator.analysis.segments import segment
 from simulator.scenario.assertions import comparison_interval_passes, interval_passes, point_passes
-from simulator.scenario.loader import Expectation, Scenario
+from simulator.scenario.loader import Expectation, Scenario, require_scenario
 from simulator.testing.stats import estimate, replication_seeds
 
 __all__ = ["Outcome", "evaluate", "evaluate_scenario", "expect_blocks", "has_expectations"]
@@ -220,6 +220,11 @@ def evaluate(
     scenario
         Needed for expectations that count one day or campaign (for the time zones).
     """
+    if not isinstance(result, Result):
+        raise TypeError(f"evaluate() needs a Result (from run), got {type(result).__name__}")
+    bad = next((e for e in expectations if not isinstance(e, Expectation)), None)
+    if bad is not None:
+        raise TypeError(f"expectations must be Expectation records (scenario.expectations), got {bad!r:.60}")
     views = _Views(result, scenario)
     return [_judge_point(exp, views.read(exp), views.bridges(exp)) for exp in expectations]
 
@@ -286,6 +291,7 @@ def evaluate_scenario(
     list of Outcome
         In the order of the scenario's ``[[expect]]`` tables.
     """
+    require_scenario(scenario, "evaluate_scenario")
     seed = scenario.seed if seed is None else seed
     single = tuple(e for e in scenario.expectations if e.replications == 1)
     multi = [e for e in scenario.expectations if e.replications > 1]

@@ -3,12 +3,21 @@
 Registered through the ``pytest11`` entry point ``sessionlab``; importing it does nothing but define
 the hooks and classes (sessionlab itself is imported only when a scenario file is collected).
 
-Collected: TOML files containing ``[[expect]]`` whose path (relative to the rootdir) matches the ini
-option ``sessionlab_file_regex`` — by default every ``.toml`` under a directory named
-``scenarios`` and any ``*.scenario.toml`` — and any such file named on the command line. A broken
-file fails collection with the one-line error; a failed expectation prints expected vs actual, the
-bridge of the definitions involved and the scenario lines of the expectation, without a traceback.
-Disable with ``-p no:sessionlab``.
+Collected, among the files pytest visits (its arguments, else ``testpaths``): a ``.toml`` file with an
+``[[expect]]`` table that
+
+- is a sessionlab scenario by its content: it has a top-level ``scenario`` table (so ``pytest .``
+  finds ``checkout.toml`` wherever it is; turn this off with the ini option ``sessionlab_detect =
+  false``), or
+- lies under a path of the ini option ``sessionlab_scenarios`` (directories or files, relative to
+  the ini file), or
+- matches the ini option ``sessionlab_file_regex`` (searched in the rootdir-relative path; by default
+  every ``.toml`` under a directory named ``scenarios`` and any ``*.scenario.toml``), or
+- is named on the command line.
+
+A broken file fails collection with the one-line error; a failed expectation prints expected vs
+actual, the bridge of the definitions involved and the scenario lines of the expectation, without a
+traceback. Disable with ``-p no:sessionlab``.
 """
 
 from __future__ import annotations
@@ -28,13 +37,33 @@ if TYPE_CHECKING:
 DEFAULT_FILE_REGEX = r"(^|/)scenarios/.*\.toml$|\.scenario\.toml$"
 
 
+#: A top-level ``[scenario]`` table (a header, or ``scenario.name = ...`` / ``scenario = {...}``):
+#: what makes a TOML file a sessionlab scenario by its content.
+_SCENARIO_HEADER = re.compile(
+    r"^[ \t]*(\[[ \t]*scenario[ \t]*\][ \t]*(#.*)?$|scenario[ \t]*[.=])", re.MULTILINE
+)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register the ini option that selects scenario files."""
+    """Register the ini options that select scenario files."""
     parser.addini(
         "sessionlab_file_regex",
         help="regular expression (searched in the rootdir-relative path) selecting sessionlab "
         f"scenario files to collect; default {DEFAULT_FILE_REGEX!r}",
         default=DEFAULT_FILE_REGEX,
+    )
+    parser.addini(
+        "sessionlab_scenarios",
+        type="paths",
+        help="directories or files (relative to the ini file) whose .toml files with [[expect]] are "
+        "collected as sessionlab scenarios, wherever they are",
+        default=[],
+    )
+    parser.addini(
+        "sessionlab_detect",
+        type="bool",
+        help="collect any .toml file with a [scenario] table and [[expect]] tables (default true)",
+        default=True,
     )
 
 
@@ -57,15 +86,29 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFi
     config = parent.config
     pattern = config.getini("sessionlab_file_regex")
     shown = _shown_path(file_path, config)
-    if not re.search(pattern, shown) and not _named_on_command_line(file_path, config):
+    chosen = (
+        re.search(pattern, shown)
+        or _under(file_path, config.getini("sessionlab_scenarios"))
+        or _named_on_command_line(file_path, config)
+    )
+    if not chosen and not config.getini("sessionlab_detect"):
         return None
     from simulator.testing.expect import has_expectations
 
     try:
         text = file_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return ScenarioFile.from_parent(parent, path=file_path)  # collect() reports the error
-    return ScenarioFile.from_parent(parent, path=file_path) if has_expectations(text) else None
+        # a chosen file that cannot be read fails in collect(); an unreadable other TOML is not ours
+        return ScenarioFile.from_parent(parent, path=file_path) if chosen else None
+    if not has_expectations(text) or not (chosen or _SCENARIO_HEADER.search(text)):
+        return None
+    return ScenarioFile.from_parent(parent, path=file_path)
+
+
+def _under(path: Path, roots: list[Path]) -> bool:
+    """Whether ``path`` is one of ``roots`` or inside one of them."""
+    resolved = path.resolve()
+    return any(resolved == (r := root.resolve()) or r in resolved.parents for root in roots)
 
 
 class ExpectationFailedError(Exception):

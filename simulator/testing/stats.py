@@ -25,6 +25,7 @@ import numpy as np
 from simulator.analysis.bridges import VOCABULARY
 from simulator.analysis.metrics import AD_METRICS, DEFINITION_METRICS
 from simulator.analysis.result import run
+from simulator.schema import did_you_mean
 
 __all__ = [
     "ObservedCheck",
@@ -207,6 +208,10 @@ def replicate(
     >>> reps = replicate(scenario, 30)  # doctest: +SKIP
     >>> reps.summary()["ga4.sessions"].mean  # doctest: +SKIP
     """
+    if not isinstance(n, int | np.integer) or isinstance(n, bool):
+        raise TypeError(f"n (replications) must be an int, got {type(n).__name__} {n!r:.40}")
+    if not hasattr(scenario, "seed") or not hasattr(scenario, "name"):
+        raise TypeError(f"replicate() needs a Scenario (from load_scenario), got {type(scenario).__name__}")
     seeds = replication_seeds(scenario.seed if seed is None else seed, n)
 
     def one(s: int) -> Mapping[str, float | None]:
@@ -293,9 +298,33 @@ def check_observed(values: np.ndarray, observed: float, key: str, confidence: fl
 def compare_observed(
     reps: Replications, observed: Iterable[tuple[str, float]], confidence: float = 0.95
 ) -> list[ObservedCheck]:
-    """One :class:`ObservedCheck` per observed number, against the replications' values of its key."""
+    """One :class:`ObservedCheck` per observed number, against the replications' values of its key.
+
+    ``observed`` holds ``(key, value)`` pairs; a key is a string such as ``"ga4.sessions"`` or
+    anything whose ``str()`` is one -- the :class:`~simulator.scenario.assertions.MetricRef` keys of a
+    scenario's ``observed`` table, so ``compare_observed(replicate(sc, n), sc.observed)`` works.
+
+    Raises
+    ------
+    TypeError
+        If ``reps`` is not :class:`Replications` or a value is not a number.
+    ValueError
+        If a key is not one the replications recorded (with a "did you mean").
+    """
+    if not isinstance(reps, Replications):
+        raise TypeError(f"compare_observed() needs Replications (from replicate), got {type(reps).__name__}")
     out = []
-    for key, value in observed:
-        values = reps.values.get(key, np.array([], dtype=np.float64))
-        out.append(check_observed(values, value, key, confidence))
+    for ref, value in observed:
+        key = str(ref)
+        if not isinstance(value, int | float | np.integer | np.floating) or isinstance(value, bool):
+            raise TypeError(
+                f"observed value of {key!r} must be a number, got {type(value).__name__} {value!r:.40}"
+            )
+        if key not in reps.values:
+            hint = did_you_mean(key, tuple(reps.values))
+            raise ValueError(
+                f"no simulated values for {key!r}: keys look like 'ads.clicks', 'ga4.sessions', "
+                "'ga4.bridge.<term>'" + (f"; {hint}" if hint else "")
+            )
+        out.append(check_observed(reps.values[key], float(value), key, confidence))
     return out

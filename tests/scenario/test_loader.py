@@ -283,3 +283,66 @@ def test_scenario_from_dict_validates_a_parsed_document_like_the_text():
     doc["tracking"]["consent"] = 2
     with pytest.raises(ScenarioError, match=r"^d\.toml: tracking\.consent: expected a fraction"):
         scenario_from_dict(doc, "d.toml")
+
+
+_GAP_HEAD = HEAD.replace("2024-05-01T09:00:00", "2024-03-31T00:00:00")
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "clock"),
+    [
+        pytest.param(
+            _GAP_HEAD + JOURNEY.replace("at = 10:00:00", "at = 02:30:00"),
+            "journey[1].steps[1].at",
+            "02:30:00 on 2024-03-31",
+            id="step-at",
+        ),
+        pytest.param(
+            _GAP_HEAD + JOURNEY.replace('name = "j"', 'name = "j"\nstart = 2024-03-31T02:00:00'),
+            "journey[1].start",
+            "02:00:00 on 2024-03-31",
+            id="journey-start",
+        ),
+        pytest.param(
+            HEAD.replace("2024-05-01T09:00:00", "2024-03-31T02:59:59") + JOURNEY,
+            "scenario.start",
+            "02:59:59 on 2024-03-31",
+            id="scenario-start",
+        ),
+    ],
+)
+def test_a_local_time_in_the_spring_forward_gap_is_refused_where_it_is(text, where, clock):
+    """02:00-03:00 on 2024-03-31 does not exist in Berlin: one line naming the place and the gap.
+
+    Before, 02:30 was moved to 03:30 silently and the next step was refused as 'goes back in time'.
+    """
+    err = error(text)
+    assert str(err) == (
+        f"s.toml: {where}: {clock} does not exist in Europe/Berlin: the clocks jump from 02:00 to "
+        "03:00 (daylight saving time begins); give a time outside the gap, or one with a UTC offset"
+    )
+
+
+def test_times_beside_the_gap_and_with_offsets_are_exact():
+    """01:59:59 and 03:00 exist (UTC+1, UTC+2); a time in the gap with an offset names an instant."""
+    sc = load(_GAP_HEAD + JOURNEY.replace("at = 10:00:00", "at = 01:59:59"))
+    assert sc.journeys[0].steps[0].t_ms == int(
+        dt.datetime(2024, 3, 31, 0, 59, 59, tzinfo=dt.UTC).timestamp() * 1000
+    )
+    sc = load(_GAP_HEAD + JOURNEY.replace("at = 10:00:00", "at = 03:00:00"))
+    assert sc.journeys[0].steps[0].t_ms == int(
+        dt.datetime(2024, 3, 31, 1, 0, tzinfo=dt.UTC).timestamp() * 1000
+    )
+    sc = load(_GAP_HEAD + JOURNEY.replace("at = 10:00:00", "at = 2024-03-31T02:30:00+01:00"))
+    assert sc.journeys[0].steps[0].t_ms == int(
+        dt.datetime(2024, 3, 31, 1, 30, tzinfo=dt.UTC).timestamp() * 1000
+    )
+
+
+def test_the_gap_is_named_in_a_zone_with_a_half_hour_change():
+    """Lord Howe Island moves its clocks by 30 minutes: 02:00 -> 02:30 on 2024-10-06."""
+    head = _GAP_HEAD.replace("2024-03-31T00:00:00", "2024-10-06T00:00:00").replace(
+        "Europe/Berlin", "Australia/Lord_Howe"
+    )
+    err = error(head + JOURNEY.replace("at = 10:00:00", "at = 02:10:00"))
+    assert "does not exist in Australia/Lord_Howe: the clocks jump from 02:00 to 02:30" in str(err)

@@ -122,24 +122,52 @@ def test_broken_file_fails_collection_with_one_line(pytester: pytest.Pytester) -
 
 
 def test_default_pattern_and_command_line(pytester: pytest.Pytester) -> None:
-    """scenarios/**, *.scenario.toml and named files are collected; other TOML is not."""
+    """scenarios/**, *.scenario.toml, scenarios by content and named files are collected; other TOML not."""
     _write(pytester, "scenarios/nested/a.toml", _scenario(2))
     _write(pytester, "checks/b.scenario.toml", _scenario(2))
     _write(pytester, "elsewhere/c.toml", _scenario(2))
+    not_ours = '[tool]\nname = "x"\n\n[[expect]]\nmetric = "clicks"\n'  # [[expect]], no [scenario]
+    _write(pytester, "elsewhere/d.toml", not_ours)
     _write(pytester, "scenarios/no_expect.toml", SCENARIO.split("[[expect]]", maxsplit=1)[0])
     result = pytester.runpytest("--collect-only", "-q", *_plugin_args())
     out = result.stdout.str()
     assert "scenarios/nested/a.toml::clicks" in out
     assert "checks/b.scenario.toml::clicks" in out
-    assert "elsewhere/c.toml" not in out
+    assert "elsewhere/c.toml::clicks" in out
+    assert "elsewhere/d.toml" not in out
     assert "no_expect" not in out
     named = pytester.runpytest("-q", "elsewhere/c.toml", *_plugin_args())
     named.assert_outcomes(passed=2)
 
 
+def test_pytest_dot_finds_a_scenario_outside_a_scenarios_folder(pytester: pytest.Pytester) -> None:
+    """`pytest .` with checkout.toml at the top: its expectations run (it said "no tests ran")."""
+    _write(pytester, "checkout.toml", _scenario(2))
+    _write(
+        pytester, "qa/inline.toml", _scenario(2).replace('[scenario]\nname = "demo"', 'scenario.name = "x"')
+    )
+    result = pytester.runpytest(".", "-q", *_plugin_args())
+    result.assert_outcomes(passed=4)
+    assert "checkout.toml" in pytester.runpytest(".", "--collect-only", "-q", *_plugin_args()).stdout.str()
+
+
+def test_sessionlab_scenarios_and_detect_options(pytester: pytest.Pytester) -> None:
+    """With detection off only the pattern and the listed paths count; a listed path needs no marker."""
+    pytester.makeini("[pytest]\nsessionlab_detect = false\nsessionlab_scenarios = qa extra/one.toml\n")
+    _write(pytester, "qa/deep/x.toml", _scenario(2))
+    _write(pytester, "extra/one.toml", _scenario(2))
+    _write(pytester, "extra/two.toml", _scenario(2))
+    _write(pytester, "scenarios/y.toml", _scenario(2))
+    out = pytester.runpytest("--collect-only", "-q", *_plugin_args()).stdout.str()
+    assert "qa/deep/x.toml::clicks" in out
+    assert "extra/one.toml::clicks" in out
+    assert "scenarios/y.toml::clicks" in out  # the default pattern still applies
+    assert "extra/two.toml" not in out  # detection is off
+
+
 def test_ini_option_sets_the_pattern(pytester: pytest.Pytester) -> None:
-    """sessionlab_file_regex replaces the default pattern."""
-    pytester.makeini("[pytest]\nsessionlab_file_regex = ^qa/.*\\.toml$\n")
+    """sessionlab_file_regex replaces the default pattern (detection by content off, to see it)."""
+    pytester.makeini("[pytest]\nsessionlab_file_regex = ^qa/.*\\.toml$\nsessionlab_detect = false\n")
     _write(pytester, "qa/x.toml", _scenario(2))
     _write(pytester, "scenarios/y.toml", _scenario(2))
     result = pytester.runpytest("--collect-only", "-q", *_plugin_args())
