@@ -199,6 +199,7 @@ def simulate(
         Before simulating anything, when the log would not fit in the available memory
         (:mod:`simulator.engine.budget`); stream it with :func:`iter_chunks` instead.
     """
+    require_scenario(scenario, "simulate")
     check_memory(scenario, scenario.seed if seed is None else seed, visitors, streaming=False)
     chunks = []
     for chunk in iter_chunks(scenario, seed, visitors=visitors, chunk_size=chunk_size, workers=workers):
