@@ -21,6 +21,7 @@ from simulator.analysis.breakdown import Breakdown, breakdowns, parse_dimensions
 from simulator.analysis.result import Result, run
 from simulator.cli.argtypes import confidence, whole
 from simulator.cli.audit import add_audit as _add_audit
+from simulator.cli.memory import add_memory as _add_memory
 from simulator.cli.observed import add_arguments as add_observed_arguments
 from simulator.cli.observed import reports_of, run_reports
 from simulator.cli.sessions import add_definitions as _add_definitions
@@ -402,6 +403,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_definitions,
     _add_sessionize,
     _add_spark_engine,  # --engine spark for sessionize
+    _add_memory,  # --memory, --out-of-core for sessionize
     _add_schema,
     _add_compare,
     _add_workload,

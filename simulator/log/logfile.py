@@ -40,6 +40,7 @@ __all__ = [
     "BadRow",
     "EventFile",
     "LogColumns",
+    "events_from_table",
     "output_format",
     "read_log",
     "write_assignments",
@@ -349,7 +350,7 @@ def _read_parquet(path: str, cols: LogColumns) -> tuple[pa.Table, np.ndarray, li
     return table, np.arange(1, table.num_rows + 1, dtype=np.int64), []
 
 
-def read_log(  # noqa: PLR0912, PLR0915 - one pass over the columns, kept together
+def read_log(
     path: str | Path,
     columns: LogColumns | None = None,
     *,
@@ -393,6 +394,26 @@ def read_log(  # noqa: PLR0912, PLR0915 - one pass over the columns, kept togeth
         raise _fail(name, "cannot read file: not UTF-8 text") from None
     except pa.ArrowInvalid as err:
         raise _fail(name, f"cannot read file: {err}") from None
+    return events_from_table(
+        name, table, lines, early_bad, cols, unit=unit, skip_bad=skip_bad, exclude_events=exclude_events
+    )
+
+
+def events_from_table(  # noqa: PLR0912, PLR0915 - one pass over the columns, kept together
+    name: str,
+    table: pa.Table,
+    lines: np.ndarray,
+    early_bad: list[BadRow],
+    cols: LogColumns,
+    *,
+    unit: str = "line",
+    skip_bad: bool = False,
+    exclude_events: Iterable[str] = (),
+    parse: Any = parse_times,
+) -> EventFile:
+    """The checks and parsing of :func:`read_log` on a table already read (``lines``: each row's line
+    or row number; ``early_bad``: rows the reader refused). ``parse`` parses the time column (the
+    out-of-core path in :mod:`simulator.log.shards` passes one that knows the whole log's epoch)."""
     n = table.num_rows
     reasons: dict[int, str] = {}
     user_col = table.column(cols.user)
@@ -414,7 +435,7 @@ def read_log(  # noqa: PLR0912, PLR0915 - one pass over the columns, kept togeth
             for i in np.flatnonzero(long.to_numpy(zero_copy_only=False)).tolist():
                 reasons.setdefault(i, f"field {c!r} is over {MAX_FIELD:,} characters")
     try:
-        times, detected = parse_times(table.column(cols.time), cols.epoch, cols.input_tz, cols.ambiguous)
+        times, detected = parse(table.column(cols.time), cols.epoch, cols.input_tz, cols.ambiguous)
     except ValueError as err:
         raise _fail(name, str(err)) from None
     for i, why in times.bad.items():
