@@ -161,13 +161,14 @@ def shard_rows_for(memory: int) -> int:
 # ---- the stable user hash ------------------------------------------------------------------------
 
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-_P = np.uint64(0x100000001B3)
+_P, _GOLDEN = np.uint64(0x100000001B3), np.uint64(0x9E3779B97F4A7C15)
 _POW = np.ones(1, dtype=np.uint64)
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finalizer (wrapping uint64 arithmetic)."""
+    """splitmix64's step (wrapping uint64 arithmetic)."""
     x = x.astype(np.uint64, copy=True)
+    x += _GOLDEN
     x ^= x >> np.uint64(30)
     x *= _M1
     x ^= x >> np.uint64(27)
@@ -237,6 +238,7 @@ class _Source:
     batches: Iterator[pa.RecordBatch]
     unit: str
     rows_hint: int
+    raw: pa.Schema  # the user and time columns' types
     early_bad: list[BadRow] = field(default_factory=list)
 
 
@@ -263,7 +265,9 @@ def _parquet_source(path: str, cols: LogColumns) -> _Source:
             except (OSError, pa.ArrowInvalid) as err:
                 raise ScenarioError(path, "", f"cannot read Parquet: {err}") from None
 
-    return _Source(batches(), "row", sum(p.metadata.num_rows for p in opened))
+    schema = opened[0].schema_arrow
+    raw = pa.schema([("__user", schema.field(cols.user).type), ("__time", schema.field(cols.time).type)])
+    return _Source(batches(), "row", sum(p.metadata.num_rows for p in opened), raw)
 
 
 def _csv_source(path: str, cols: LogColumns) -> _Source:
@@ -271,7 +275,7 @@ def _csv_source(path: str, cols: LogColumns) -> _Source:
 
     names = _csv_header(path)
     _check_columns(path, names, cols)
-    source = _Source(iter(()), "line", 0)
+    source = _Source(iter(()), "line", 0, pa.schema([("__user", pa.string()), ("__time", pa.string())]))
 
     def handler(row: Any) -> str:
         source.early_bad.append(
@@ -614,7 +618,6 @@ def _run(job: _Job) -> ShardResult:  # noqa: PLR0912, PLR0915 - the three passes
     bad_rows: list[tuple[int, str]] = []
     user_values: list[pa.Array] = []
     user_counts: dict[str, list[np.ndarray]] = {}
-    raw_schema: pa.Schema | None = None
     excluded = events = 0
     base = 0
     for s in range(n_shards):
@@ -652,7 +655,6 @@ def _run(job: _Job) -> ShardResult:  # noqa: PLR0912, PLR0915 - the three passes
         raw = ev.raw
         assert raw is not None
         raw = raw.rename_columns(["__user", "__time"])
-        raw_schema = raw.schema if raw_schema is None else raw_schema
         uid = np.where(good, base + (codes[index] if len(codes) else 0), -1)
         piece: dict[str, Any] = {"__row": pa.array(row_no), "__user": raw.column(0), "__time": raw.column(1)}
         piece["__uid"] = pa.array(uid)
@@ -706,7 +708,7 @@ def _run(job: _Job) -> ShardResult:  # noqa: PLR0912, PLR0915 - the three passes
     del all_users, order
     if job.out is not None:
         assert job.out_kind is not None
-        raw_types = raw_schema or _empty_raw()
+        raw_types = source.raw
         plan = _Plan(
             tmp, n_buckets, bucket_rows, total, unit, data_lines, source.early_bad, definitions,
             offsets, job.labels, raw_types,
@@ -730,11 +732,6 @@ def _run(job: _Job) -> ShardResult:  # noqa: PLR0912, PLR0915 - the three passes
 def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     yield first
     yield from rest
-
-
-def _empty_raw() -> pa.Schema:
-    """The raw columns' types of a log without a good shard (no rows at all)."""
-    return pa.schema([("__user", pa.string()), ("__time", pa.string())])
 
 
 def _output_batches(plan: _Plan) -> Iterator[pa.Table]:
@@ -772,7 +769,8 @@ def _output_batches(plan: _Plan) -> Iterator[pa.Table]:
             good = uid >= 0
             for d in definitions:
                 local = part.column(f"{d}.id").to_numpy()
-                ids = np.where(good, local + offsets[d][np.where(good, uid, 0)], 0)
+                ids = np.where(good, local, 0)
+                ids[good] += offsets[d][uid[good]]
                 columns[f"{d}.session_id"] = pa.array(ids, pa.int64(), mask=~good)
                 columns[f"{d}.split_cause"] = pa.array(
                     names[part.column(f"{d}.cause").to_numpy().astype(np.int64)].astype(str), pa.string()
@@ -848,14 +846,13 @@ def _write_parquet(out: Path, tables: Iterator[pa.Table]) -> None:
                         writer = pq.ParquetWriter(tmp, group.schema)
                     writer.write_table(group, row_group_size=ROW_GROUP)
                     held, size = [rest], rest.num_rows
-            if size or writer is None:
-                whole = pa.concat_tables(held) if held else None
-                if writer is None:
-                    if whole is None:
-                        raise ScenarioError(str(out), "", "nothing to write")
-                    writer = pq.ParquetWriter(tmp, whole.schema)
-                if whole is not None and whole.num_rows:
-                    writer.write_table(whole, row_group_size=ROW_GROUP)
+            whole = pa.concat_tables(held) if held else None
+            if writer is None:  # one row group or none: exactly what write_table writes
+                if whole is None:
+                    raise ScenarioError(str(out), "", "nothing to write")
+                pq.write_table(whole, tmp)
+            elif whole is not None and whole.num_rows:
+                writer.write_table(whole, row_group_size=ROW_GROUP)
         finally:
             if writer is not None:
                 writer.close()
