@@ -7,6 +7,7 @@ path runs with tiny shards and row buckets, so one log goes through many of each
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -184,7 +185,7 @@ def _iso(ms: int) -> str:
     out_ext=st.sampled_from([".parquet", ".csv", ".jsonl"]),
     epoch=st.booleans(),
 )
-def test_out_of_core_file_equals_the_in_memory_file(
+def test_out_of_core_file_equals_the_in_memory_file(  # noqa: PLR0917 - hypothesis's arguments
     tmp_path: Path, rows, shard_rows: int, bucket_rows: int, fmt: str, out_ext: str, epoch: bool
 ) -> None:
     """Random logs (bad rows, campaigns, odd ids, CSV quoting), tiny shards: the same bytes."""
@@ -331,8 +332,6 @@ def test_cli_out_of_core_writes_the_in_memory_file(
     assert main([*argv, "--memory", "256MiB"]) == ExitCode.OK
     second = capsys.readouterr().out
     assert ooc.read_bytes() == mem.read_bytes()
-    import json  # noqa: PLC0415
-
     a, b = json.loads(first), json.loads(second)
     assert b.pop("shards") >= 1
     assert a == b
@@ -370,7 +369,8 @@ def test_ctrl_c_removes_the_shards(tmp_path: Path) -> None:
                 seen = True
                 break
             time.sleep(0.05)
-        assert seen and proc.poll() is None, f"no shard appeared before the end: {proc.communicate()[1]}"
+        assert seen, "no shard appeared within the deadline"
+        assert proc.poll() is None, f"sessionize ended before the Ctrl-C: {proc.communicate()[1]}"
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=300)
     finally:
