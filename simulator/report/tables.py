@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from simulator.analysis.breakdown import Breakdown
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only annotations: format_table (sessionize) must not load the simulator
+    from simulator.analysis.breakdown import Breakdown
 
 __all__ = ["BREAKDOWN_HEADER", "breakdown_rows", "format_table", "format_value"]
 
