@@ -128,14 +128,16 @@ def _cmd_sessionize(args: argparse.Namespace) -> int:
             "(told from their magnitude; pass --epoch to say so)",
             file=sys.stderr,
         )
-    users = len(np.unique(log.user))
-    labels = np.array([c.label for c in SplitCause])
+    import pyarrow as pa  # noqa: PLC0415 - loaded with the log reader
+
+    labels = pa.array([c.label for c in SplitCause], pa.string())
     blocks, assignments = {}, {}
     for definition in specs:
         ids, causes = sessionize(log.user, log.ts, definition, log.campaign, timezone=tz, with_causes=True)
         sessions = int(ids.max()) + 1 if len(ids) else 0
+        users = int(np.count_nonzero(causes == SplitCause.NEW_USER))  # each user's first row, no sort
         blocks[definition.name] = {"sessions": sessions, "users": users, "events": len(ids)}
-        assignments[definition.name] = (ids, labels[causes])
+        assignments[definition.name] = (ids, pa.DictionaryArray.from_arrays(pa.array(causes), labels))
     if args.out:
         write_assignments(args.out, log, assignments)
     if log.bad:

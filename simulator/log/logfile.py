@@ -458,7 +458,7 @@ def events_from_table(  # noqa: PLR0912, PLR0915 - one pass over the columns, ke
     if bad and not skip_bad:
         raise _fail(name, _bad_message(bad, unit))
     take = pa.array(keep)
-    users = user_col.take(take)
+    users = user_col if len(keep) == n else user_col.take(take)
     user = (
         users.to_numpy(zero_copy_only=False).astype(np.int64)
         if pa.types.is_integer(users.type)
@@ -490,7 +490,7 @@ def events_from_table(  # noqa: PLR0912, PLR0915 - one pass over the columns, ke
     return EventFile(
         path=name,
         user=user,
-        ts=times.ms[keep],
+        ts=times.ms if len(keep) == n else times.ms[keep],
         campaign=campaign,
         campaigns=campaigns,
         lines=np.asarray(all_lines, dtype=np.int64),
@@ -498,7 +498,7 @@ def events_from_table(  # noqa: PLR0912, PLR0915 - one pass over the columns, ke
         bad=tuple(bad),
         unit=unit,
         raw=raw,
-        ns=times.ns[keep],
+        ns=times.ns if len(keep) == n else times.ns[keep],
         detected_epoch=detected,
         has_campaign=cols.campaign in table.column_names,
     )
@@ -544,9 +544,17 @@ def assignments_table(log: EventFile, assignments: dict[str, tuple[np.ndarray, S
     other = np.where(status == BAD, "bad_row", "excluded")
     for name, (given_ids, given_labels) in assignments.items():
         ids = np.asarray(given_ids, dtype=np.int64)
-        labels = np.asarray(given_labels)
+        labels = given_labels if isinstance(given_labels, pa.Array) else np.asarray(given_labels)
         full = ids[index] if len(ids) else np.zeros(len(status), dtype=np.int64)
         columns[f"{name}.session_id"] = pa.array(full, pa.int64(), mask=~good)
+        if isinstance(given_labels, pa.DictionaryArray):  # cause codes and their names: no str per row
+            names = [*given_labels.dictionary.to_pylist(), "bad_row", "excluded"]
+            codes = given_labels.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+            code = codes[index] if len(codes) else np.zeros(len(status), dtype=np.int32)
+            code = np.where(good, code, np.where(status == BAD, len(names) - 2, len(names) - 1))
+            whole = pa.DictionaryArray.from_arrays(pa.array(code.astype(np.int32)), pa.array(names))
+            columns[f"{name}.split_cause"] = whole.cast(pa.string())
+            continue
         cause = labels[index] if len(labels) else np.full(len(status), "")
         columns[f"{name}.split_cause"] = pa.array(np.where(good, cause, other), pa.string())
     return pa.table(columns)
@@ -559,7 +567,8 @@ def write_assignments(
 ) -> None:
     """Write one line per input row: its line, user, time, and per definition session id and cause.
 
-    ``assignments`` maps a definition name to (session id per good row, cause label per good row).
+    ``assignments`` maps a definition name to (session id per good row, cause label per good row;
+    or a pyarrow ``DictionaryArray`` of cause codes over the labels, which is faster).
     The file is CSV (``.csv``), JSON Lines (``.jsonl``/``.ndjson``) or Parquet (``.parquet``; the
     user and time columns keep their types), written atomically through pyarrow.
 

@@ -744,7 +744,7 @@ def _output_batches(plan: _Plan) -> Iterator[pa.Table]:
         plan.data_lines,
     )
     definitions, offsets, raw_schema = plan.definitions, plan.offsets, plan.raw_schema
-    names = np.array([*plan.labels, "excluded", "bad_row"], dtype=object)  # causes -2, -1 from the end
+    names = [*plan.labels, "excluded", "bad_row"]  # causes -2 and -1 count from the end
     pending = sorted(plan.early_bad, key=lambda b: b.line)
     taken = 0
     yielded = False
@@ -772,9 +772,9 @@ def _output_batches(plan: _Plan) -> Iterator[pa.Table]:
                 ids = np.where(good, local, 0)
                 ids[good] += offsets[d][uid[good]]
                 columns[f"{d}.session_id"] = pa.array(ids, pa.int64(), mask=~good)
-                columns[f"{d}.split_cause"] = pa.array(
-                    names[part.column(f"{d}.cause").to_numpy().astype(np.int64)].astype(str), pa.string()
-                )
+                code = part.column(f"{d}.cause").to_numpy().astype(np.int32) % len(names)  # -1, -2: the end
+                causes = pa.DictionaryArray.from_arrays(pa.array(code), pa.array(names, pa.string()))
+                columns[f"{d}.split_cause"] = causes.cast(pa.string())
         table = pa.table(columns)
         # rows the CSV reader refused, at their line, with nothing read
         last = k == plan.n_buckets - 1
