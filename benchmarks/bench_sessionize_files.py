@@ -97,7 +97,7 @@ def _run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str,
 
 def _input_bytes(path: Path) -> int:
     """The columns sessionize reads, as Arrow holds them."""
-    import pyarrow.parquet as pq  # noqa: PLC0415
+    import pyarrow.parquet as pq
 
     return pq.read_table(path, columns=["user_id", "timestamp", "campaign"]).nbytes
 
@@ -115,9 +115,9 @@ def _tools(src: Path, out: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
 
 def _large(wl: Path, tmp: Path, factor: int, users: int) -> Path:
     """The workload ``factor`` times, users shifted by ``users`` each time: one Parquet file."""
-    import pyarrow as pa  # noqa: PLC0415
-    import pyarrow.compute as pc  # noqa: PLC0415
-    import pyarrow.parquet as pq  # noqa: PLC0415
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
     base = pq.read_table(wl / "events.parquet", columns=["user_id", "timestamp_ms", "timestamp", "campaign"])
     path = tmp / "large.parquet"
@@ -128,13 +128,14 @@ def _large(wl: Path, tmp: Path, factor: int, users: int) -> Path:
     return path
 
 
-def main() -> None:  # noqa: PLR0914, PLR0915 - one report
+def main() -> None:  # noqa: PLR0912, PLR0915 - one report
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=float, default=1e7, help="events (default 10,000,000)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool and format (median)")
     parser.add_argument("--formats", default="parquet,csv", help="parquet, csv or both (default)")
     parser.add_argument("--large", type=float, default=0, help="also N events out of core (--memory 2GiB)")
     parser.add_argument("--memory", default="2GiB", help="--memory of the out-of-core run (2GiB)")
+    parser.add_argument("--workload", metavar="DIR", help="reuse a 'sessionlab workload' directory")
     args = parser.parse_args()
     try:
         import duckdb  # noqa: F401
@@ -147,9 +148,10 @@ def main() -> None:  # noqa: PLR0914, PLR0915 - one report
           f"{'peak MB':>8} sessions")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench_files_", dir=os.environ.get("BENCH_TMP")) as name:
         tmp = Path(name)
-        wl = tmp / "wl"
-        gen = [*_sessionlab(), "workload", "--events", str(size), "--users", str(users)]
-        _run([*gen, "--profile", "realistic", "--out", str(wl)])
+        wl = Path(args.workload) if args.workload else tmp / "wl"
+        if not args.workload:
+            gen = [*_sessionlab(), "workload", "--events", str(size), "--users", str(users)]
+            _run([*gen, "--profile", "realistic", "--out", str(wl)])
         in_memory_rate = 0.0
         for fmt in args.formats.split(","):
             src, out = wl / f"events.{fmt}", tmp / f"sessions.{fmt}"
@@ -168,7 +170,8 @@ def main() -> None:  # noqa: PLR0914, PLR0915 - one report
                 results[tool] = (seconds, peak, sessions)
             base = results["duckdb (1 thread)"][0]
             for tool, (seconds, peak, sessions) in results.items():
-                print(f"{size:>11,} {fmt + ' -> ' + fmt:<18} {tool:<18} {seconds:>7.2f} {size / seconds:>11,.0f} "
+                rate = size / seconds
+                print(f"{size:>11,} {fmt + ' -> ' + fmt:<18} {tool:<18} {seconds:>7.2f} {rate:>11,.0f} "
                       f"{base / seconds:>10.2f} {peak / 2**20:>8,.0f} {sessions:,}")  # fmt: skip
             if len({s for _, _, s in results.values()}) != 1:
                 sys.exit(f"the tools disagree on the session count: {results}")
@@ -186,12 +189,15 @@ def main() -> None:  # noqa: PLR0914, PLR0915 - one report
             sessions = doc["definitions"]["ga4"]["sessions"]
             expected = factor * results_sessions(tmp, wl)
             rate = n / seconds
-            print(f"{n:>11,} {'parquet -> parquet':<18} {'sessionlab ooc':<18} {seconds:>7.2f} {rate:>11,.0f} "
-                  f"{'':>10} {peak / 2**20:>8,.0f} {sessions:,} ({doc['shards']} shards, --memory {args.memory})")  # fmt: skip
+            shards = f"({doc['shards']} shards, --memory {args.memory})"
+            head = f"{n:>11,} {'parquet -> parquet':<18} {'sessionlab ooc':<18}"
+            print(f"{head} {seconds:>7.2f} {rate:>11,.0f} "
+                  f"{'':>10} {peak / 2**20:>8,.0f} {sessions:,} {shards}")  # fmt: skip
             if sessions != expected:
                 sys.exit(f"out of core: {sessions:,} sessions, expected {expected:,} ({factor} x the log)")
             if in_memory_rate:
-                print(f"out-of-core cost per event: {in_memory_rate / rate:.2f}x the in-memory path at {size:,}")
+                ratio = in_memory_rate / rate
+                print(f"out-of-core cost per event: {ratio:.2f}x the in-memory path at {size:,}")
 
 
 def results_sessions(tmp: Path, wl: Path) -> int:

@@ -533,7 +533,7 @@ def _without_pandas() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sessionlab`` console script."""
-    if argv is None and sys.argv[1:2] == ["sessionize"]:
+    if argv is None and [a for a in sys.argv[1:] if not a.startswith("-")][:1] == ["sessionize"]:
         _without_pandas()
     args = _parser(argv).parse_args(argv)
     return _handle(lambda: args.func(args), args.debug)

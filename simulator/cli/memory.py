@@ -37,7 +37,7 @@ def add_memory(sub: argparse._SubParsersAction) -> None:
         "--memory",
         type=_size,
         metavar="SIZE",
-        help="the memory the run may take, e.g. 512MiB, 2GiB, 1.5GB (default: a quarter of the memory "
+        help="the memory the run may take, e.g. 512MiB, 2GiB, 1.5GB (default: half the memory "
         "available); a CSV or Parquet log that would need more is sessionized through shards on disk, "
         "with the same result",
     )

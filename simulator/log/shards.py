@@ -108,7 +108,7 @@ def parse_size(text: str) -> int:
 
 
 def default_memory() -> int:
-    """A quarter of the memory available now (``MemAvailable``), at least :data:`MIN_MEMORY`."""
+    """Half the memory available now (``MemAvailable``), at least :data:`MIN_MEMORY`."""
     available = 0
     with contextlib.suppress(OSError, ValueError):
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -117,7 +117,7 @@ def default_memory() -> int:
     if not available:
         with contextlib.suppress(ValueError, OSError, AttributeError):
             available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    return max(MIN_MEMORY, available // 4) if available else 2 << 30
+    return max(MIN_MEMORY, available // 2) if available else 2 << 30
 
 
 def _is_dataset(path: str) -> bool:
