@@ -433,7 +433,9 @@ class ShardResult:
 
 def _dense_users(user: np.ndarray) -> tuple[np.ndarray, pa.Array]:
     """Dense codes in sorted order, and the sorted distinct ids (as Arrow), through a hash table."""
-    arr = pa.array(user)
+    arr = pa.array(user, pa.large_string()) if user.dtype.kind == "U" else pa.array(user)
+    if isinstance(arr, pa.ChunkedArray):  # pyarrow converts large NumPy arrays in chunks
+        arr = arr.combine_chunks()
     encoded = arr.dictionary_encode()
     order = pc.sort_indices(encoded.dictionary).to_numpy()
     rank = np.empty(len(order), dtype=np.int64)
@@ -613,6 +615,8 @@ def _run(job: _Job) -> ShardResult:  # noqa: PLR0912, PLR0915 - the three passes
         raise ScenarioError(name, "", str(err)) from None
     parse = _parser(epoch, detected, block_text)
     # 2. sessionize each shard; spread its rows into row buckets
+    # at most ~512 buckets open at once (file descriptors), none larger than a shard
+    bucket_rows = max(1, min(max(bucket_rows, math.ceil(total / 512)), max(bucket_rows, shard_rows)))
     n_buckets = max(1, math.ceil(total / bucket_rows))
     buckets: list[Any] = [None] * n_buckets
     bad_rows: list[tuple[int, str]] = []
