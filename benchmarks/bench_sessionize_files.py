@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
@@ -38,6 +39,7 @@ DUCKDB = """
 import sys, duckdb
 src, out, threads = sys.argv[1], sys.argv[2], sys.argv[3]
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 if threads != "default":
     con.execute(f"SET threads = {int(threads)}")
 reader = "read_csv" if src.endswith(".csv") else "read_parquet"
@@ -135,6 +137,7 @@ def main() -> None:  # noqa: PLR0912, PLR0915 - one report
     parser.add_argument("--formats", default="parquet,csv", help="parquet, csv or both (default)")
     parser.add_argument("--large", type=float, default=0, help="also N events out of core (--memory 2GiB)")
     parser.add_argument("--memory", default="2GiB", help="--memory of the out-of-core run (2GiB)")
+    parser.add_argument("--tools", default="sessionlab,duckdb,polars", help="tools to run (name prefixes)")
     parser.add_argument("--workload", metavar="DIR", help="reuse a 'sessionlab workload' directory")
     args = parser.parse_args()
     try:
@@ -157,6 +160,8 @@ def main() -> None:  # noqa: PLR0912, PLR0915 - one report
             src, out = wl / f"events.{fmt}", tmp / f"sessions.{fmt}"
             results: dict[str, tuple[float, int, int]] = {}
             for tool, (cmd, env) in _tools(src, out).items():
+                if not any(tool.startswith(t) for t in args.tools.split(",")):
+                    continue
                 runs = [_run(cmd, env) for _ in range(args.repeat)]
                 seconds = statistics.median(r[0] for r in runs)
                 peak = max(r[2] for r in runs)
@@ -168,14 +173,15 @@ def main() -> None:  # noqa: PLR0912, PLR0915 - one report
                 else:  # an untimed run that also counts what it wrote
                     sessions = int(_run([*cmd, "count"], env)[1].strip())
                 results[tool] = (seconds, peak, sessions)
-            base = results["duckdb (1 thread)"][0]
+                print(f"# {tool}: {seconds:.2f} s, {peak / 2**20:,.0f} MB, {sessions:,} sessions", flush=True)
+            base = results.get("duckdb (1 thread)", (math.nan,))[0]
             for tool, (seconds, peak, sessions) in results.items():
                 rate = size / seconds
                 print(f"{size:>11,} {fmt + ' -> ' + fmt:<18} {tool:<18} {seconds:>7.2f} {rate:>11,.0f} "
                       f"{base / seconds:>10.2f} {peak / 2**20:>8,.0f} {sessions:,}")  # fmt: skip
             if len({s for _, _, s in results.values()}) != 1:
                 sys.exit(f"the tools disagree on the session count: {results}")
-            if fmt == "parquet":
+            if fmt == "parquet" and "sessionlab" in results:
                 peak = results["sessionlab"][1]
                 print(f"sessionlab peak RSS {peak / 2**20:,.0f} MB = {peak / columns:.2f}x the input columns "
                       f"({columns / 2**20:,.0f} MB as Arrow: user_id, timestamp, campaign)")  # fmt: skip
