@@ -54,7 +54,9 @@ def add_memory(sub: argparse._SubParsersAction) -> None:
 
         memory = args.memory or shards.default_memory()
         path = Path(args.file)
-        fits = not args.out_of_core and shards.estimate_bytes(args.file, args.format) <= memory
+        # a directory of Parquet files is read by the spool (the in-memory reader takes one file)
+        fits = not args.out_of_core and not path.is_dir()
+        fits = fits and shards.estimate_bytes(args.file, args.format) <= memory
         if fits or not (path.is_dir() or path.suffix.lower() in (".csv", ".parquet", ".pq")):
             return inner(args)
         return _out_of_core(args, memory)
