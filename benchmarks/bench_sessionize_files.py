@@ -83,7 +83,8 @@ def _sessionlab() -> list[str]:
 
 
 def _run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str, int]:
-    """Wall seconds, stdout and the process's own peak RSS (bytes, from wait4)."""
+    """Wall seconds, stdout and the process's own peak RSS (bytes, from wait4); its CPU seconds
+    (user + system, all threads) are printed on a line of their own."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env={**os.environ, **(env or {})})
@@ -94,6 +95,9 @@ def _run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str,
         err.seek(0)
         if proc.returncode:
             sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err.read().decode()}")
+        cpu = usage.ru_utime + usage.ru_stime
+        what = f"{Path(cmd[0]).name} {' '.join(cmd[1:3])[:40]}"
+        print(f"#   {what}: wall {elapsed:.2f} s, cpu {cpu:.2f} s", flush=True)
         return elapsed, out.read().decode(), usage.ru_maxrss * 1024
 
 
