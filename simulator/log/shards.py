@@ -649,7 +649,7 @@ def _run(job: _Job) -> ShardResult:  # noqa: PLR0912, PLR0915 - the three passes
             raise ScenarioError(name, "", str(err)) from None
         del table
         bad_rows += [(b.line, b.reason) for b in ev.bad]
-        codes, uniques = _dense_users(ev.user) if len(ev.user) else (np.zeros(0, np.int64), pa.array(ev.user))
+        codes, uniques = _dense_users(ev.user)  # empty too: the same Arrow type in every shard
         results = sessionizer(ev, codes)
         status = ev.status
         good = status >= 0

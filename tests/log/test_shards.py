@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from simulator.cli.main import ExitCode, main
@@ -184,6 +184,14 @@ def _iso(ms: int) -> str:
     fmt=st.sampled_from(["csv", "parquet"]),
     out_ext=st.sampled_from([".parquet", ".csv", ".jsonl"]),
     epoch=st.booleans(),
+)
+@example(  # a shard of bad rows only, beside one of text ids (found by hypothesis)
+    rows=[(0, 1_714_550_000_000, "", True), (1, 1_714_550_000_000, "", False)],
+    shard_rows=1,
+    bucket_rows=1,
+    fmt="csv",
+    out_ext=".parquet",
+    epoch=False,
 )
 def test_out_of_core_file_equals_the_in_memory_file(  # noqa: PLR0917 - hypothesis's arguments
     tmp_path: Path, rows, shard_rows: int, bucket_rows: int, fmt: str, out_ext: str, epoch: bool
