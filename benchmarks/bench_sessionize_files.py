@@ -96,7 +96,7 @@ def _run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str,
         if proc.returncode:
             sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err.read().decode()}")
         cpu = usage.ru_utime + usage.ru_stime
-        what = f"{Path(cmd[0]).name} {' '.join(cmd[1:3])[:40]}"
+        what = " ".join(Path(c).name if "\n" not in c else "(script)" for c in cmd[:5])[:70]
         print(f"#   {what}: wall {elapsed:.2f} s, cpu {cpu:.2f} s", flush=True)
         return elapsed, out.read().decode(), usage.ru_maxrss * 1024
 
