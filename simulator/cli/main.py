@@ -14,39 +14,26 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from simulator import __version__
-from simulator.analysis.breakdown import Breakdown, breakdowns, parse_dimensions
-from simulator.analysis.result import Result, run
 from simulator.cli.argtypes import confidence, whole
-from simulator.cli.audit import add_audit as _add_audit
 from simulator.cli.observed import add_arguments as add_observed_arguments
-from simulator.cli.observed import reports_of, run_reports
-from simulator.cli.sessions import add_definitions as _add_definitions
-from simulator.cli.sessions import add_sessionize as _add_sessionize
-from simulator.cli.spark import add_engine as _add_spark_engine
 from simulator.cli.terminal import configure, progress, stdout_width
-from simulator.cli.testbench import add_bench as _add_bench
-from simulator.cli.testbench import add_conform as _add_conform
-from simulator.cli.testbench import add_workload as _add_workload
-from simulator.cli.validate import add_validate as _add_validate
-from simulator.engine.simulate import DEFAULT_CHUNK, iter_chunks
 from simulator.errors import ScenarioError, SessionlabError
-from simulator.log.events import EventLog
-from simulator.report.directory import write_report
-from simulator.report.testing import (
-    render_calibration,
-    render_observed,
-    render_replications,
-)
-from simulator.report.text import render_json, render_text
-from simulator.scenario.loader import Scenario, json_schema, load_scenario
 from simulator.schema import MAX_SIZE
-from simulator.testing.breakdowns import replicate_breakdowns
-from simulator.testing.expect import evaluate, evaluate_scenario, expect_blocks, has_expectations
-from simulator.testing.junit import SuiteResult, junit_xml, write_atomically
-from simulator.testing.stats import Replications, compare_observed, replicate
+
+if TYPE_CHECKING:
+    from simulator.analysis.breakdown import Breakdown
+    from simulator.analysis.result import Result
+    from simulator.log.events import EventLog
+    from simulator.scenario.loader import Scenario
+    from simulator.testing.junit import SuiteResult
+    from simulator.testing.stats import Replications
+
+# Each command imports what it needs when it runs (``sessionize`` does not load the simulator,
+# scipy or pandas): the start-up of every ``sessionlab`` command is part of its run time.
+# ruff: noqa: PLC0415
 
 __all__ = ["ExitCode", "main"]
 
@@ -65,6 +52,13 @@ class ExitCode(enum.IntEnum):
 
 
 def _cmd_run(args: argparse.Namespace) -> ExitCode:
+    from simulator.analysis.result import run
+    from simulator.report.testing import render_replications
+    from simulator.report.text import render_json, render_text
+    from simulator.scenario.loader import load_scenario
+    from simulator.testing.breakdowns import replicate_breakdowns
+    from simulator.testing.stats import replicate
+
     if args.confidence is not None and not args.replications:
         raise SessionlabError(
             "run: --confidence sets the intervals of --replications; give --replications R too"
@@ -129,6 +123,11 @@ def _report(
     args: argparse.Namespace, scenario: Scenario, result: Result, reps: Replications | None = None
 ) -> dict[str, dict[str, Breakdown]] | None:
     """The breakdown tables asked for, after writing ``--report DIR`` if asked (both use them)."""
+    from simulator.analysis.breakdown import breakdowns
+    from simulator.report.directory import write_report
+    from simulator.testing.expect import evaluate
+    from simulator.testing.stats import compare_observed
+
     tables = breakdowns(result, args.breakdown) if args.breakdown else None
     if args.report:
         observed = [(str(ref), value) for ref, value in scenario.observed]
@@ -144,6 +143,8 @@ def _report(
 
 
 def _scenario_files(targets: Sequence[str]) -> Iterator[Path]:
+    from simulator.testing.expect import has_expectations
+
     for target in targets:
         path = Path(target)
         if path.is_dir():
@@ -160,6 +161,10 @@ def _scenario_files(targets: Sequence[str]) -> Iterator[Path]:
 
 
 def _check_file(path: Path, seed: int | None, verbose: bool) -> SuiteResult:
+    from simulator.scenario.loader import load_scenario
+    from simulator.testing.expect import evaluate_scenario, expect_blocks
+    from simulator.testing.junit import SuiteResult
+
     scenario = load_scenario(path)
     text = path.read_text(encoding="utf-8")
     if not scenario.expectations:
@@ -179,6 +184,8 @@ def _check_file(path: Path, seed: int | None, verbose: bool) -> SuiteResult:
 
 
 def _cmd_check(args: argparse.Namespace) -> ExitCode:
+    from simulator.testing.junit import junit_xml, write_atomically
+
     suites = [_check_file(path, args.seed, args.verbose) for path in _scenario_files(args.targets)]
     total = sum(len(s.outcomes) for s in suites)
     failed = sum(not o.passed for s in suites for o in s.outcomes)
@@ -189,6 +196,11 @@ def _cmd_check(args: argparse.Namespace) -> ExitCode:
 
 
 def _cmd_compare(args: argparse.Namespace) -> ExitCode:
+    from simulator.cli.observed import run_reports
+    from simulator.report.testing import render_observed
+    from simulator.scenario.loader import load_scenario
+    from simulator.testing.stats import compare_observed, replicate
+
     scenario = load_scenario(args.file)
     n = args.replications or max(scenario.replications, 2)
     if args.observed or scenario.observed_files:  # report files, per day and campaign
@@ -215,10 +227,13 @@ def _cmd_compare(args: argparse.Namespace) -> ExitCode:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> ExitCode:
+    from simulator.cli.observed import reports_of
+    from simulator.report.testing import render_calibration
+
     paths = [p for given in args.fit for p in given.split(",") if p.strip()]
     if not paths:
         raise ScenarioError(args.file, "--fit", "expected parameter paths like tracking.consent")
-    from simulator.testing.calibrate import calibrate  # noqa: PLC0415 - scipy.optimize, ~1 s
+    from simulator.testing.calibrate import calibrate
 
     reports, mapping = reports_of(args)
     with progress("calibrate: simulation runs", None, "run") as on_progress:
@@ -239,6 +254,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> ExitCode:
 
 
 def _cmd_schema(args: argparse.Namespace) -> ExitCode:
+    from simulator.scenario.loader import json_schema
+
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
     return ExitCode.OK
 
@@ -286,6 +303,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 
 
 def _dimensions(text: str) -> tuple[str, ...]:
+    from simulator.analysis.breakdown import parse_dimensions
+
     try:
         return parse_dimensions(text)
     except ValueError as err:
@@ -293,6 +312,8 @@ def _dimensions(text: str) -> tuple[str, ...]:
 
 
 def _population_options(p: argparse.ArgumentParser) -> None:
+    from simulator.engine.simulate import DEFAULT_CHUNK
+
     p.add_argument("--visitors", type=_COUNT, metavar="N", help="override [population] visitors")
     p.add_argument(
         "--chunk-size",
@@ -311,7 +332,9 @@ def _population_options(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> ExitCode:
-    from simulator.log.writer import write_chunks  # noqa: PLC0415 - only this command writes files
+    from simulator.engine.simulate import iter_chunks
+    from simulator.log.writer import write_chunks
+    from simulator.scenario.loader import load_scenario
 
     scenario = load_scenario(args.file)
     total = args.visitors if args.visitors is not None else getattr(scenario.population, "visitors", 0)
@@ -426,22 +449,25 @@ def _add_schema(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_schema)
 
 
-#: Each adds one subcommand (its parser and its ``func``); order is the order of ``--help``.
-_COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    _add_run,
-    _add_check,
-    _add_definitions,
-    _add_sessionize,
-    _add_spark_engine,  # --engine spark for sessionize
-    _add_schema,
-    _add_compare,
-    _add_workload,
-    _add_conform,
-    _add_audit,
-    _add_bench,
-    _add_simulate,
-    _add_calibrate,
-    _add_validate,
+#: (command, "module:function"): each function adds one subcommand (its parser and its ``func``),
+#: or options of one (``sessionize``'s engine and memory); order is the order of ``--help``. Only
+#: the named command's modules are imported (``sessionlab --help`` imports them all).
+_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("run", "simulator.cli.main:_add_run"),
+    ("check", "simulator.cli.main:_add_check"),
+    ("definitions", "simulator.cli.sessions:add_definitions"),
+    ("sessionize", "simulator.cli.sessions:add_sessionize"),
+    ("sessionize", "simulator.cli.spark:add_engine"),  # --engine spark
+    ("sessionize", "simulator.cli.memory:add_memory"),  # --memory, --out-of-core
+    ("schema", "simulator.cli.main:_add_schema"),
+    ("compare", "simulator.cli.main:_add_compare"),
+    ("workload", "simulator.cli.testbench:add_workload"),
+    ("conform", "simulator.cli.testbench:add_conform"),
+    ("audit", "simulator.cli.audit:add_audit"),
+    ("bench", "simulator.cli.testbench:add_bench"),
+    ("simulate", "simulator.cli.main:_add_simulate"),
+    ("calibrate", "simulator.cli.main:_add_calibrate"),
+    ("validate", "simulator.cli.validate:add_validate"),
 )
 
 
@@ -467,6 +493,13 @@ class _HelpFormatter(argparse.HelpFormatter):
         return f"{text} (default: %(default)s)"
 
 
+def _registrar(target: str) -> Callable[[argparse._SubParsersAction], None]:
+    import importlib
+
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (and exit code 2) like every other bad input."""
 
@@ -477,7 +510,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(ExitCode.SCENARIO_ERROR, f"sessionlab: error: {where}{message} (see '{helper}')\n")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="sessionlab",
         description=(
@@ -490,8 +523,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for every error")
     parser.add_argument("-q", "--quiet", action="store_true", help=_QUIET)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in _COMMANDS:
-        add(sub)
+    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+    named = words[0] if words and any(words[0] == c for c, _ in _COMMANDS) else None
+    for command, target in _COMMANDS:
+        if named in (None, command):
+            _registrar(target)(sub)
     for command in sub.choices.values():  # every command takes --quiet too, and states its exit codes
         flags = [f for f in ("-q", "--quiet") if f not in command._option_string_actions]
         if "--quiet" in flags:
@@ -527,9 +563,36 @@ def _handle(func: Callable[[], ExitCode], debug: bool) -> int:
         return ExitCode.INTERNAL_ERROR
 
 
+def _without_pandas() -> None:
+    """Keep pyarrow from importing pandas (0.4-2 s) in a ``sessionize`` process that never needs it.
+
+    pyarrow imports pandas on its first ``pa.array`` call, to check for pandas objects; when that
+    import fails it never tries again. Only for the console script (``argv`` None): in a Python
+    process (tests, notebooks) pyarrow keeps its pandas integration.
+    """
+    if "pandas" in sys.modules:
+        return
+    import pyarrow as pa
+
+    class _NoPandas:
+        @staticmethod
+        def find_spec(name: str, *_: object) -> None:
+            if name == "pandas":
+                raise ImportError("pandas is not needed by sessionize")
+
+    sys.meta_path.insert(0, _NoPandas)  # type: ignore[arg-type]
+    try:
+        pa.array([0])  # pyarrow's pandas shim tries once, now, and remembers
+    finally:
+        sys.meta_path.remove(_NoPandas)  # type: ignore[arg-type]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sessionlab`` console script."""
-    args = _parser().parse_args(argv)
+    words = [a for a in sys.argv[1:] if not a.startswith("-")]
+    if argv is None and words[:1] == ["sessionize"] and not any(a.startswith("--engine") for a in sys.argv):
+        _without_pandas()  # (Spark's Arrow exchange goes through pandas)
+    args = _parser(argv).parse_args(argv)
     configure(quiet=args.quiet)
     return _handle(lambda: args.func(args), args.debug)
 

@@ -396,8 +396,7 @@ def _sessionize_log(
     if log.ignored:
         print(f"sessionlab: {args.format} fields ignored: {', '.join(log.ignored)}", file=sys.stderr)
     on_progress(1)
-    users = len(np.unique(log.user))
-    labels = np.array([c.label for c in SplitCause])
+    labels = pa.array([c.label for c in SplitCause], pa.string())
     blocks, assignments = {}, {}
     for definition in specs:
         ids, causes = sessionize(
@@ -412,8 +411,9 @@ def _sessionize_log(
             flag=log.flag,
         )
         sessions = int(ids.max()) + 1 if len(ids) else 0
+        users = int(np.count_nonzero(causes == SplitCause.NEW_USER))  # each user's first row, no sort
         blocks[definition.name] = {"sessions": sessions, "users": users, "events": len(ids)}
-        assignments[definition.name] = (ids, labels[causes])
+        assignments[definition.name] = (ids, pa.DictionaryArray.from_arrays(pa.array(causes), labels))
         on_progress(1)
     if args.out:
         write_assignments(args.out, log, assignments)

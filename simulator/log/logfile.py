@@ -54,6 +54,7 @@ __all__ = [
     "BadRow",
     "EventFile",
     "LogColumns",
+    "events_from_table",
     "output_compression",
     "output_format",
     "read_log",
@@ -673,6 +674,7 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
     files: tuple[str, ...] = (),
     file_index: np.ndarray | None = None,
     delimiter: str | None = None,
+    parse: Any = parse_times,
 ) -> EventFile:
     n = table.num_rows
     reasons: dict[int, str] = {}
@@ -697,7 +699,7 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
             for i in np.flatnonzero(long.to_numpy(zero_copy_only=False)).tolist():
                 reasons.setdefault(i, f"field {c!r} is over {MAX_FIELD:,} characters")
     try:
-        times, detected = parse_times(table.column(cols.time), cols.epoch, cols.input_tz, cols.ambiguous)
+        times, detected = parse(table.column(cols.time), cols.epoch, cols.input_tz, cols.ambiguous)
     except ValueError as err:
         raise _fail(name, str(err)) from None
     for i, why in times.bad.items():
@@ -727,7 +729,7 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
     if bad and not skip_bad:
         raise _fail(name, _bad_message(bad, unit))
     take = pa.array(keep)
-    users = user_col.take(take)
+    users = user_col if len(keep) == n else user_col.take(take)
     user = (
         users.to_numpy(zero_copy_only=False).astype(np.int64)
         if pa.types.is_integer(users.type)
@@ -764,7 +766,7 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
     return EventFile(
         path=name,
         user=user,
-        ts=times.ms[keep],
+        ts=times.ms if len(keep) == n else times.ms[keep],
         campaign=campaign,
         campaigns=campaigns,
         lines=np.asarray(all_lines, dtype=np.int64),
@@ -772,7 +774,7 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
         bad=tuple(bad),
         unit=unit,
         raw=raw,
-        ns=times.ns[keep],
+        ns=times.ns if len(keep) == n else times.ns[keep],
         detected_epoch=detected,
         has_campaign=has_campaign,
         files=files,
@@ -804,6 +806,44 @@ def _rule_columns(
             unit, lines = where
             raise _fail(path, f"{unit} {lines[err.row]}: column {column!r}: {err.reason}") from None
     return out
+
+
+def events_from_table(
+    name: str,
+    table: pa.Table,
+    lines: np.ndarray,
+    early_bad: list[BadRow],
+    cols: LogColumns,
+    *,
+    unit: str = "line",
+    skip_bad: bool = False,
+    exclude_events: Iterable[str] = (),
+    parse: Any = parse_times,
+) -> EventFile:
+    """The checks and parsing of :func:`read_log` on a table already read (``lines``: each row's line
+    or row number; ``early_bad``: rows the reader refused). ``parse`` parses the time column (the
+    out-of-core path in :mod:`simulator.log.shards` passes one that knows the whole log's epoch)."""
+    return _assemble(
+        name,
+        table,
+        lines,
+        [(0, b) for b in early_bad],
+        unit,
+        cols,
+        skip_bad=skip_bad,
+        exclude_events=exclude_events,
+        keep_columns=False,
+        parse=parse,
+    )
+
+
+def _csv_header(path: str) -> list[str]:
+    """The header of a plain comma-separated file (the out-of-core path reads only those)."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        first = fh.readline()
+    if not first.strip():
+        raise _fail(path, "empty file: expected a header line with column names")
+    return next(csv.reader([first]))
 
 
 def _bad_message(bad: Sequence[BadRow], unit: str) -> str:
@@ -883,13 +923,21 @@ def assignments_table(log: EventFile, assignments: dict[str, tuple[np.ndarray, S
     other = np.where(status == BAD, "bad_row", "excluded")
     for name, (given_ids, given_labels) in assignments.items():
         ids = np.asarray(given_ids, dtype=np.int64)
-        labels = np.asarray(given_labels)
+        labels = given_labels if isinstance(given_labels, pa.Array) else np.asarray(given_labels)
         full = ids[index] if len(ids) else np.zeros(len(status), dtype=np.int64)
-        cause = labels[index] if len(labels) else np.full(len(status), "")
         for column in (f"{name}.session_id", f"{name}.split_cause"):
             if column in columns:
                 raise _fail(log.path, f"--keep-columns: the input already has a column {column!r}")
         columns[f"{name}.session_id"] = pa.array(full, pa.int64(), mask=~good)
+        if isinstance(given_labels, pa.DictionaryArray):  # cause codes and their names: no str per row
+            names = [*given_labels.dictionary.to_pylist(), "bad_row", "excluded"]
+            codes = given_labels.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+            code = codes[index] if len(codes) else np.zeros(len(status), dtype=np.int32)
+            code = np.where(good, code, np.where(status == BAD, len(names) - 2, len(names) - 1))
+            whole = pa.DictionaryArray.from_arrays(pa.array(code.astype(np.int32)), pa.array(names))
+            columns[f"{name}.split_cause"] = whole.cast(pa.string())
+            continue
+        cause = labels[index] if len(labels) else np.full(len(status), "")
         columns[f"{name}.split_cause"] = pa.array(np.where(good, cause, other), pa.string())
     return pa.table(columns)
 

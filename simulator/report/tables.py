@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import textwrap
+from typing import TYPE_CHECKING
 
-from simulator.analysis.breakdown import Breakdown
+if TYPE_CHECKING:  # only annotations: format_table (sessionize) must not load the simulator
+    from simulator.analysis.breakdown import Breakdown
 
 __all__ = [
     "BREAKDOWN_HEADER",
