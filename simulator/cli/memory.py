@@ -187,6 +187,13 @@ def _out_of_core(args: argparse.Namespace, memory: int) -> int:
         name: {"sessions": n, "users": result.users, "events": result.events}
         for name, n in result.sessions.items()
     }
+    bad = len(result.bad)
+    accounting = {
+        "read": result.rows,
+        "sessionized": result.rows - bad - result.excluded,
+        "bad": bad,
+        "excluded": result.excluded,
+    }
     if args.json:
         doc = {
             "definitions": blocks,
@@ -196,6 +203,7 @@ def _out_of_core(args: argparse.Namespace, memory: int) -> int:
             "epoch": cols.epoch or result.detected_epoch,
             "excluded": result.excluded,
             "bad_rows": [{result.unit: b.line, "reason": b.reason} for b in result.bad],
+            "accounting": accounting,
             "shards": result.shards,
         }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
@@ -204,4 +212,9 @@ def _out_of_core(args: argparse.Namespace, memory: int) -> int:
 
     rows = [[name, f"{b['sessions']:,}", f"{b['users']:,}", f"{b['events']:,}"] for name, b in blocks.items()]
     sys.stdout.write(format_table(["definition", "sessions", "users", "events"], rows) + "\n")
+    a = accounting
+    sys.stdout.write(
+        f"rows: {a['read']:,} read = {a['sessionized']:,} sessionized + {a['bad']:,} bad + "
+        f"{a['excluded']:,} excluded\n"
+    )
     return 0

@@ -36,7 +36,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -279,8 +279,8 @@ def _csv_source(path: str, cols: LogColumns) -> _Source:
 
     def handler(row: Any) -> str:
         source.early_bad.append(
-            BadRow(
-                row.number + 1, f"{row.actual_columns} field(s) where the header has {row.expected_columns}"
+            BadRow(  # row.number counts records from 1 (the header): mapped to lines once they are known
+                row.number, f"{row.actual_columns} field(s) where the header has {row.expected_columns}"
             )
         )
         return "skip"
@@ -603,8 +603,16 @@ def _run(job: _Job) -> ShardResult:  # noqa: PLR0912, PLR0915 - the three passes
             w.close()
     if kind == "csv":
         data_lines = _csv_lines(name, tmp / "lines.i64")
-        if source.early_bad:
-            data_lines = data_lines[~np.isin(data_lines, [b.line for b in source.early_bad])]
+        if source.early_bad:  # record k (the header is 1) is the (k-1)-th non-empty line after the header
+            records = np.array([b.line - 2 for b in source.early_bad], dtype=np.int64)
+            if records.min() >= 0 and records.max() < len(data_lines):
+                source.early_bad[:] = [
+                    replace(b, line=int(data_lines[r]))
+                    for b, r in zip(source.early_bad, records, strict=True)
+                ]
+                data_lines = np.delete(data_lines, records)
+            else:  # the record count does not match the bytes (a stray quote): rows by order below
+                data_lines = np.zeros(0, dtype=np.int64)
         if len(data_lines) != total:  # quoted line breaks: rows numbered by their order, as in memory
             data_lines = np.arange(2, total + 2, dtype=np.int64)
     else:
