@@ -401,7 +401,6 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_check,
     _add_definitions,
     _add_sessionize,
-    _add_spark_engine,  # --engine spark for sessionize
     _add_schema,
     _add_compare,
     _add_workload,
@@ -411,6 +410,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_simulate,
     _add_calibrate,
     _add_validate,
+    _add_spark_engine,  # --engine spark for sessionize, simulate and run (after them)
 )
 
 

@@ -22,7 +22,7 @@ from simulator.errors import SessionlabError
 from simulator.log.atomic import atomic_path
 from simulator.log.events import COLUMNS, Cause, Device, EventLog, Kind, Loss, Source
 
-__all__ = ["FORMATS", "OutputError", "write_chunks"]
+__all__ = ["FIELDS", "FORMATS", "OutputError", "arrow_table", "write_chunks"]
 
 #: File suffix -> format name.
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
@@ -118,6 +118,12 @@ def _arrow_table(pa: Any, log: EventLog) -> Any:
         else:
             arrays[f] = pa.array(cols[f])
     return pa.table(arrays)
+
+
+def arrow_table(log: EventLog) -> Any:
+    """The rows of ``log`` exactly as :func:`write_chunks` writes them to Parquet (a ``pyarrow.Table``)."""
+    pa, _ = _pyarrow()
+    return _arrow_table(pa, log)
 
 
 def _write_parquet(path: str, chunks: Iterable[EventLog]) -> int:

@@ -179,7 +179,7 @@ def render_text(
         Tables of :func:`simulator.analysis.breakdown.breakdowns`, shown at the end (one per dimension and
         definition); none by default.
     """
-    out = [f"scenario {result.scenario!r}  seed {result.seed}  events {len(result.log):,}", ""]
+    out = [f"scenario {result.scenario!r}  seed {result.seed}  events {result.n_events:,}", ""]
     out += _ads_section(result)
     ad = result.ad_bridge.bridge
     if ad.start:
