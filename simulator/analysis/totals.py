@@ -45,7 +45,15 @@ from simulator.sessions import Definition, get_definition
 
 __all__ = ["Totals", "block_totals", "definitions_of", "journey_totals", "totals_of"]
 
-_COUNT_FIELDS = ("views", "sessions", "users", "conversions", "units", "converting_sessions", "converting_users")
+_COUNT_FIELDS = (
+    "views",
+    "sessions",
+    "users",
+    "conversions",
+    "units",
+    "converting_sessions",
+    "converting_users",
+)
 
 
 @dataclass
@@ -77,7 +85,9 @@ class Totals:
         return math.fsum(self.floats.get(key, ()))
 
     def _bridge(self, prefix: tuple, vocabulary: dict[str, str]) -> Bridge:
-        deltas = {k[len(prefix) + 1]: v for k, v in self.ints.items() if k[: len(prefix) + 1] == (*prefix, "term")}
+        deltas = {
+            k[len(prefix) + 1]: v for k, v in self.ints.items() if k[: len(prefix) + 1] == (*prefix, "term")
+        }
         return make_bridge(self._int(*prefix, "start"), deltas, self._int(*prefix, "end"), vocabulary)
 
     def result(
@@ -212,7 +222,8 @@ def totals_of(result: Result) -> Totals:
 def definitions_of(scenario: Scenario) -> tuple[Definition, ...]:
     """The definitions a run of ``scenario`` evaluates, resolved (as :func:`~.result.run` does)."""
     return tuple(
-        d if isinstance(d, Definition) else get_definition(d) for d in (scenario.sessions or scenario.definitions)
+        d if isinstance(d, Definition) else get_definition(d)
+        for d in (scenario.sessions or scenario.definitions)
     )
 
 

@@ -241,7 +241,9 @@ def run_simulate(args: argparse.Namespace) -> int:
     _local_only(args, "--workers", "--chunk-size")
     suffix = Path(args.out).suffix.lower()
     if suffix in (".csv", ".jsonl"):
-        raise ScenarioError(args.out, "", "--engine spark writes a Parquet dataset directory, not CSV or JSONL")
+        raise ScenarioError(
+            args.out, "", "--engine spark writes a Parquet dataset directory, not CSV or JSONL"
+        )
     if Path(args.out).exists():
         raise ScenarioError(args.out, "", "--out exists; --engine spark writes a new dataset directory")
     scenario = load_scenario(args.file)

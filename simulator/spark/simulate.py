@@ -157,7 +157,11 @@ def simulate(
     shared = sc.broadcast(s)
     sizes: list[tuple[int, int, int, int, int]] = []
     if n_blocks:
-        sizes = sc.parallelize(range(n_blocks), tasks).mapPartitions(lambda it: _sizes(shared.value, it)).collect()
+        sizes = (
+            sc.parallelize(range(n_blocks), tasks)
+            .mapPartitions(lambda it: _sizes(shared.value, it))
+            .collect()
+        )
     firsts = sc.broadcast(_first_ids(s, sizes))
     schema = _arrow_schema()
     start = -1 if s.journeys is not None else 0
