@@ -12,7 +12,7 @@ with rows in time order tells ``ordering`` apart). The result is checked once mo
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,9 +55,11 @@ class Oracle:
     Every timeline of a call is its own user of one workload. With a batching sessionizer
     (:attr:`~simulator.testbench.adapters.Sessionizer.batching`: ``spark:``, ``spark-sql:``, ``sql:``,
     ``builtin:``) the run in time order that tells ``ordering`` apart rides in the same call (the
-    sorted copies as further users), and :func:`shrink_all` also evaluates the candidates of the
-    next steps in advance (:attr:`states` search states per call). Findings are cached by timeline,
-    so no timeline is run twice.
+    sorted copies as further users). For ``spark:`` and ``spark-sql:``, whose every call is a Spark
+    job, :func:`shrink_all` also evaluates the candidates of the steps most likely to come next
+    (:attr:`states` search states per call, within ``max_rows``); for the in-process kinds that
+    lookahead costs more Python time than the calls it saves, so it is off. Findings are cached by
+    timeline, so no timeline is run twice.
     """
 
     sessionizer: Sessionizer
@@ -66,7 +68,7 @@ class Oracle:
     timezone: str
     time_limit: float | None = None
     max_rows: int = 50_000  #: rows per batch
-    lookahead: int | None = None  #: search states per call (default: 256 when batching, else 1)
+    lookahead: int | None = None  #: search states per call (default: 128 for Spark kinds, else 1)
     calls: int = field(default=0, init=False)  #: sessionizer runs so far
     _cache: dict = field(default_factory=dict, init=False, repr=False)
 
@@ -80,7 +82,7 @@ class Oracle:
         """Search states evaluated per call (1 = only the step being decided, as without batching)."""
         if self.lookahead is not None:
             return max(1, self.lookahead)
-        return 256 if self.batching else 1
+        return 128 if getattr(self.sessionizer, "kind", "") in ("spark", "spark-sql") else 1
 
     def _batch(self, timelines: Sequence[Timeline]) -> tuple[Workload, np.ndarray]:
         sizes = np.array([len(t) for t in timelines], dtype=np.int64)
@@ -165,6 +167,25 @@ class Oracle:
 Search = Generator[list[Timeline], int | None, Timeline]
 
 
+class _Lazy(Sequence):
+    """Candidates built only when looked at (replaying a search to a later step skips them)."""
+
+    def __init__(self, subsets: list[list[int]], take: Callable[[list[int]], Any]) -> None:
+        self._subsets, self._take = subsets, take
+        self._built: list[Any] | None = None
+
+    def _all(self) -> list[Any]:
+        if self._built is None:
+            self._built = [self._take(c) for c in self._subsets]
+        return self._built
+
+    def __len__(self) -> int:
+        return len(self._subsets)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._all()[i]
+
+
 def _first_index(verdicts: Sequence[bool]) -> int | None:
     return verdicts.index(True) if True in verdicts else None
 
@@ -179,7 +200,7 @@ def _ddmin_steps(
         bounds = [round(i * size / n) for i in range(n + 1)]
         chunks = [items[bounds[i] : bounds[i + 1]] for i in range(n)]
         comps = [items[: bounds[i]] + items[bounds[i + 1] :] for i in range(n)] if n > 2 else []  # noqa: PLR2004
-        k = yield [take(c) for c in chunks + comps]
+        k = yield _Lazy(chunks + comps, take)
         if k is not None and k < n:  # the first chunk that holds (chunks come first)
             items, n = chunks[k], 2
         elif k is not None:  # else the first complement that holds
@@ -200,7 +221,7 @@ def ddmin(items: list[int], holds: Callable[[list[list[int]]], list[bool]]) -> l
     try:
         batch = next(steps)
         while True:
-            batch = steps.send(_first_index(holds(batch)))
+            batch = steps.send(_first_index(holds(list(batch))))
     except StopIteration as stop:
         return stop.value
 
@@ -316,6 +337,7 @@ class _Shrinking:
     def __init__(self, tl: Timeline, finding: Finding, params: RuleParams) -> None:
         self.tl, self.finding, self.params = tl, finding, params
         self.path: list[int | None] = []
+        self.sizes: list[int] = []  #: candidates of each step taken
         self.gen = _search(tl, finding, params)
         self.step: list[Timeline] | None = next(self.gen, None)  # a search always yields at least once
         self.result: Timeline | None = None
@@ -330,6 +352,7 @@ class _Shrinking:
         while self.step is not None and oracle.known(self.step):
             k = _first_index([self.fits(oracle.cached(t)) for t in self.step])
             self.path.append(k)
+            self.sizes.append(len(self.step))
             try:
                 self.step = self.gen.send(k)
             except StopIteration as stop:
@@ -347,32 +370,57 @@ class _Shrinking:
         return step
 
     def ahead(self, states: int, rows: int) -> list[Timeline]:
-        """The current step's candidates, then those of the states after it (breadth first).
+        """The current step's candidates, then those of the states most likely to follow it.
 
-        Likely outcomes first: the first candidate holds, none holds, then the others. Stops at
-        ``states`` search states or ``rows`` rows of candidates, whichever comes first.
+        Best first: a state's weight is the product of its outcomes' estimated chances, learnt from
+        this search's own steps so far (how often the first candidate held, none held, the middle
+        one -- ddmin's first complement --, the last or another). Stops at ``states`` search states
+        or ``rows`` rows of candidates, whichever comes first.
         """
         assert self.step is not None
-        out, used, queue = list(self.step), sum(len(t) for t in self.step), deque()
-        queue.extend([*self.path, k] for k in _outcomes(len(self.step)))
+        out, used = list(self.step), sum(len(t) for t in self.step)
+        heap: list[tuple[float, int, list[int | None]]] = []
+        order = 0
+        for k, p in self._chances(len(self.step)):
+            heapq.heappush(heap, (-p, order, [*self.path, k]))
+            order += 1
         seen = 1
-        while queue and seen < states:
-            path = queue.popleft()
+        while heap and seen < states:
+            weight, _, path = heapq.heappop(heap)
             step = self._replay(path)
             if step is None:
                 continue
             size = sum(len(t) for t in step)
             if used + size > rows:
                 break
-            out += step
+            out += list(step)
             used += size
             seen += 1
-            queue.extend([*path, k] for k in _outcomes(len(step)))
+            for k, p in self._chances(len(step)):
+                heapq.heappush(heap, (weight * p, order, [*path, k]))
+                order += 1
         return out
 
+    def _chances(self, m: int) -> list[tuple[int | None, float]]:
+        """Each outcome of a step with ``m`` candidates and its estimated chance."""
+        counts = dict.fromkeys(("none", "first", "middle", "last", "other"), 1.0)
+        for k, size in zip(self.path, self.sizes, strict=True):
+            counts[_category(k, size)] += 1
+        members: dict[str, list[int | None]] = {c: [] for c in counts}
+        for k in (None, *range(m)):
+            members[_category(k, m)].append(k)
+        total = sum(counts[c] for c in counts if members[c])
+        return [(k, counts[c] / total / len(ks)) for c, ks in members.items() for k in ks]
 
-def _outcomes(n: int) -> list[int | None]:
-    return [0, None, *range(1, n)] if n else [None]
+
+def _category(k: int | None, m: int) -> str:
+    if k is None:
+        return "none"
+    if k == 0:
+        return "first"
+    if m > 2 and m % 2 == 0 and k == m // 2:  # noqa: PLR2004 - ddmin: the first complement
+        return "middle"
+    return "last" if k == m - 1 else "other"
 
 
 def shrink_all(items: Sequence[tuple[Timeline, Finding, int]], oracle: Oracle) -> list[Counterexample]:
