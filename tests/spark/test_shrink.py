@@ -48,7 +48,8 @@ def test_shrink_on_spark_sql_takes_few_jobs(spark, edge_workload, tmp_path, monk
         sc.setLocalProperty("spark.jobGroup.id", None)
     (got,) = res.counterexamples
     assert list(res.classes) == ["boundary"] == list(before.classes)
-    assert got.verified and want.verified
+    assert got.verified
+    assert want.verified
     assert np.array_equal(got.timeline.ts, want.timeline.ts)  # the same minimal counterexample
     assert got.reference.tolist() == want.reference.tolist()
     assert got.candidate.tolist() == want.candidate.tolist()
