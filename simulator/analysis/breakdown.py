@@ -216,6 +216,8 @@ def breakdown(result: Result, dimension: str, definition: str | None = None) -> 
 
 def breakdowns(result: Result, dimensions: Sequence[str]) -> dict[str, dict[str, Breakdown]]:
     """``{definition: {dimension: Breakdown}}`` for every definition of the run."""
+    if not result.has_rows:
+        raise ValueError("breakdowns need the run's rows; this result was aggregated without them (Spark)")
     return {name: {dim: breakdown(result, dim, name) for dim in dimensions} for name in result.definitions}
 
 

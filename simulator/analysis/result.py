@@ -74,6 +74,20 @@ class Result:
     comparisons: tuple[Comparison, ...]  # the first definition -> each other definition
     timezone: str = "UTC"  # the analytics property's
     ad_timezone: str = "UTC"  # the ad account's
+    #: Events of a run aggregated without its rows (``simulator.spark.run``): then ``log`` has no rows,
+    #: ``hits`` and each definition's ``split`` are empty, and per-row views (breakdowns, sessions.csv)
+    #: are not available. None when ``log`` holds every row.
+    events: int | None = None
+
+    @property
+    def n_events(self) -> int:
+        """Events in the run (``len(log)``, or the aggregated count when the rows were not kept)."""
+        return len(self.log) if self.events is None else self.events
+
+    @property
+    def has_rows(self) -> bool:
+        """Whether ``log``, ``hits`` and the splits hold the run's rows (False for aggregated runs)."""
+        return self.events is None
 
     def definition_specs(self) -> tuple[Definition, ...]:
         """The definitions evaluated, for re-running them (e.g. on a subset of the log)."""
@@ -125,7 +139,7 @@ class Result:
             "schema_version": SCHEMA_VERSION,
             "scenario": self.scenario,
             "seed": self.seed,
-            "events": len(self.log),
+            "events": self.n_events,
             "ads": self.ads.to_dict(),
             "truth": {k: self.log.meta.get(k) for k in ("people", "visits")},
             "definitions": {name: d.to_dict() for name, d in self.definitions.items()},

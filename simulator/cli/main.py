@@ -454,6 +454,7 @@ def _add_schema(sub: argparse._SubParsersAction) -> None:
 #: the named command's modules are imported (``sessionlab --help`` imports them all).
 _COMMANDS: tuple[tuple[str, str], ...] = (
     ("run", "simulator.cli.main:_add_run"),
+    ("run", "simulator.cli.spark:add_engine"),  # --engine spark
     ("check", "simulator.cli.main:_add_check"),
     ("definitions", "simulator.cli.sessions:add_definitions"),
     ("sessionize", "simulator.cli.sessions:add_sessionize"),
@@ -466,6 +467,7 @@ _COMMANDS: tuple[tuple[str, str], ...] = (
     ("audit", "simulator.cli.audit:add_audit"),
     ("bench", "simulator.cli.testbench:add_bench"),
     ("simulate", "simulator.cli.main:_add_simulate"),
+    ("simulate", "simulator.cli.spark:add_engine"),  # --engine spark
     ("calibrate", "simulator.cli.main:_add_calibrate"),
     ("validate", "simulator.cli.validate:add_validate"),
 )

@@ -8,18 +8,23 @@ the local path is untouched. pyspark is imported only when ``--engine spark`` ru
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from simulator.engine.simulate import DEFAULT_CHUNK
 from simulator.errors import ScenarioError
 from simulator.report.tables import format_table
+from simulator.report.text import render_json, render_text
+from simulator.scenario.loader import load_scenario
 from simulator.schema import check_timezone
 from simulator.sessions.config import parse_definition_spec
 
-__all__ = ["add_engine", "run_sessionize"]
+__all__ = ["add_engine", "run_run", "run_sessionize", "run_simulate"]
 
 _EXTRA = 'pip install "sessionlab[spark]"'
 
@@ -31,17 +36,13 @@ def _conf(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
-def add_engine(sub: argparse._SubParsersAction) -> None:
-    """Add the engine options to ``sessionize`` (registered after it in ``simulator.cli.main``)."""
-    p = sub.choices["sessionize"]
-    local = p.get_default("func")
+def _options(p: argparse.ArgumentParser, what: str) -> None:
     g = p.add_argument_group("engine (docs/scale.md)")
     g.add_argument(
         "--engine",
         choices=("local", "spark"),
         default="local",
-        help="local: this process (default); spark: a Parquet dataset (file or directory) in, a Parquet "
-        "dataset directory to --out, each user partition through the same kernels (needs the spark extra)",
+        help=f"local: this process (default); spark: {what} (needs the spark extra)",
     )
     g.add_argument("--master", metavar="URL", help="Spark master for --engine spark (default local[*])")
     g.add_argument(
@@ -53,14 +54,41 @@ def add_engine(sub: argparse._SubParsersAction) -> None:
         help="a Spark setting for --engine spark, e.g. spark.sql.shuffle.partitions=400; repeatable",
     )
 
+
+_WHAT = {
+    "sessionize": "a Parquet dataset (file or directory) in, a Parquet dataset directory to --out, each "
+    "user partition through the same kernels",
+    "simulate": "blocks of visitors as Spark tasks, written as a Parquet dataset directory --out DIR with "
+    "the rows of the one-process run",
+    "run": "blocks of visitors simulated and counted as Spark tasks, only the totals reach the driver "
+    "(counts and bridges; not --report, --breakdown, --replications)",
+}
+
+
+def add_engine(sub: argparse._SubParsersAction) -> None:
+    """Add the engine options to those of ``sessionize``, ``simulate`` and ``run`` that are registered
+    and do not have them yet (registered after each; only the named command is registered)."""
+    for command, spark_func in (
+        ("sessionize", run_sessionize),
+        ("simulate", run_simulate),
+        ("run", run_run),
+    ):
+        p = sub.choices.get(command)
+        if p is None or "--engine" in p._option_string_actions:
+            continue
+        _options(p, _WHAT[command])
+        p.set_defaults(func=_dispatch(p.get_default("func"), spark_func))
+
+
+def _dispatch(local: Any, spark_func: Any) -> Any:
     def dispatch(args: argparse.Namespace) -> int:
         if args.engine == "spark":
-            return run_sessionize(args)
+            return spark_func(args)
         if args.master or args.spark_conf:
             raise ScenarioError("--master", "", "--master and --spark-conf need --engine spark")
         return local(args)
 
-    p.set_defaults(func=dispatch)
+    return dispatch
 
 
 class _Progress:
@@ -130,6 +158,35 @@ def _check_args(args: argparse.Namespace) -> None:
         raise ScenarioError(args.file, "", "no such file or directory")
 
 
+@contextlib.contextmanager
+def _spark(args: argparse.Namespace) -> Iterator[Any]:
+    """A SparkSession for the command (stopped afterwards unless an embedding program owns it)."""
+    try:
+        from pyspark.sql import SparkSession  # noqa: PLC0415 - the optional extra, on use
+
+        from simulator.spark.context import local_session  # noqa: PLC0415
+    except ImportError:
+        raise ScenarioError("--engine spark", "", f"needs pyspark: {_EXTRA}") from None
+    ours = SparkSession.getActiveSession() is None  # an embedding program's session is left running
+    spark = local_session(args.master, dict(args.spark_conf))
+    try:
+        with _Progress(spark):
+            yield spark
+    finally:
+        if ours:
+            spark.stop()
+
+
+def _spark_errors() -> tuple[type[BaseException], ...]:
+    from pyspark.errors import PySparkException  # noqa: PLC0415
+
+    try:
+        from py4j.protocol import Py4JJavaError  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - py4j comes with pyspark
+        return (PySparkException,)
+    return (PySparkException, Py4JJavaError)
+
+
 def run_sessionize(args: argparse.Namespace) -> int:
     """``sessionize --engine spark``: read a Parquet dataset, sessionize on Spark, write and count."""
     _check_args(args)
@@ -147,47 +204,99 @@ def run_sessionize(args: argparse.Namespace) -> int:
         check_timezone(args.timezone)
     except ValueError as err:
         raise ScenarioError("--timezone", "", str(err)) from None
-    try:
-        from pyspark.errors import PySparkException  # noqa: PLC0415 - the optional extra, on use
-
+    with _spark(args) as spark:
         from simulator.spark import counts, sessionize  # noqa: PLC0415
-        from simulator.spark.context import local_session  # noqa: PLC0415
-    except ImportError:
-        raise ScenarioError("--engine spark", "", f"needs pyspark: {_EXTRA}") from None
-    from pyspark.sql import SparkSession  # noqa: PLC0415
 
-    ours = SparkSession.getActiveSession() is None  # an embedding program's session is left running
-    spark = local_session(args.master, dict(args.spark_conf))
-    try:
-        with _Progress(spark):
-            try:
-                df = spark.read.parquet(args.file)
-            except PySparkException as err:
-                raise _spark_error(args.file, err) from None
-            campaign = args.campaign_column if args.campaign_column in df.columns else None
-            out = sessionize(
-                df,
-                specs,
-                user=args.user_column,
-                time=args.time_column,
-                campaign=campaign,
-                timezone=args.timezone,
-                epoch=args.epoch,
-            )
-            try:
-                if args.out:
-                    out.write.parquet(args.out)
-                    out = spark.read.parquet(args.out)  # count what was written, without recomputing
-                blocks = counts(out, specs, user=args.user_column)
-            except PySparkException as err:
-                raise _spark_error(args.file, err) from None
-    finally:
-        if ours:
-            spark.stop()
+        errors = _spark_errors()
+        try:
+            df = spark.read.parquet(args.file)
+        except errors as err:
+            raise _spark_error(args.file, err) from None
+        campaign = args.campaign_column if args.campaign_column in df.columns else None
+        out = sessionize(
+            df,
+            specs,
+            user=args.user_column,
+            time=args.time_column,
+            campaign=campaign,
+            timezone=args.timezone,
+            epoch=args.epoch,
+        )
+        try:
+            if args.out:
+                out.write.parquet(args.out)
+                out = spark.read.parquet(args.out)  # count what was written, without recomputing
+            blocks = counts(out, specs, user=args.user_column)
+        except errors as err:
+            raise _spark_error(args.file, err) from None
     if args.json:
         doc = {"definitions": blocks, "file": args.file, "timezone": args.timezone, "engine": "spark"}
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return 0
     rows = [[name, f"{b['sessions']:,}", f"{b['users']:,}", f"{b['events']:,}"] for name, b in blocks.items()]
     sys.stdout.write(format_table(["definition", "sessions", "users", "events"], rows) + "\n")
+    return 0
+
+
+def _local_only(args: argparse.Namespace, *flags: str) -> None:
+    """Refuse options that have no meaning (yet) with ``--engine spark``: an error, never a no-op."""
+    given = {
+        "--workers": args.workers != 1,
+        "--chunk-size": args.chunk_size != DEFAULT_CHUNK,
+        "--report": bool(getattr(args, "report", None)),
+        "--breakdown": bool(getattr(args, "breakdown", None)),
+        "--replications": bool(getattr(args, "replications", None)),
+    }
+    for flag in flags:
+        if given[flag]:
+            why = {
+                "--workers": "Spark's executors simulate the blocks",
+                "--chunk-size": "each Spark task simulates whole blocks of 8,192 visitors",
+                "--report": "it writes per-hit rows (sessions.csv), which stay on the cluster",
+                "--breakdown": "breakdowns need the event log's rows on the driver",
+                "--replications": "run one seed per command (or loop over --seed)",
+            }[flag]
+            raise ScenarioError(flag, "", f"{flag} is not available with --engine spark: {why}")
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    """``simulate --engine spark``: blocks of visitors as Spark tasks, a Parquet dataset directory out."""
+    _local_only(args, "--workers", "--chunk-size")
+    suffix = Path(args.out).suffix.lower()
+    if suffix in (".csv", ".jsonl"):
+        raise ScenarioError(
+            args.out, "", "--engine spark writes a Parquet dataset directory, not CSV or JSONL"
+        )
+    if Path(args.out).exists():
+        raise ScenarioError(args.out, "", "--out exists; --engine spark writes a new dataset directory")
+    scenario = load_scenario(args.file)
+    with _spark(args) as spark:
+        from simulator.spark.simulate import simulate  # noqa: PLC0415
+
+        try:
+            stats = simulate(spark, scenario, args.out, seed=args.seed, visitors=args.visitors)
+        except _spark_errors() as err:
+            raise _spark_error(args.out, err) from None
+    print(f"{args.out}: {stats.rows:,} events ({stats.partitions} Spark tasks)", file=sys.stderr)
+    return 0
+
+
+def run_run(args: argparse.Namespace) -> int:
+    """``run --engine spark``: simulate and count on the cluster; the same report as ``--engine local``."""
+    _local_only(args, "--workers", "--chunk-size", "--report", "--breakdown", "--replications")
+    if args.confidence is not None:
+        raise ScenarioError("--confidence", "", "--confidence needs --replications (not on --engine spark)")
+    scenario = load_scenario(args.file)
+    with _spark(args) as spark:
+        from simulator.spark.run import run  # noqa: PLC0415
+
+        try:
+            result = run(spark, scenario, args.seed, visitors=args.visitors)
+        except _spark_errors() as err:
+            raise _spark_error(args.file, err) from None
+    if args.json:
+        sys.stdout.write(render_json(result))
+    else:
+        charset = "unicode" if (sys.stdout.encoding or "").lower().replace("-", "") == "utf8" else "ascii"
+        sys.stdout.write(render_text(result, charset))
     return 0

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from simulator.engine.budget import check_memory
 from simulator.engine.journeys import simulate_journeys
-from simulator.engine.population import BLOCK, make_plan
+from simulator.engine.population import BLOCK, Plan, make_plan
 from simulator.engine.population import block_chunks as _block_chunks
 from simulator.engine.visits import Ids, simulate_block
 from simulator.engine.workers import BlockPool
@@ -27,7 +29,7 @@ from simulator.errors import ScenarioError
 from simulator.log.events import COLUMNS, EventLog
 from simulator.scenario.loader import Scenario, require_scenario
 
-__all__ = ["DEFAULT_CHUNK", "iter_chunks", "simulate"]
+__all__ = ["DEFAULT_CHUNK", "Setup", "iter_chunks", "setup", "simulate"]
 
 #: Visitors simulated (and held in memory) at a time by default.
 DEFAULT_CHUNK = 65_536
@@ -113,9 +115,31 @@ def _pool(
     return stack.enter_context(BlockPool(min(workers, n_blocks)))
 
 
-def _chunks(
-    scenario: Scenario, seed: int, visitors: int | None, chunk_size: int, pool: BlockPool | None
-) -> Iterator[EventLog]:
+@dataclass
+class Setup:
+    """What every chunk of one run shares, computed before any population block is simulated.
+
+    ``journeys`` is the first chunk (the scripted journeys, codes remapped to the merged names) or
+    None; ``ids`` and ``person0`` are where the population's numbering starts after it. The Spark
+    engine (:mod:`simulator.spark.simulate`) starts from the same setup, so both give the same rows.
+    """
+
+    plan: Plan | None  # None without a [population]
+    names: tuple[str, ...]
+    pages: tuple[str, ...]
+    meta: dict[str, Any]
+    journeys: EventLog | None
+    ids: Ids
+    person0: int
+
+    def block_log(self, cols: dict[str, np.ndarray], meta: dict[str, Any]) -> EventLog:
+        """A chunk of population rows (person ids not yet shifted by ``person0``) as an EventLog."""
+        cols["person"] = cols["person"] + self.person0
+        return EventLog(cols, self.names, self.pages, {**self.meta, **meta})
+
+
+def setup(scenario: Scenario, seed: int, visitors: int | None = None) -> Setup:
+    """Plan the population (the ad servers' shared SimPy pass) and run the scripted journeys."""
     plan = make_plan(scenario, seed, visitors) if scenario.population is not None else None
     campaigns = {c.name: c.index for c in scenario.campaigns}
     pages = {name: i for i, name in enumerate(plan.pages)} if plan else {}
@@ -129,6 +153,7 @@ def _chunks(
             pages.setdefault(name, len(pages))
     names, page_names = tuple(campaigns), tuple(pages)
     meta = {"seed": seed, "networks": tuple(networks.get(n, "") for n in names)}
+    first = None
     if journeys is not None:
         cols = dict(journeys.columns)
         cols["campaign"] = _remap(cols["campaign"], journeys.campaigns, campaigns)
@@ -139,14 +164,24 @@ def _chunks(
             click=int(cols["click"].max(initial=-1)) + 1,
         )
         person0 = int(journeys.meta["people"])
-        yield EventLog(
+        first = EventLog(
             cols, names, page_names, {**meta, **{k: journeys.meta[k] for k in ("people", "visits")}}
         )
+    return Setup(plan, names, page_names, meta, first, ids, person0)
+
+
+def _chunks(
+    scenario: Scenario, seed: int, visitors: int | None, chunk_size: int, pool: BlockPool | None
+) -> Iterator[EventLog]:
+    s = setup(scenario, seed, visitors)
+    plan, ids, meta = s.plan, s.ids, s.meta
+    if s.journeys is not None:
+        yield s.journeys
     if plan is None:
         return
-    if plan.n_blocks == 0 and journeys is None:  # nobody at all: one empty chunk
+    if plan.n_blocks == 0 and s.journeys is None:  # nobody at all: one empty chunk
         empty = {name: np.zeros(0, dtype=dtype) for name, dtype in COLUMNS.items()}
-        yield EventLog(empty, names, page_names, {**meta, "people": 0, "visits": 0, "visitors": 0})
+        yield EventLog(empty, s.names, s.pages, {**meta, "people": 0, "visits": 0, "visitors": 0})
     if pool is not None:
         simulated = pool.blocks(plan, range(plan.n_blocks), ids)
     else:
@@ -155,13 +190,12 @@ def _chunks(
         first_visit = ids.visit
         parts, people, n_visitors = [], 0, 0
         for block, (cols, n_people) in zip(blocks, simulated, strict=False):
-            cols["person"] = cols["person"] + person0
             parts.append(cols)
             people += n_people
             n_visitors += len(range(*plan.block_range(block)))
         chunk = {name: np.concatenate([p[name] for p in parts]) for name in COLUMNS}
-        meta_chunk = {**meta, "people": people, "visits": ids.visit - first_visit, "visitors": n_visitors}
-        yield EventLog(chunk, names, page_names, meta_chunk)
+        meta_chunk = {"people": people, "visits": ids.visit - first_visit, "visitors": n_visitors}
+        yield s.block_log(chunk, meta_chunk)
 
 
 def simulate(

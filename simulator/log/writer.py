@@ -25,7 +25,7 @@ from simulator.errors import SessionlabError
 from simulator.log.atomic import atomic_path
 from simulator.log.events import COLUMNS, Cause, Device, EventLog, Kind, Loss, Source
 
-__all__ = ["FORMATS", "OutputError", "write_chunks"]
+__all__ = ["FIELDS", "FORMATS", "OutputError", "arrow_table", "write_chunks"]
 
 #: File suffix -> format name.
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
@@ -209,6 +209,12 @@ class _ParquetSink:
 
 
 _END = object()
+
+
+def arrow_table(log: EventLog) -> Any:
+    """The rows of ``log`` exactly as :func:`write_chunks` writes them to Parquet (a ``pyarrow.Table``)."""
+    pa, _ = _pyarrow()
+    return _Arrow(pa, log).table(log.columns)
 
 
 def _write_parquet(path: str, chunks: Iterable[EventLog]) -> int:

@@ -346,7 +346,7 @@ def render_markdown(
     if description:
         out += [description, ""]
     out += [
-        f"*Seed {result.seed}; {len(result.log):,} simulated events. Ad account time zone "
+        f"*Seed {result.seed}; {result.n_events:,} simulated events. Ad account time zone "
         f"{result.ad_timezone}; analytics property time zone {result.timezone}. Session definitions "
         f"compared: {names}.*",
         "",

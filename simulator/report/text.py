@@ -267,7 +267,7 @@ def render_text(
         by default they are hidden and a last line says how many (``hidden: ... (--all shows them)``).
     """
     lay = _Layout(charset, width, show_all)
-    out = [f"scenario {result.scenario!r}  seed {result.seed}  events {len(result.log):,}", ""]
+    out = [f"scenario {result.scenario!r}  seed {result.seed}  events {result.n_events:,}", ""]
     out += _ads_section(result, lay)
     ad = result.ad_bridge.bridge
     if ad.start:

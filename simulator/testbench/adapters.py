@@ -70,6 +70,8 @@ def in_process() -> None:
 
 
 KINDS = ("py", "cmd", "sql", "builtin", "spark-sql", "spark")
+#: Kinds whose calls may carry many candidate timelines at once (see :attr:`Sessionizer.batching`).
+BATCHING = frozenset(("sql", "builtin", "spark-sql", "spark"))
 BUILTIN_NAMES = (*baselines.BUILTINS, "duckdb")
 _PLACEHOLDERS = {"input", "input_parquet", "output", "timezone"}
 _SYNTAX = (
@@ -164,6 +166,16 @@ class Sessionizer:
     kind: str
     value: str
     label: str
+
+    @property
+    def batching(self) -> bool:
+        """Whether one call may carry many candidate timelines (each its own user) and lookahead.
+
+        True for ``spark:`` and ``spark-sql:`` (a call is a Spark job: its cost is the job, not the
+        rows), ``sql:`` and ``builtin:`` (in-process, cheap per row). ``py:`` and ``cmd:`` run foreign
+        code whose cost per row is unknown, so the shrinker sends them one step per call.
+        """
+        return self.kind in BATCHING
 
     def prepare(
         self, wl: Workload, definition: str, workdir: Path, time_limit: float | None = None

@@ -24,7 +24,7 @@ from simulator.testbench.adapters import DEFAULT_TIME_LIMIT_S, Sessionizer
 from simulator.testbench.baselines import sessionlab_ids
 from simulator.testbench.classify import CLASSES, Agreement, Finding, agreement, classify, rule_params
 from simulator.testbench.isolate import reuse_children
-from simulator.testbench.shrink import Counterexample, Oracle, Timeline, shrink
+from simulator.testbench.shrink import Counterexample, Oracle, Timeline, shrink_all
 from simulator.testbench.workload import Workload, iso_local
 
 __all__ = ["ConformResult", "conform", "render_text", "write_outputs"]
@@ -126,13 +126,14 @@ def _conform(
     classes, first = _tally(findings, sizes)
     if shrink_examples:
         oracle = Oracle(sessionizer, definition, params, wl.timezone, time_limit)
+        todo = []
         for cls in CLASSES:
             if cls in first:
                 i, found = first[cls]
                 r = rows[bounds[i] : bounds[i + 1]]
-                tl = Timeline(wl.timestamp_ms[r], wl.campaign[r])
-                examples.append(shrink(tl, found, oracle, int(users[i])))
-                step(1)
+                todo.append((Timeline(wl.timestamp_ms[r], wl.campaign[r]), found, int(users[i])))
+        examples = shrink_all(todo, oracle)
+        step(len(todo))
     ordered = {c: classes[c] for c in CLASSES if c in classes}
     return ConformResult(definition, sessionizer.spec, wl.meta, agr, ordered, len(picked), examples)
 
