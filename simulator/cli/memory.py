@@ -83,6 +83,17 @@ def _spool_unsupported(args: argparse.Namespace) -> str | None:
             return "a directory of other files than Parquet, or with Hive partitions"
     elif path.suffix.lower() not in (".csv", ".parquet", ".pq"):
         return f"{path.suffix or 'extensionless'} files"
+    elif path.suffix.lower() == ".csv" and args.delimiter is None and path.is_file():
+        from simulator.log.sources import sniff_delimiter  # noqa: PLC0415 - pyarrow only when read
+
+        with path.open("rb") as fh:
+            head = fh.read(1 << 16)
+        try:
+            sniffed = sniff_delimiter(head, str(path))
+        except ScenarioError:
+            return "a CSV whose delimiter is unclear"
+        if sniffed != ",":
+            return f"a CSV delimited by {sniffed!r}"
     if args.format not in (None, "csv", "parquet"):
         return f"--format {args.format}"
     for flag, value in (
@@ -94,8 +105,13 @@ def _spool_unsupported(args: argparse.Namespace) -> str | None:
     ):
         if value:
             return flag
-    if any("session_events" in spec for spec in args.definition or ()):
-        return "session_events rules"
+    from simulator.sessions.config import parse_definition_spec  # noqa: PLC0415
+
+    for spec in args.definition or ["ga4"]:
+        rules = parse_definition_spec(spec).rules
+        needing = [r.name for r in rules if getattr(r, "needs", None)]
+        if needing:
+            return f"rules that read a column per event ({', '.join(needing)})"
     return None
 
 

@@ -153,9 +153,11 @@ def _check_gaps(log: object, specs: list) -> None:
     for definition in specs:
         for rule in definition.rules:
             if rule.name == "dynamic_gap" and rule.default is None and len(missing):
-                line = log.lines[np.flatnonzero(log.status == missing[0])[0]]
+                row = np.flatnonzero(log.status == missing[0])[0]
+                line = log.lines[row]
+                path = log.files[int(log.file_index[row])] if log.files else log.path
                 raise ScenarioError(
-                    log.path,
+                    path,
                     "",
                     f"{log.unit} {line}: no gap, and rule 'dynamic_gap' of definition {definition.name!r} "
                     f"has no default ({len(missing):,} event(s) without one; give the rule a default, "

@@ -16,17 +16,26 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from simulator.engine.simulate import DEFAULT_CHUNK
 from simulator.errors import ScenarioError
 from simulator.report.tables import format_table
-from simulator.report.text import render_json, render_text
-from simulator.scenario.loader import load_scenario
 from simulator.schema import check_timezone
 from simulator.sessions.config import parse_definition_spec
 
 __all__ = ["add_engine", "run_run", "run_sessionize", "run_simulate"]
 
 _EXTRA = 'pip install "sessionlab[spark]"'
+
+
+def _default_chunk() -> int:
+    from simulator.engine.simulate import DEFAULT_CHUNK  # noqa: PLC0415 - sessionize loads no engine
+
+    return DEFAULT_CHUNK
+
+
+def _load(path: str) -> Any:
+    from simulator.scenario.loader import load_scenario  # noqa: PLC0415
+
+    return load_scenario(path)
 
 
 def _conf(text: str) -> tuple[str, str]:
@@ -242,7 +251,7 @@ def _local_only(args: argparse.Namespace, *flags: str) -> None:
     """Refuse options that have no meaning (yet) with ``--engine spark``: an error, never a no-op."""
     given = {
         "--workers": args.workers != 1,
-        "--chunk-size": args.chunk_size != DEFAULT_CHUNK,
+        "--chunk-size": args.chunk_size != _default_chunk(),
         "--report": bool(getattr(args, "report", None)),
         "--breakdown": bool(getattr(args, "breakdown", None)),
         "--replications": bool(getattr(args, "replications", None)),
@@ -269,7 +278,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         )
     if Path(args.out).exists():
         raise ScenarioError(args.out, "", "--out exists; --engine spark writes a new dataset directory")
-    scenario = load_scenario(args.file)
+    scenario = _load(args.file)
     with _spark(args) as spark:
         from simulator.spark.simulate import simulate  # noqa: PLC0415
 
@@ -286,7 +295,7 @@ def run_run(args: argparse.Namespace) -> int:
     _local_only(args, "--workers", "--chunk-size", "--report", "--breakdown", "--replications")
     if args.confidence is not None:
         raise ScenarioError("--confidence", "", "--confidence needs --replications (not on --engine spark)")
-    scenario = load_scenario(args.file)
+    scenario = _load(args.file)
     with _spark(args) as spark:
         from simulator.spark.run import run  # noqa: PLC0415
 
@@ -294,9 +303,14 @@ def run_run(args: argparse.Namespace) -> int:
             result = run(spark, scenario, args.seed, visitors=args.visitors)
         except _spark_errors() as err:
             raise _spark_error(args.file, err) from None
+    from simulator.cli.terminal import stdout_width  # noqa: PLC0415
+    from simulator.report.text import render_json, render_text  # noqa: PLC0415
+
     if args.json:
         sys.stdout.write(render_json(result))
     else:
         charset = "unicode" if (sys.stdout.encoding or "").lower().replace("-", "") == "utf8" else "ascii"
-        sys.stdout.write(render_text(result, charset))
+        sys.stdout.write(
+            render_text(result, charset, width=stdout_width(), show_all=getattr(args, "all", False))
+        )
     return 0

@@ -25,7 +25,14 @@ from simulator.testbench.conform import conform, render_text, write_outputs
 from simulator.testbench.isolate import reuse_children
 from simulator.testbench.profiles import PROFILES
 from simulator.testbench.simulated import from_scenario
-from simulator.testbench.workload import DEFAULT_TIMEZONE, Workload, generate, load_workload, write_workload
+from simulator.testbench.workload import (
+    DEFAULT_TIMEZONE,
+    Workload,
+    from_export,
+    generate,
+    load_workload,
+    write_workload,
+)
 
 __all__ = ["add_bench", "add_conform", "add_workload"]
 
@@ -78,12 +85,25 @@ def _describe(wl: Workload) -> str:
     m = wl.meta
     if m.get("source") == "scenario":
         return f"scenario {m['scenario']}, seed {m['seed']}, {m['visitors']:,} visitors"
+    if m.get("source") == "export":
+        return f"{m['format']} export {m['file']}"
     return f"profile {m['profile']}, seed {m['seed']}"
+
+
+_EXPORT_FORMATS = ("ga4", "snowplow", "posthog", "amplitude", "mixpanel", "matomo")
+_FORMAT_HELP = "the file is this platform's export, read by its reader (docs/sessions.md)"
 
 
 def _cmd_workload(args: argparse.Namespace) -> int:
     ensure_dir(args.out)  # a bad --out fails before any work
-    wl = _workload_from_args(args, events=args.events, users=args.users)
+    if (args.source is None) != (args.format is None):
+        raise SessionlabError("workload: --from EXPORT and --format NAME go together")
+    if args.source is not None:
+        if args.events is not None or args.users is not None or args.scenario is not None:
+            raise SessionlabError("--from: give either --from or --events/--users or --scenario")
+        wl = from_export(args.source, args.format, args.timezone)
+    else:
+        wl = _workload_from_args(args, events=args.events, users=args.users)
     digests = write_workload(wl, args.out)
     print(
         f"wrote {wl.meta['events']:,} events of {wl.meta['users']:,} users "
@@ -108,6 +128,10 @@ def add_workload(sub: argparse._SubParsersAction) -> None:
         + "; ".join(f"{name}: {prof.summary}" for name, prof in PROFILES.items()),
     )
     _add_workload_args(p, profile="edge-cases")
+    p.add_argument(
+        "--from", dest="source", type=Path, metavar="EXPORT", help="a platform export (with --format)"
+    )
+    p.add_argument("--format", choices=_EXPORT_FORMATS, help=_FORMAT_HELP)
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="directory to write into")
     p.set_defaults(func=_cmd_workload)
 
@@ -124,7 +148,12 @@ def _conform(args: argparse.Namespace) -> int:
     if args.workload is not None:
         if args.events is not None or args.users is not None or args.scenario is not None:
             raise SessionlabError("--workload: give either --workload or --events/--users or --scenario")
-        wl = load_workload(args.workload, args.timezone)  # its recorded time zone unless --timezone
+        if args.format is not None:
+            wl = from_export(args.workload, args.format, args.timezone)
+        else:
+            wl = load_workload(args.workload, args.timezone)  # its recorded time zone unless --timezone
+    elif args.format is not None:
+        raise SessionlabError("--format: it says what the --workload file is; give --workload EXPORT")
     else:
         events = args.events or 10_000
         wl = _workload_from_args(args, events=events, users=args.users or max(1, events // 20))
@@ -158,8 +187,12 @@ def add_conform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--definition", default="ga4", help="the session definition to conform to (default ga4)")
     p.add_argument("--sessionizer", required=True, metavar="SPEC", help=_SPEC_HELP)
     p.add_argument(
-        "--workload", type=Path, metavar="DIR|CSV", help="a workload directory or CSV (e.g. a counterexample)"
+        "--workload",
+        type=Path,
+        metavar="DIR|CSV|EXPORT",
+        help="a workload directory or CSV (e.g. a counterexample), or a platform export with --format",
     )
+    p.add_argument("--format", choices=_EXPORT_FORMATS, help=_FORMAT_HELP + " (with --workload)")
     _add_workload_args(p, profile="edge-cases")
     p.add_argument(
         "--time-limit",

@@ -762,7 +762,8 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
         fill = pa.table({c: pa.nulls(len(early), raw.schema.field(c).type) for c in raw.column_names})
         raw = pa.concat_tables([raw, fill]).take(pa.array(order))
         row_file = all_files[order]
-    extra = _rule_columns(name, table, take, (unit, lines[keep]), cols)
+    where_rows = (unit, lines[keep], files, row_file[keep] if files else None)
+    extra = _rule_columns(name, table, take, where_rows, cols)
     return EventFile(
         path=name,
         user=user,
@@ -788,7 +789,7 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
 
 
 def _rule_columns(
-    path: str, table: pa.Table, take: pa.Array, where: tuple[str, np.ndarray], cols: LogColumns
+    path: str, table: pa.Table, take: pa.Array, where: tuple[Any, ...], cols: LogColumns
 ) -> dict[str, np.ndarray]:
     """The per-event columns rules read (event names, gaps, flags) for the good rows; a value that
     cannot be read is an error naming its line."""
@@ -803,7 +804,9 @@ def _rule_columns(
         try:
             out[key] = convert(values)
         except ColumnValueError as err:
-            unit, lines = where
+            unit, lines, files, row_file = where
+            if files:  # a log of several files: the file at fault, as bad rows name it
+                path = files[int(row_file[err.row])]
             raise _fail(path, f"{unit} {lines[err.row]}: column {column!r}: {err.reason}") from None
     return out
 

@@ -338,6 +338,29 @@ def _user_numbers(user: np.ndarray) -> np.ndarray:
     return np.unique(user, return_inverse=True)[1].astype(np.int64)
 
 
+def from_export(path: str | Path, fmt: str, timezone: str | None = None) -> Workload:
+    """A platform export (``ga4``, ``snowplow``, ``posthog``, ``amplitude``, ``mixpanel``, ``matomo``) as a
+    workload: its users, times and campaigns, read by the platform's reader
+    (:func:`simulator.log.formats.read_export`, through :func:`~simulator.log.logfile.read_log`), rows in
+    file order. An event without a user or a readable time is an error naming its row."""
+    path = Path(path)
+    log = read_log(path, LogColumns(), fmt=fmt)
+    user_id = _user_numbers(log.user)
+    if log.campaign is None:
+        campaign = np.full(len(log.ts), "", dtype=str)
+    else:
+        names = np.array([*log.campaigns, ""], dtype=str)  # code -1 (none) -> the last, ""
+        campaign = names[log.campaign]
+    meta = {
+        "source": "export",
+        "format": fmt,
+        "file": str(path),
+        "events": len(log.ts),
+        "users": len(np.unique(user_id)),
+    }
+    return Workload(user_id, log.ts.astype(np.int64), campaign, timezone or DEFAULT_TIMEZONE, meta, path)
+
+
 def load_workload(path: str | Path, timezone: str | None = None) -> Workload:
     """Read a workload directory (written by :func:`write_workload`) or a CSV file.
 
