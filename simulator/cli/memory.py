@@ -118,7 +118,7 @@ def _spool_unsupported(args: argparse.Namespace) -> str | None:
 def _out_of_core(args: argparse.Namespace, memory: int) -> int:
     import numpy as np  # noqa: PLC0415
 
-    from simulator.cli.sessions import _timezone  # noqa: PLC0415
+    from simulator.cli.sessions import _timezone, check_campaign  # noqa: PLC0415
     from simulator.log.logfile import LogColumns  # noqa: PLC0415
     from simulator.log.shards import sessionize_large, shard_rows_for  # noqa: PLC0415
     from simulator.sessions import sessionize  # noqa: PLC0415
@@ -141,17 +141,7 @@ def _out_of_core(args: argparse.Namespace, memory: int) -> int:
     )
 
     def campaign_check(has_campaign: bool) -> None:
-        if has_campaign or args.no_campaign:
-            return
-        for definition in specs:
-            if any(rule.name == "campaign_change" for rule in definition.rules):
-                raise ScenarioError(
-                    args.file,
-                    "",
-                    f"definition {definition.name!r} starts sessions on campaign changes, but there is "
-                    f"no column {cols.campaign!r} (name it with --campaign-column, or pass --no-campaign "
-                    "to sessionize without campaigns)",
-                )
+        check_campaign(args.file, has_campaign, args.no_campaign, specs, cols.campaign)
 
     def shard(ev: Any, codes: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
         out = []

@@ -355,6 +355,22 @@ def add_sessionize(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_sessionize)
 
 
+def check_campaign(path: str, has_campaign: bool, no_campaign: bool, specs: list[Any], column: str) -> None:
+    """A definition that starts sessions on campaign changes needs the campaign column (or
+    ``--no-campaign`` to say that sessionizing without campaigns is intended)."""
+    if has_campaign or no_campaign:
+        return
+    for definition in specs:
+        if any(rule.name == "campaign_change" for rule in definition.rules):
+            raise ScenarioError(
+                path,
+                "",
+                f"definition {definition.name!r} starts sessions on campaign changes, but there is "
+                f"no column {column!r} (name it with --campaign-column or --source-columns, or "
+                "pass --no-campaign to sessionize without campaigns)",
+            )
+
+
 def _sessionize_log(
     args: argparse.Namespace, cols: Any, specs: list[Any], tz: str, on_progress: Callable[[int], None]
 ) -> tuple[Any, dict[str, dict[str, int]]]:
@@ -371,16 +387,7 @@ def _sessionize_log(
         exclude_events=args.exclude_event,
         keep_columns=args.keep_columns,
     )
-    if not log.has_campaign and not args.no_campaign:
-        for definition in specs:
-            if any(rule.name == "campaign_change" for rule in definition.rules):
-                raise ScenarioError(
-                    log.path,
-                    "",
-                    f"definition {definition.name!r} starts sessions on campaign changes, but there is "
-                    f"no column {cols.campaign!r} (name it with --campaign-column or --source-columns, or "
-                    "pass --no-campaign to sessionize without campaigns)",
-                )
+    check_campaign(log.path, log.has_campaign, args.no_campaign, specs, cols.campaign)
     if log.detected_epoch:
         unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
         print(
