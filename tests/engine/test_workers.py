@@ -130,6 +130,10 @@ def test_a_ctrl_c_while_the_pool_starts_is_raised_not_lost() -> None:
     assert proc.stdout.strip() == "raised", proc.stderr
 
 
+#: Bytes of rows in the temporary file that show the pool is delivering blocks.
+_RUNNING_BYTES = 256 * 1024
+
+
 @pytest.mark.skipif(
     not Path("/proc/self/task").exists(), reason="finds the worker processes through Linux's /proc"
 )
@@ -155,7 +159,8 @@ def test_ctrl_c_leaves_no_file_and_no_worker(tmp_path) -> None:
         deadline = time.monotonic() + 300  # generous: a loaded 2-core machine is slow to spawn
         while time.monotonic() < deadline and proc.poll() is None:
             workers = {c for c in _children(proc.pid) if "spawn_main" in _cmdline(c)}
-            if len(workers) >= 2 and any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+            written = [p.stat().st_size for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+            if len(workers) >= 2 and written and max(written) > _RUNNING_BYTES:
                 break
             time.sleep(0.1)
         assert proc.poll() is None, f"simulate ended before the Ctrl-C: {proc.communicate()[1]}"
