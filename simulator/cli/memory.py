@@ -9,7 +9,6 @@ whose output file is the same, byte for byte.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -118,8 +117,14 @@ def _spool_unsupported(args: argparse.Namespace) -> str | None:
 def _out_of_core(args: argparse.Namespace, memory: int) -> int:
     import numpy as np  # noqa: PLC0415
 
-    from simulator.cli.sessions import _timezone, check_campaign  # noqa: PLC0415
-    from simulator.log.logfile import LogColumns  # noqa: PLC0415
+    from simulator.cli.sessions import (  # noqa: PLC0415
+        _timezone,
+        check_campaign,
+        epoch_notice,
+        log_columns,
+        print_counts,
+    )
+    from simulator.log.logfile import SHOW_BAD  # noqa: PLC0415
     from simulator.log.shards import sessionize_large, shard_rows_for  # noqa: PLC0415
     from simulator.sessions import sessionize  # noqa: PLC0415
     from simulator.sessions.config import parse_definition_spec  # noqa: PLC0415
@@ -129,16 +134,7 @@ def _out_of_core(args: argparse.Namespace, memory: int) -> int:
     tz = _timezone(args.timezone)
     if args.out and Path(args.out).resolve() == Path(args.file).resolve():
         raise ScenarioError(args.out, "", "--out is the input log; write the assignments elsewhere")
-    cols = LogColumns(
-        args.user_column,
-        args.time_column,
-        args.campaign_column,
-        args.event_column,
-        args.epoch,
-        input_tz=_timezone(args.input_timezone) if args.input_timezone else None,
-        ambiguous=args.ambiguous,
-        no_campaign=args.no_campaign,
-    )
+    cols = log_columns(args, specs)  # its delimiter, sources and rule columns are the defaults here
 
     def campaign_check(has_campaign: bool) -> None:
         check_campaign(args.file, has_campaign, args.no_campaign, specs, cols.campaign)
@@ -175,52 +171,25 @@ def _out_of_core(args: argparse.Namespace, memory: int) -> int:
     finally:
         if live:
             sys.stderr.write("\n")
-    if result.detected_epoch:
-        unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
-        print(
-            f"sessionlab: timestamps of {result.path} read as epoch {unit[result.detected_epoch]} "
-            "(told from their magnitude; pass --epoch to say so)",
-            file=sys.stderr,
-        )
-    if result.bad:
-        shown = "; ".join(b.describe(result.unit) for b in result.bad[:5])
-        more = f"; and {len(result.bad) - 5} more" if len(result.bad) > 5 else ""  # noqa: PLR2004
-        print(
-            f"sessionlab: skipped {len(result.bad)} bad row(s) of {result.path}: {shown}{more}",
-            file=sys.stderr,
-        )
-    blocks = {
-        name: {"sessions": n, "users": result.users, "events": result.events}
-        for name, n in result.sessions.items()
-    }
+    epoch_notice(result.path, result.detected_epoch)
     bad = len(result.bad)
-    accounting = {
-        "read": result.rows,
-        "sessionized": result.rows - bad - result.excluded,
-        "bad": bad,
+    doc = {
+        "definitions": {
+            name: {"sessions": n, "users": result.users, "events": result.events}
+            for name, n in result.sessions.items()
+        },
+        "file": result.path,
+        "rows": result.rows,
+        "timezone": tz,
+        "epoch": cols.epoch or result.detected_epoch,
         "excluded": result.excluded,
-    }
-    if args.json:
-        doc = {
-            "definitions": blocks,
-            "file": result.path,
-            "rows": result.rows,
-            "timezone": tz,
-            "epoch": cols.epoch or result.detected_epoch,
+        "bad_rows": [{result.unit: b.line, "reason": b.reason} for b in result.bad],
+        "accounting": {
+            "read": result.rows,
+            "sessionized": result.rows - bad - result.excluded,
+            "bad": bad,
             "excluded": result.excluded,
-            "bad_rows": [{result.unit: b.line, "reason": b.reason} for b in result.bad],
-            "accounting": accounting,
-            "shards": result.shards,
-        }
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-        return 0
-    from simulator.report.tables import format_table  # noqa: PLC0415
-
-    rows = [[name, f"{b['sessions']:,}", f"{b['users']:,}", f"{b['events']:,}"] for name, b in blocks.items()]
-    sys.stdout.write(format_table(["definition", "sessions", "users", "events"], rows) + "\n")
-    a = accounting
-    sys.stdout.write(
-        f"rows: {a['read']:,} read = {a['sessionized']:,} sessionized + {a['bad']:,} bad + "
-        f"{a['excluded']:,} excluded\n"
-    )
-    return 0
+        },
+        "shards": result.shards,
+    }
+    return print_counts(args, doc, result.bad, result.unit, SHOW_BAD)

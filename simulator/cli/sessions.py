@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +115,7 @@ class _Files(argparse.Action):
         setattr(namespace, self.dest, items[0] if len(items) == 1 else items)
 
 
-def _accounting_line(log: object) -> str:
-    a = log.accounting()  # type: ignore[attr-defined]
+def _accounting_line(a: dict[str, int]) -> str:
     return (
         f"rows: {a['read']:,} read = {a['sessionized']:,} sessionized + {a['bad']:,} bad + "
         f"{a['excluded']:,} excluded"
@@ -165,13 +164,62 @@ def _check_gaps(log: object, specs: list) -> None:
                 )
 
 
+def log_columns(args: argparse.Namespace, specs: list[Any]) -> Any:
+    """The :class:`~simulator.log.logfile.LogColumns` that ``sessionize``'s flags name."""
+    from simulator.log.logfile import LogColumns  # noqa: PLC0415 - pyarrow loads on use
+
+    if args.source_columns and args.campaign_column != "campaign":
+        raise ScenarioError(
+            "--source-columns", "", "give either --source-columns or --campaign-column, not both"
+        )
+    return LogColumns(
+        args.user_column,
+        args.time_column,
+        args.campaign_column,
+        args.event_column,
+        args.epoch,
+        input_tz=_timezone(args.input_timezone) if args.input_timezone else None,
+        ambiguous=args.ambiguous,
+        no_campaign=args.no_campaign,
+        delimiter=args.delimiter,
+        sources=args.source_columns or (),
+        **_rule_columns(specs, args),
+    )
+
+
+def epoch_notice(path: str, detected: str | None) -> None:
+    """Say on stderr which epoch unit was told from the numbers' magnitude (when one was)."""
+    if detected:
+        unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+        print(
+            f"sessionlab: timestamps of {path} read as epoch {unit[detected]} "
+            "(told from their magnitude; pass --epoch to say so)",
+            file=sys.stderr,
+        )
+
+
+def print_counts(
+    args: argparse.Namespace, doc: dict[str, Any], bad: Sequence[Any], unit: str, shown_bad: int
+) -> int:
+    """The bad rows skipped (stderr), then ``doc`` as JSON (``--json``) or the table of counts and
+    the accounting line. ``doc`` holds ``definitions``, ``file`` and ``accounting`` at least."""
+    if bad:
+        listed = "; ".join(b.describe(unit) for b in bad[:shown_bad])
+        more = f"; and {len(bad) - shown_bad} more" if len(bad) > shown_bad else ""
+        print(f"sessionlab: skipped {len(bad)} bad row(s) of {doc['file']}: {listed}{more}", file=sys.stderr)
+    if args.json:
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return 0
+    blocks = doc["definitions"]
+    rows = [[name, f"{b['sessions']:,}", f"{b['users']:,}", f"{b['events']:,}"] for name, b in blocks.items()]
+    sys.stdout.write(format_table(["definition", "sessions", "users", "events"], rows) + "\n")
+    sys.stdout.write(_accounting_line(doc["accounting"]) + "\n")
+    return 0
+
+
 def _cmd_sessionize(args: argparse.Namespace) -> int:
     # pyarrow (~0.15 s to import) is loaded only when a log is read, not for every sessionlab command
-    from simulator.log.logfile import (  # noqa: PLC0415
-        SHOW_BAD,
-        LogColumns,
-        output_format,
-    )
+    from simulator.log.logfile import SHOW_BAD, output_format  # noqa: PLC0415
 
     specs = [parse_definition_spec(spec) for spec in args.definition or ["ga4"]]
     tz = _timezone(args.timezone)
@@ -180,58 +228,30 @@ def _cmd_sessionize(args: argparse.Namespace) -> int:
         inputs = args.file if isinstance(args.file, list) else [args.file]
         if any(f != "-" and Path(args.out).resolve() == Path(f).resolve() for f in inputs):
             raise ScenarioError(args.out, "", "--out is the input log; write the assignments elsewhere")
-    if args.source_columns and args.campaign_column != "campaign":
-        raise ScenarioError(
-            "--source-columns", "", "give either --source-columns or --campaign-column, not both"
-        )
-    input_tz = _timezone(args.input_timezone) if args.input_timezone else None
-    cols = LogColumns(
-        args.user_column,
-        args.time_column,
-        args.campaign_column,
-        args.event_column,
-        args.epoch,
-        input_tz=input_tz,
-        ambiguous=args.ambiguous,
-        no_campaign=args.no_campaign,
-        delimiter=args.delimiter,
-        sources=args.source_columns or (),
-        **_rule_columns(specs, args),
-    )
+    cols = log_columns(args, specs)
     steps = 1 + len(specs) + bool(args.out)  # read, one per definition, write
     with progress("sessionize: read, sessionize, write", steps, "step") as on_progress:
         log, blocks = _sessionize_log(args, cols, specs, tz, on_progress)
-    if log.bad:
-        shown = "; ".join(b.describe(log.unit) for b in log.bad[:SHOW_BAD])
-        more = f"; and {len(log.bad) - SHOW_BAD} more" if len(log.bad) > SHOW_BAD else ""
-        print(f"sessionlab: skipped {len(log.bad)} bad row(s) of {log.path}: {shown}{more}", file=sys.stderr)
     accounting = log.accounting()
-    if args.json:
-        doc = {
-            "definitions": blocks,
-            "file": log.path,
-            "rows": accounting["read"],
-            "timezone": tz,
-            "epoch": cols.epoch or log.detected_epoch,
-            "excluded": accounting["excluded"],
-            "bad_rows": [
-                {**({"file": b.file} if b.file else {}), log.unit: b.line, "reason": b.reason}
-                for b in log.bad
-            ],
-            "accounting": accounting,
-        }
-        if log.delimiter is not None:
-            doc["delimiter"] = log.delimiter
-        if log.files:
-            doc["files"] = list(log.files)
-        if log.ignored:
-            doc["ignored_fields"] = list(log.ignored)
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-        return 0
-    rows = [[name, f"{b['sessions']:,}", f"{b['users']:,}", f"{b['events']:,}"] for name, b in blocks.items()]
-    sys.stdout.write(format_table(["definition", "sessions", "users", "events"], rows) + "\n")
-    sys.stdout.write(_accounting_line(log) + "\n")
-    return 0
+    doc = {
+        "definitions": blocks,
+        "file": log.path,
+        "rows": accounting["read"],
+        "timezone": tz,
+        "epoch": cols.epoch or log.detected_epoch,
+        "excluded": accounting["excluded"],
+        "bad_rows": [
+            {**({"file": b.file} if b.file else {}), log.unit: b.line, "reason": b.reason} for b in log.bad
+        ],
+        "accounting": accounting,
+    }
+    if log.delimiter is not None:
+        doc["delimiter"] = log.delimiter
+    if log.files:
+        doc["files"] = list(log.files)
+    if log.ignored:
+        doc["ignored_fields"] = list(log.ignored)
+    return print_counts(args, doc, log.bad, log.unit, SHOW_BAD)
 
 
 def add_sessionize(sub: argparse._SubParsersAction) -> None:
@@ -388,13 +408,7 @@ def _sessionize_log(
         keep_columns=args.keep_columns,
     )
     check_campaign(log.path, log.has_campaign, args.no_campaign, specs, cols.campaign)
-    if log.detected_epoch:
-        unit = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
-        print(
-            f"sessionlab: timestamps of {log.path} read as epoch {unit[log.detected_epoch]} "
-            "(told from their magnitude; pass --epoch to say so)",
-            file=sys.stderr,
-        )
+    epoch_notice(log.path, log.detected_epoch)
     _check_gaps(log, specs)
     if log.delimiter not in (None, ",") and not args.delimiter:
         print(

@@ -316,14 +316,18 @@ def _read_csv(path: Path, timezone: str) -> Workload:
             f"campaign; found {', '.join(fields) or 'no header'}"
         )
     cols = LogColumns(time="timestamp_ms", epoch="ms") if "timestamp_ms" in fields else LogColumns()
-    log = read_log(path, cols, fmt="csv")
-    user_id = _user_numbers(log.user)
+    user_id, ts, campaign = _columns(read_log(path, cols, fmt="csv"))
+    return Workload(user_id, ts, campaign, timezone, {"events": len(ts)}, path)
+
+
+def _columns(log: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A log's users (as int64 numbers), epoch-ms times and campaign names ("" = none)."""
     if log.campaign is None:
         campaign = np.full(len(log.ts), "", dtype=str)
     else:
         names = np.array([*log.campaigns, ""], dtype=str)  # code -1 (none) -> the last, ""
         campaign = names[log.campaign]
-    return Workload(user_id, log.ts.astype(np.int64), campaign, timezone, {"events": len(log.ts)}, path)
+    return _user_numbers(log.user), log.ts.astype(np.int64), campaign
 
 
 def _user_numbers(user: np.ndarray) -> np.ndarray:
@@ -344,21 +348,15 @@ def from_export(path: str | Path, fmt: str, timezone: str | None = None) -> Work
     (:func:`simulator.log.formats.read_export`, through :func:`~simulator.log.logfile.read_log`), rows in
     file order. An event without a user or a readable time is an error naming its row."""
     path = Path(path)
-    log = read_log(path, LogColumns(), fmt=fmt)
-    user_id = _user_numbers(log.user)
-    if log.campaign is None:
-        campaign = np.full(len(log.ts), "", dtype=str)
-    else:
-        names = np.array([*log.campaigns, ""], dtype=str)  # code -1 (none) -> the last, ""
-        campaign = names[log.campaign]
+    user_id, ts, campaign = _columns(read_log(path, LogColumns(), fmt=fmt))
     meta = {
         "source": "export",
         "format": fmt,
         "file": str(path),
-        "events": len(log.ts),
+        "events": len(ts),
         "users": len(np.unique(user_id)),
     }
-    return Workload(user_id, log.ts.astype(np.int64), campaign, timezone or DEFAULT_TIMEZONE, meta, path)
+    return Workload(user_id, ts, campaign, timezone or DEFAULT_TIMEZONE, meta, path)
 
 
 def load_workload(path: str | Path, timezone: str | None = None) -> Workload:

@@ -16,6 +16,20 @@ from simulator.log.formats import CANONICAL_COLUMNS, canonical_schema
 NAMES = tuple(name for name, _ in CANONICAL_COLUMNS)
 
 
+#: Campaign properties the JSON exports name alike (UTM parameters, Google's click id).
+UTM_PROPS = {"utm_source": "source", "utm_medium": "medium", "utm_campaign": "campaign", "gclid": "gclid"}
+
+
+def properties(
+    rec: Mapping[str, Any], key: str, path: Path, where: str, *, optional: bool = True
+) -> Mapping[str, Any]:
+    """An event's properties object (``optional``: absent or null is empty); anything else is refused."""
+    props = (rec.get(key) or {}) if optional else rec[key]
+    if not isinstance(props, dict):
+        raise ScenarioError(str(path), f"{where}: {key}", "expected an object")
+    return props
+
+
 def json_lines(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """(``line N``, object) per non-blank line; a JSON array file is read as one record per item."""
     with path.open(encoding="utf-8") as fh:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from simulator.errors import ScenarioError
-from simulator.log.formats._common import NAMES, as_str, iso_us, json_lines, require, table
+from simulator.log.formats._common import NAMES, UTM_PROPS, as_str, iso_us, json_lines, require, table
 
 _SCHEMA = "Amplitude Export API schema"
 _USED = {"user_id", "device_id", "event_time", "event_type", "session_id", "event_properties", "device_type"}
@@ -25,10 +25,7 @@ _PROPS = {
     "[Amplitude] Page URL": "page",
     "[Amplitude] Page Referrer": "referrer",
     "referrer": "referrer",
-    "utm_source": "source",
-    "utm_medium": "medium",
-    "utm_campaign": "campaign",
-    "gclid": "gclid",
+    **UTM_PROPS,
 }
 
 

@@ -15,17 +15,22 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from simulator.errors import ScenarioError
-from simulator.log.formats._common import NAMES, as_str, json_lines, number, require, table
+from simulator.log.formats._common import (
+    NAMES,
+    UTM_PROPS,
+    as_str,
+    json_lines,
+    number,
+    properties,
+    require,
+    table,
+)
 
 _SCHEMA = "Mixpanel export API schema"
 _PROPS = {
     "$current_url": "page",
     "$referrer": "referrer",
-    "utm_source": "source",
-    "utm_medium": "medium",
-    "utm_campaign": "campaign",
-    "gclid": "gclid",
+    **UTM_PROPS,
     "$device": "device",
 }
 
@@ -34,9 +39,7 @@ def read(path: Path) -> tuple[pa.Table, tuple[str, ...]]:
     rows, ignored = [], set()
     for where, rec in json_lines(path):
         require(rec, ("event", "properties"), path, where, _SCHEMA)
-        props = rec["properties"]
-        if not isinstance(props, dict):
-            raise ScenarioError(str(path), f"{where}: properties", "expected an object")
+        props = properties(rec, "properties", path, where, optional=False)
         require(props, ("time", "distinct_id"), path, f"{where}: properties", _SCHEMA)
         seconds = number(props["time"], path, where, "properties.time")
         row = dict.fromkeys(NAMES)

@@ -15,18 +15,23 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from simulator.errors import ScenarioError
-from simulator.log.formats._common import NAMES, as_str, iso_us, json_lines, require, table
+from simulator.log.formats._common import (
+    NAMES,
+    UTM_PROPS,
+    as_str,
+    iso_us,
+    json_lines,
+    properties,
+    require,
+    table,
+)
 
 _SCHEMA = "PostHog event schema"
 _PROPS = {
     "$session_id": "platform_session_id",
     "$current_url": "page",
     "$referrer": "referrer",
-    "utm_source": "source",
-    "utm_medium": "medium",
-    "utm_campaign": "campaign",
-    "gclid": "gclid",
+    **UTM_PROPS,
     "$device_type": "device",
 }
 
@@ -35,9 +40,7 @@ def read(path: Path) -> tuple[pa.Table, tuple[str, ...]]:
     rows, ignored = [], set()
     for where, rec in json_lines(path):
         require(rec, ("distinct_id", "timestamp", "event"), path, where, _SCHEMA)
-        props = rec.get("properties") or {}
-        if not isinstance(props, dict):
-            raise ScenarioError(str(path), f"{where}: properties", "expected an object")
+        props = properties(rec, "properties", path, where)
         row = dict.fromkeys(NAMES)
         row.update(
             user_id=as_str(rec["distinct_id"]),
