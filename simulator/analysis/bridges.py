@@ -29,7 +29,7 @@ definitions and day-by-day bridges across time zones live in :mod:`simulator.ana
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -336,15 +336,19 @@ def impressions_to_clicks(log: EventLog) -> AdBridge:
         weights=log.cost[counted & (kind == Kind.CLICK)],
         minlength=n + 1,
     )
+    names = [log.campaign_name(c if c < n else -1) for c in range(n + 1)]
+    return ad_bridge(names, imp, raw, valid, cost)
+
+
+def ad_bridge(
+    names: Sequence[str], imp: np.ndarray, raw: np.ndarray, valid: np.ndarray, cost: Sequence[float]
+) -> AdBridge:
+    """The impressions -> clicks bridge from per-campaign counts (index ``i`` of each is campaign
+    ``names[i]``; the last is rows without a campaign): counted impressions, click rows, valid clicks
+    and cost. Shared by :func:`impressions_to_clicks` and the per-block totals of a Spark run."""
     rows = tuple(
-        CampaignRow(
-            log.campaign_name(c if c < n else -1),
-            int(imp[c]),
-            int(valid[c]),
-            int(raw[c] - valid[c]),
-            float(cost[c]),
-        )
-        for c in range(n + 1)
+        CampaignRow(names[c], int(imp[c]), int(valid[c]), int(raw[c] - valid[c]), float(cost[c]))
+        for c in range(len(names))
         if imp[c] or raw[c]
     )
     deltas = {

@@ -26,12 +26,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.analysis.bridges import (
-    AD_VOCABULARY,
     VIEW_VOCABULARY,
     VOCABULARY,
     AdBridge,
     Bridge,
-    CampaignRow,
+    ad_bridge,
     make_bridge,
 )
 from simulator.analysis.comparisons import DAY_VOCABULARY, Comparison, DayBridge, compare_vocabulary
@@ -158,23 +157,8 @@ class Totals:
         imp = np.array([self._int("campaign", c, "impressions") for c in range(n + 1)], dtype=np.int64)
         raw = np.array([self._int("campaign", c, "raw") for c in range(n + 1)], dtype=np.int64)
         valid = np.array([self._int("campaign", c, "valid") for c in range(n + 1)], dtype=np.int64)
-        rows = tuple(
-            CampaignRow(
-                campaigns[c] if c < n else "(none)",
-                int(imp[c]),
-                int(valid[c]),
-                int(raw[c] - valid[c]),
-                self._float("campaign", c, "cost"),
-            )
-            for c in range(n + 1)
-            if imp[c] or raw[c]
-        )
-        deltas = {
-            "no_click": -int(np.maximum(imp - raw, 0).sum()),
-            "click_without_impression": int(np.maximum(raw - imp, 0).sum()),
-            "invalid_click": -int((raw - valid).sum()),
-        }
-        return AdBridge(make_bridge(int(imp.sum()), deltas, int(valid.sum()), AD_VOCABULARY), rows)
+        cost = [self._float("campaign", c, "cost") for c in range(n + 1)]
+        return ad_bridge([*campaigns, "(none)"], imp, raw, valid, cost)
 
 
 def _add_bridge(t: Totals, prefix: tuple, bridge: Bridge) -> None:
