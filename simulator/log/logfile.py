@@ -54,9 +54,11 @@ __all__ = [
     "BadRow",
     "EventFile",
     "LogColumns",
+    "cause_names",
     "events_from_table",
     "output_compression",
     "output_format",
+    "parquet_options",
     "read_log",
     "read_table",
     "write_assignments",
@@ -427,7 +429,10 @@ def _read_parquet(src: SourceFile, cols: LogColumns, select: list[str] | None) -
 
     try:
         # ParquetFile, not read_table: read_table imports pyarrow.dataset (~0.4 s) for one file
-        parquet = pq.ParquetFile(src.random_access())
+        # the campaign as Parquet stores it, a dictionary: read and checked per distinct value
+        # (not with --keep-columns, whose output keeps the column's own type)
+        wanted = [cols.campaign] if not cols.sources else []
+        parquet = pq.ParquetFile(src.random_access(), read_dictionary=wanted if select is not None else None)
         names = parquet.schema_arrow.names
         _check_columns(src.name, [*names, *(k for k, _ in src.partitions)], cols)  # before the work
         table = parquet.read(columns=[c for c in (names if select is None else select) if c in names])
@@ -638,15 +643,19 @@ def read_table(
     return replace(log, ignored=ignored) if ignored else log
 
 
-def _campaign_key(table: pa.Table, cols: LogColumns, take: pa.Array) -> Any:
-    """The campaign of each kept row: one column, or the ``sources`` columns joined (null = all empty)."""
+def _campaign_key(table: pa.Table, cols: LogColumns, take: pa.Array | None) -> Any:
+    """The campaign of each kept row: one column, or the ``sources`` columns joined (null = all empty).
+
+    One column comes back dictionary-encoded, its values trimmed on the dictionary (a value per
+    distinct campaign, not per row), codes in the order each campaign first appears."""
     names = list(cols.sources) or [cols.campaign]
+    if len(names) == 1:
+        return _one_campaign(table.column(names[0]), take)
     parts = []
     for c in names:
-        value = pc.utf8_trim_whitespace(table.column(c).cast(pa.string()).take(take))
+        column = table.column(c).cast(pa.string())
+        value = pc.utf8_trim_whitespace(column if take is None else column.take(take))
         parts.append(pc.if_else(pc.equal(value, ""), None, value))
-    if len(parts) == 1:
-        return parts[0]
     present = parts[0].is_valid()
     for part in parts[1:]:
         present = pc.or_(present, part.is_valid())
@@ -654,6 +663,28 @@ def _campaign_key(table: pa.Table, cols: LogColumns, take: pa.Array) -> Any:
         *parts, SOURCE_SEPARATOR, null_handling="replace", null_replacement=""
     )
     return pc.if_else(present, joined, None)
+
+
+def _one_campaign(column: pa.ChunkedArray, take: pa.Array | None) -> pa.DictionaryArray:
+    if not pa.types.is_dictionary(column.type):
+        column = column.cast(pa.string())
+    if take is not None:
+        column = column.take(take)
+    column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    given_order = pa.types.is_dictionary(column.type)  # a Parquet dictionary: not in row order
+    encoded = column if given_order else column.dictionary_encode()
+    values = pc.utf8_trim_whitespace(encoded.dictionary.cast(pa.string()))
+    values = pc.if_else(pc.equal(values, ""), None, values)
+    norm = values.dictionary_encode()  # " a" and "a" one campaign; "" none
+    to_norm = norm.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+    raw = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    codes = np.where(raw >= 0, to_norm[raw], -1) if len(to_norm) else np.full(len(raw), -1, np.int32)
+    dictionary = norm.dictionary
+    if given_order or len(dictionary) < len(values):
+        first = pa.array(codes, mask=codes < 0).dictionary_encode()  # first appearance in the rows
+        dictionary = dictionary.take(first.dictionary)
+        codes = first.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary)
 
 
 #: What joins the ``--source-columns`` values of a row into one campaign key.
@@ -687,13 +718,24 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
     if not (is_text or pa.types.is_integer(user_col.type)):
         user_col = user_col.cast(pa.string())
         is_text = True
-    no_user = user_col.is_null()
-    if is_text:
-        no_user = pc.or_(no_user, pc.equal(user_col, "")).fill_null(True)
-    for i in np.flatnonzero(no_user.to_numpy(zero_copy_only=False)).tolist():
-        reasons[i] = f"missing {cols.user}"
+    if is_text or user_col.null_count:
+        no_user = user_col.is_null()
+        if is_text:
+            no_user = pc.or_(no_user, pc.equal(user_col, "")).fill_null(True)
+        for i in np.flatnonzero(no_user.to_numpy(zero_copy_only=False)).tolist():
+            reasons[i] = f"missing {cols.user}"
     for c in table.column_names:
         column = table.column(c)
+        if pa.types.is_dictionary(column.type):  # check the distinct values; rows only if one is long
+            longest = max(
+                (
+                    (pc.max(pc.utf8_length(k.dictionary.cast(pa.string()))).as_py() or 0)
+                    for k in column.chunks
+                ),
+                default=0,
+            )
+            if longest > MAX_FIELD:
+                column = column.cast(column.type.value_type)
         if pa.types.is_string(column.type):
             long = pc.greater(pc.utf8_length(column), MAX_FIELD).fill_null(False)
             for i in np.flatnonzero(long.to_numpy(zero_copy_only=False)).tolist():
@@ -728,10 +770,10 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
     bad.sort(key=lambda b: (rank.get(b.file, 0), b.line))
     if bad and not skip_bad:
         raise _fail(name, _bad_message(bad, unit))
-    take = pa.array(keep)
-    users = user_col if len(keep) == n else user_col.take(take)
+    take = None if len(keep) == n else pa.array(keep)
+    users = user_col if take is None else user_col.take(take)
     user = (
-        users.to_numpy(zero_copy_only=False).astype(np.int64)
+        users.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
         if pa.types.is_integer(users.type)
         else np.asarray(users.to_numpy(zero_copy_only=False), dtype=str)
     )
@@ -739,16 +781,16 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
     has_campaign = bool(cols.sources) or cols.campaign in table.column_names
     if has_campaign and not cols.no_campaign:
         camp = _campaign_key(table, cols, take)
-        encoded = (
-            camp.combine_chunks().dictionary_encode()
-            if len(camp)
-            else pa.array([], pa.string()).dictionary_encode()
-        )
-        if isinstance(encoded, pa.ChunkedArray):
-            encoded = encoded.combine_chunks()
-        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
-        campaign = codes
-        campaigns = tuple(c.replace(SOURCE_SEPARATOR, " / ") for c in encoded.dictionary.to_pylist())
+        if not pa.types.is_dictionary(camp.type):
+            camp = (
+                camp.combine_chunks().dictionary_encode()
+                if len(camp)
+                else pa.array([], pa.string()).dictionary_encode()
+            )
+        if isinstance(camp, pa.ChunkedArray):
+            camp = camp.combine_chunks()
+        campaign = camp.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+        campaigns = tuple(c.replace(SOURCE_SEPARATOR, " / ") for c in camp.dictionary.to_pylist())
     raw = table if keep_columns else table.select([cols.user, cols.time])
     all_lines = lines
     if early:  # rows the CSV reader refused (wrong field count) are added as bad rows, in place
@@ -789,7 +831,7 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
 
 
 def _rule_columns(
-    path: str, table: pa.Table, take: pa.Array, where: tuple[Any, ...], cols: LogColumns
+    path: str, table: pa.Table, take: pa.Array | None, where: tuple[Any, ...], cols: LogColumns
 ) -> dict[str, np.ndarray]:
     """The per-event columns rules read (event names, gaps, flags) for the good rows; a value that
     cannot be read is an error naming its line."""
@@ -800,7 +842,7 @@ def _rule_columns(
     for key, column, convert in (*wanted, ("flag", cols.flag, flags)):
         if not column:
             continue
-        values = table.column(column).take(take)
+        values = table.column(column) if take is None else table.column(column).take(take)
         try:
             out[key] = convert(values)
         except ColumnValueError as err:
@@ -899,12 +941,35 @@ def output_format(path: str | Path) -> str:
     return kind
 
 
+def cause_names(labels: Sequence[str]) -> list[str]:
+    """The ``split_cause`` dictionary of every output: the definitions' cause labels, then the two
+    labels of rows not sessionized (codes ``len - 2`` and ``len - 1``; the spool writes them as -2 and
+    -1)."""
+    return [*labels, "excluded", "bad_row"]
+
+
+def parquet_options(schema: pa.Schema) -> dict[str, Any]:
+    """How every Parquet output is written (the in-memory and the out-of-core path alike, so their
+    files are the same bytes): integer and timestamp columns DELTA_BINARY_PACKED (row numbers, times
+    and session ids are runs of small steps; dictionary-encoding 10 M distinct ids, pyarrow's default,
+    was most of the write time), other columns dictionary-encoded as by default; snappy.
+
+    10 M assignment rows: 6.0 s / 154 MB with the defaults, 2.3 s / 81 MB so
+    (benchmarks/bench_sessionize_files.py; docs/scale.md)."""
+    delta = [f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_timestamp(f.type)]
+    return {
+        "use_dictionary": [f.name for f in schema if f.name not in delta],
+        "column_encoding": dict.fromkeys(delta, "DELTA_BINARY_PACKED"),
+    }
+
+
 def assignments_table(log: EventFile, assignments: dict[str, tuple[np.ndarray, Sequence[str]]]) -> pa.Table:
     """One row per input row, in input order: line (or row), the file (when several), user and time as
     read (every input column, when kept), then per definition ``NAME.session_id`` (null for bad and
     excluded rows) and ``NAME.split_cause``."""
     status = log.status
     good = status >= 0
+    all_good = bool(good.all())
     index = np.where(good, status, 0)
     raw = log.raw if log.raw is not None else pa.table({log.user_column: [], log.time_column: []})
     columns: dict[str, Any] = {log.unit: pa.array(log.lines, pa.int64())}
@@ -927,21 +992,28 @@ def assignments_table(log: EventFile, assignments: dict[str, tuple[np.ndarray, S
     for name, (given_ids, given_labels) in assignments.items():
         ids = np.asarray(given_ids, dtype=np.int64)
         labels = given_labels if isinstance(given_labels, pa.Array) else np.asarray(given_labels)
-        full = ids[index] if len(ids) else np.zeros(len(status), dtype=np.int64)
+        if all_good and len(ids) == len(status):  # every row sessionized: no gather
+            full = ids
+        else:
+            full = ids[index] if len(ids) else np.zeros(len(status), dtype=np.int64)
         for column in (f"{name}.session_id", f"{name}.split_cause"):
             if column in columns:
                 raise _fail(log.path, f"--keep-columns: the input already has a column {column!r}")
-        columns[f"{name}.session_id"] = pa.array(full, pa.int64(), mask=~good)
+        columns[f"{name}.session_id"] = pa.array(full, pa.int64(), mask=None if all_good else ~good)
         if isinstance(given_labels, pa.DictionaryArray):  # cause codes and their names: no str per row
-            names = [*given_labels.dictionary.to_pylist(), "bad_row", "excluded"]
+            names = cause_names(given_labels.dictionary.to_pylist())
             codes = given_labels.indices.to_numpy(zero_copy_only=False).astype(np.int32)
-            code = codes[index] if len(codes) else np.zeros(len(status), dtype=np.int32)
-            code = np.where(good, code, np.where(status == BAD, len(names) - 2, len(names) - 1))
-            whole = pa.DictionaryArray.from_arrays(pa.array(code.astype(np.int32)), pa.array(names))
-            columns[f"{name}.split_cause"] = whole.cast(pa.string())
+            if len(codes) != len(status) or not all_good:
+                codes = codes[index] if len(codes) else np.zeros(len(status), dtype=np.int32)
+                codes = np.where(good, codes, np.where(status == BAD, len(names) - 1, len(names) - 2))
+            columns[f"{name}.split_cause"] = pa.DictionaryArray.from_arrays(
+                pa.array(codes, pa.int32()), pa.array(names, pa.string())
+            )
             continue
         cause = labels[index] if len(labels) else np.full(len(status), "")
-        columns[f"{name}.split_cause"] = pa.array(np.where(good, cause, other), pa.string())
+        columns[f"{name}.split_cause"] = pa.array(
+            np.where(good, cause, other), pa.string()
+        ).dictionary_encode()
     return pa.table(columns)
 
 
@@ -986,7 +1058,7 @@ def write_assignments(
         import pyarrow.parquet as pq  # noqa: PLC0415 - loaded on use
 
         with atomic_path(path) as tmp:
-            pq.write_table(table, tmp)
+            pq.write_table(table, tmp, **parquet_options(table.schema))
         return
     if kind == "arrow":
         with (
