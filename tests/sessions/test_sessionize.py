@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator import sessionize
+from simulator import sessionize, sessions
 from simulator.sessions.config import parse_definition_spec
 from simulator.sessions.presets import PRESETS
 from simulator.sessions.rules import SplitCause
@@ -94,8 +94,6 @@ def test_large_inputs_in_user_buckets_equal_one_pass(
 ) -> None:
     """Above 2 x BUCKET_ROWS rows, users are sessionized in code ranges on two threads: the ids and
     causes equal the one-pass result (ties, campaigns, midnight rules, empty buckets included)."""
-    from simulator import sessions  # noqa: PLC0415
-
     rng = np.random.default_rng(seed)
     user = np.array([r[0] for r in rows], dtype=np.int64) * 7  # gaps in the codes: empty buckets
     ts = np.cumsum([r[1] for r in rows], dtype=np.int64)[rng.permutation(len(rows))] + 1_700_000_000_000
@@ -110,8 +108,6 @@ def test_large_inputs_in_user_buckets_equal_one_pass(
 
 def test_rule_columns_follow_their_rows_into_the_buckets() -> None:
     """Event names, gaps and flags are cut into the user buckets with the rows they belong to."""
-    from simulator import sessions
-
     rng = np.random.default_rng(5)
     n = 400
     user = rng.integers(0, 30, n)
