@@ -228,6 +228,28 @@ def _row_lines(data: np.ndarray) -> np.ndarray:
     return numbers[~empty][1:].astype(np.int64)
 
 
+def _plain_lines(data: np.ndarray, records: int, block: int = 1 << 24) -> np.ndarray | None:
+    """:func:`_row_lines` of a file with no quote, no carriage return and no blank line (most
+    exports): record ``k`` is on line ``k + 2``. Checked in blocks (no per-byte array of the whole
+    file); ``None`` when the file is not that plain, or its line count is not ``records`` + 1."""
+    breaks = 0
+    last = -1
+    for a in range(0, data.size, block):
+        d = data[a : a + block]
+        if np.count_nonzero(d == _QUOTE) or np.count_nonzero(d == _CR):
+            return None
+        nl = d == _LF
+        if (nl[1:] & nl[:-1]).any() or (last == _LF and nl.size and nl[0]) or (a == 0 and nl.size and nl[0]):
+            return None
+        breaks += int(np.count_nonzero(nl))
+        last = int(d[-1]) if d.size else last
+    if data.size and last != _LF:
+        breaks += 1  # the last line has no line break
+    if breaks != records + 1:
+        return None
+    return np.arange(2, records + 2, dtype=np.int64)
+
+
 def _read_csv(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _Part:
     import pyarrow.csv as pcsv  # noqa: PLC0415 - loaded on use
 
@@ -250,10 +272,10 @@ def _read_csv(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _P
         )
         return "skip"
 
-    try:
-        table = pcsv.read_csv(
+    def read(threads: bool) -> pa.Table:
+        return pcsv.read_csv(
             pa.BufferReader(buf),
-            read_options=pcsv.ReadOptions(use_threads=False, encoding="utf8"),
+            read_options=pcsv.ReadOptions(use_threads=threads, encoding="utf8"),
             parse_options=pcsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, invalid_row_handler=handler
             ),
@@ -264,9 +286,19 @@ def _read_csv(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _P
                 include_columns=wanted,
             ),
         )
+
+    try:
+        # on all cores; a row with the wrong field count has no number then, so such a file is
+        # read again on one thread, where pyarrow numbers the records
+        table = read(threads=True)
+        if invalid:
+            invalid.clear()
+            table = read(threads=False)
     except pa.ArrowInvalid as err:
         raise _fail(src.name, f"not valid CSV: {err}") from None
-    lines = _row_lines(data)
+    lines = _plain_lines(data, table.num_rows + len(invalid))
+    if lines is None:
+        lines = _row_lines(data)
     if invalid:
         records = np.array([b.line - 2 for b in invalid], dtype=np.int64)  # index into ``lines``
         if records.min() >= 0 and records.max() < len(lines):

@@ -260,6 +260,17 @@ def parse_times(  # noqa: PLR0912, PLR0915 - one pass per column type, kept toge
             out.bad[i] = f"timestamp of type {kind} is neither text, a number nor a timestamp"
         return out, None
     text = column.cast(pa.string())
+    if epoch is None and not text.null_count and len(text):
+        # Arrow's own ISO-8601 reader (offset or Z required, nanoseconds, years 1677-2262) reads the
+        # common export in one cast; any value it refuses sends the column down the full path below
+        try:
+            instants = pc.cast(text, pa.timestamp("ns", "UTC"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        else:
+            total = instants.cast(pa.int64()).to_numpy(zero_copy_only=False)
+            out.ms, out.ns = np.floor_divide(total, 10**6), np.mod(total, 10**6)
+            return out, None
     blank = np.asarray(
         pc.equal(pc.utf8_trim_whitespace(text), "").fill_null(True).to_numpy(zero_copy_only=False)
     )
