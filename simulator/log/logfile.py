@@ -121,6 +121,7 @@ class EventFile:
     unit: str = "line"
     raw: pa.Table | None = None  # every input row's user and time column as read (all columns if kept)
     ns: np.ndarray | None = None  # nanoseconds within the millisecond of ``ts``
+    user_codes: np.ndarray | None = None  # text ids: int64 ranks of ``user`` (equal ids, equal codes)
     detected_epoch: str | None = None  # the epoch unit told from the numbers' magnitude, if it was
     has_campaign: bool = False  # the file has the campaign column (or the source columns)
     files: tuple[str, ...] = ()  # the files, when the log is several (a directory or a glob)
@@ -837,11 +838,11 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
         raise _fail(name, _bad_message(bad, unit))
     take = None if len(keep) == n else pa.array(keep)
     users = user_col if take is None else user_col.take(take)
-    user = (
-        users.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-        if pa.types.is_integer(users.type)
-        else np.asarray(users.to_numpy(zero_copy_only=False), dtype=str)
-    )
+    codes = None
+    if pa.types.is_integer(users.type):
+        user = users.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    else:
+        user, codes = _text_users(users)
     campaign, campaigns = None, ()
     has_campaign = bool(cols.sources) or cols.campaign in table.column_names
     if has_campaign and not cols.no_campaign:
@@ -883,6 +884,7 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
         unit=unit,
         raw=raw,
         ns=times.ns if len(keep) == n else times.ns[keep],
+        user_codes=codes,
         detected_epoch=detected,
         has_campaign=has_campaign,
         files=files,
@@ -893,6 +895,18 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
         delimiter=delimiter,
         **extra,
     )
+
+
+def _text_users(users: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Text ids as NumPy strings, and their ranks (``np.unique(user, return_inverse=True)[1]``, what
+    :func:`simulator.sessions.ordering.user_codes` gives), through a hash table: only the distinct ids
+    are converted and sorted, not every row (10 M rows of 1 M ids)."""
+    arr = users.combine_chunks() if users.num_chunks != 1 else users.chunk(0)
+    encoded = arr.dictionary_encode()
+    distinct = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=str)
+    index = encoded.indices.to_numpy(zero_copy_only=False)
+    names, rank = np.unique(distinct, return_inverse=True)  # NumPy's equality and order, as before
+    return names[rank][index] if len(index) else distinct[:0], rank.astype(np.int64)[index]
 
 
 def _output_columns(table: pa.Table, cols: LogColumns, user: np.ndarray, times: Any, whole: bool) -> pa.Table:
