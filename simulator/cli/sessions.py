@@ -423,7 +423,7 @@ def _sessionize_log(
     blocks, assignments = {}, {}
     for definition in specs:
         ids, causes = sessionize(
-            log.user,
+            log.user if log.user_codes is None else log.user_codes,  # the same ranks, computed once
             log.ts,
             definition,
             log.campaign,

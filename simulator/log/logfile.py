@@ -54,9 +54,11 @@ __all__ = [
     "BadRow",
     "EventFile",
     "LogColumns",
+    "cause_names",
     "events_from_table",
     "output_compression",
     "output_format",
+    "parquet_options",
     "read_log",
     "read_table",
     "write_assignments",
@@ -119,6 +121,7 @@ class EventFile:
     unit: str = "line"
     raw: pa.Table | None = None  # every input row's user and time column as read (all columns if kept)
     ns: np.ndarray | None = None  # nanoseconds within the millisecond of ``ts``
+    user_codes: np.ndarray | None = None  # text ids: int64 ranks of ``user`` (equal ids, equal codes)
     detected_epoch: str | None = None  # the epoch unit told from the numbers' magnitude, if it was
     has_campaign: bool = False  # the file has the campaign column (or the source columns)
     files: tuple[str, ...] = ()  # the files, when the log is several (a directory or a glob)
@@ -226,6 +229,28 @@ def _row_lines(data: np.ndarray) -> np.ndarray:
     return numbers[~empty][1:].astype(np.int64)
 
 
+def _plain_lines(data: np.ndarray, records: int, block: int = 1 << 24) -> np.ndarray | None:
+    """:func:`_row_lines` of a file with no quote, no carriage return and no blank line (most
+    exports): record ``k`` is on line ``k + 2``. Checked in blocks (no per-byte array of the whole
+    file); ``None`` when the file is not that plain, or its line count is not ``records`` + 1."""
+    breaks = 0
+    last = -1
+    for a in range(0, data.size, block):
+        d = data[a : a + block]
+        if np.count_nonzero(d == _QUOTE) or np.count_nonzero(d == _CR):
+            return None
+        nl = d == _LF
+        if (nl[1:] & nl[:-1]).any() or (last == _LF and nl.size and nl[0]) or (a == 0 and nl.size and nl[0]):
+            return None
+        breaks += int(np.count_nonzero(nl))
+        last = int(d[-1]) if d.size else last
+    if data.size and last != _LF:
+        breaks += 1  # the last line has no line break
+    if breaks != records + 1:
+        return None
+    return np.arange(2, records + 2, dtype=np.int64)
+
+
 def _read_csv(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _Part:
     import pyarrow.csv as pcsv  # noqa: PLC0415 - loaded on use
 
@@ -248,10 +273,10 @@ def _read_csv(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _P
         )
         return "skip"
 
-    try:
-        table = pcsv.read_csv(
+    def read(threads: bool) -> pa.Table:
+        return pcsv.read_csv(
             pa.BufferReader(buf),
-            read_options=pcsv.ReadOptions(use_threads=False, encoding="utf8"),
+            read_options=pcsv.ReadOptions(use_threads=threads, encoding="utf8"),
             parse_options=pcsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, invalid_row_handler=handler
             ),
@@ -262,9 +287,19 @@ def _read_csv(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _P
                 include_columns=wanted,
             ),
         )
+
+    try:
+        # on all cores; a row with the wrong field count has no number then, so such a file is
+        # read again on one thread, where pyarrow numbers the records
+        table = read(threads=True)
+        if invalid:
+            invalid.clear()
+            table = read(threads=False)
     except pa.ArrowInvalid as err:
         raise _fail(src.name, f"not valid CSV: {err}") from None
-    lines = _row_lines(data)
+    lines = _plain_lines(data, table.num_rows + len(invalid))
+    if lines is None:
+        lines = _row_lines(data)
     if invalid:
         records = np.array([b.line - 2 for b in invalid], dtype=np.int64)  # index into ``lines``
         if records.min() >= 0 and records.max() < len(lines):
@@ -427,8 +462,14 @@ def _read_parquet(src: SourceFile, cols: LogColumns, select: list[str] | None) -
 
     try:
         # ParquetFile, not read_table: read_table imports pyarrow.dataset (~0.4 s) for one file
-        parquet = pq.ParquetFile(src.random_access())
-        names = parquet.schema_arrow.names
+        # the campaign as Parquet stores it, a dictionary: read and checked per distinct value
+        # (not with --keep-columns, whose output keeps the column's own type)
+        where = src.random_access()  # read once (standard input, a compressed file)
+        names = pq.read_schema(where).names
+        wanted = (
+            [cols.campaign] if not cols.sources and cols.campaign in names and select is not None else None
+        )
+        parquet = pq.ParquetFile(where, read_dictionary=wanted)
         _check_columns(src.name, [*names, *(k for k, _ in src.partitions)], cols)  # before the work
         table = parquet.read(columns=[c for c in (names if select is None else select) if c in names])
     except (OSError, pa.ArrowInvalid) as err:
@@ -517,6 +558,8 @@ def _combine(files: Sequence[SourceFile], parts: Sequence[_Part]) -> tuple[pa.Ta
                 tables = [t.set_column(j, f.name, t.column(j).cast(types[0])) for t in tables]
     table = pa.concat_tables(tables).combine_chunks() if len(tables) > 1 else tables[0]
     lines = np.concatenate([p.lines for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    if len(parts) == 1:  # one file: no file index (the caller passes none on)
+        return table, lines, np.zeros(0, dtype=np.int64)
     index = np.repeat(np.arange(len(parts), dtype=np.int64), [p.table.num_rows for p in parts])
     return table, lines, index
 
@@ -590,6 +633,7 @@ def read_log(
     select = None if keep_columns else _wanted(cols)
     parts = [_read_part(src, cols, select) for src in files]
     table, lines, index = _combine(files, parts)
+    pa.default_memory_pool().release_unused()  # the readers' buffers, back to the system
     early = [(i, b) for i, p in enumerate(parts) for b in p.bad]
     several = len(files) > 1
     return _assemble(
@@ -638,15 +682,19 @@ def read_table(
     return replace(log, ignored=ignored) if ignored else log
 
 
-def _campaign_key(table: pa.Table, cols: LogColumns, take: pa.Array) -> Any:
-    """The campaign of each kept row: one column, or the ``sources`` columns joined (null = all empty)."""
+def _campaign_key(table: pa.Table, cols: LogColumns, take: pa.Array | None) -> Any:
+    """The campaign of each kept row: one column, or the ``sources`` columns joined (null = all empty).
+
+    One column comes back dictionary-encoded, its values trimmed on the dictionary (a value per
+    distinct campaign, not per row), codes in the order each campaign first appears."""
     names = list(cols.sources) or [cols.campaign]
+    if len(names) == 1:
+        return _one_campaign(table.column(names[0]), take)
     parts = []
     for c in names:
-        value = pc.utf8_trim_whitespace(table.column(c).cast(pa.string()).take(take))
+        column = table.column(c).cast(pa.string())
+        value = pc.utf8_trim_whitespace(column if take is None else column.take(take))
         parts.append(pc.if_else(pc.equal(value, ""), None, value))
-    if len(parts) == 1:
-        return parts[0]
     present = parts[0].is_valid()
     for part in parts[1:]:
         present = pc.or_(present, part.is_valid())
@@ -654,6 +702,51 @@ def _campaign_key(table: pa.Table, cols: LogColumns, take: pa.Array) -> Any:
         *parts, SOURCE_SEPARATOR, null_handling="replace", null_replacement=""
     )
     return pc.if_else(present, joined, None)
+
+
+def _one_campaign(column: pa.ChunkedArray, take: pa.Array | None) -> pa.DictionaryArray:
+    if not pa.types.is_dictionary(column.type):
+        column = column.cast(pa.string())
+    if take is not None:
+        column = column.take(take)
+    column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    given_order = pa.types.is_dictionary(column.type)  # a Parquet dictionary: not in row order
+    encoded = column if given_order else column.dictionary_encode()
+    values = pc.utf8_trim_whitespace(encoded.dictionary.cast(pa.string()))
+    values = pc.if_else(pc.equal(values, ""), None, values)
+    norm = values.dictionary_encode()  # " a" and "a" one campaign; "" none
+    to_norm = norm.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+    raw = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    codes = np.where(raw >= 0, to_norm[raw], -1) if len(to_norm) else np.full(len(raw), -1, np.int32)
+    dictionary = norm.dictionary
+    if given_order:  # codes renumbered in the order the campaigns first appear in the rows
+        first = _first_rows(codes, len(dictionary))
+        seen = first < len(codes)
+        order = np.argsort(np.where(seen, first, len(codes)), kind="stable")[: int(seen.sum())]
+        if not np.array_equal(order, np.arange(len(dictionary))):
+            rank = np.full(len(dictionary), -1, dtype=np.int32)
+            rank[order] = np.arange(len(order), dtype=np.int32)
+            codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1).astype(np.int32)
+            dictionary = dictionary.take(pa.array(order))
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary)
+
+
+def _first_rows(codes: np.ndarray, k: int, block: int = 1 << 16) -> np.ndarray:
+    """The first row of each code 0..k-1 (``len(codes)`` for a code that never appears), scanning
+    blocks only until every code has been seen (campaigns: a few blocks of a 10 M-row log)."""
+    n = len(codes)
+    first = np.full(k, n, dtype=np.int64)
+    missing = k
+    for a in range(0, n, block):
+        if not missing:
+            break
+        values, where = np.unique(codes[a : a + block], return_index=True)
+        keep = values >= 0
+        values, where = values[keep], where[keep] + a
+        new = first[values] == n
+        first[values[new]] = where[new]
+        missing -= int(new.sum())
+    return first
 
 
 #: What joins the ``--source-columns`` values of a row into one campaign key.
@@ -687,13 +780,24 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
     if not (is_text or pa.types.is_integer(user_col.type)):
         user_col = user_col.cast(pa.string())
         is_text = True
-    no_user = user_col.is_null()
-    if is_text:
-        no_user = pc.or_(no_user, pc.equal(user_col, "")).fill_null(True)
-    for i in np.flatnonzero(no_user.to_numpy(zero_copy_only=False)).tolist():
-        reasons[i] = f"missing {cols.user}"
+    if is_text or user_col.null_count:
+        no_user = user_col.is_null()
+        if is_text:
+            no_user = pc.or_(no_user, pc.equal(user_col, "")).fill_null(True)
+        for i in np.flatnonzero(no_user.to_numpy(zero_copy_only=False)).tolist():
+            reasons[i] = f"missing {cols.user}"
     for c in table.column_names:
         column = table.column(c)
+        if pa.types.is_dictionary(column.type):  # check the distinct values; rows only if one is long
+            longest = max(
+                (
+                    (pc.max(pc.utf8_length(k.dictionary.cast(pa.string()))).as_py() or 0)
+                    for k in column.chunks
+                ),
+                default=0,
+            )
+            if longest > MAX_FIELD:
+                column = column.cast(column.type.value_type)
         if pa.types.is_string(column.type):
             long = pc.greater(pc.utf8_length(column), MAX_FIELD).fill_null(False)
             for i in np.flatnonzero(long.to_numpy(zero_copy_only=False)).tolist():
@@ -715,8 +819,12 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
         excluded = np.asarray(ev.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool) & good
         status[excluded] = EXCLUDED
         good &= ~excluded
-    keep = np.flatnonzero(good)
-    status[keep] = np.arange(len(keep))
+    if len(bad_index) or exclude:
+        keep = np.flatnonzero(good)
+        status[keep] = np.arange(len(keep))
+    else:  # every row kept: its status is its index
+        status = np.arange(n, dtype=np.int64)
+        keep = status
 
     def where(i: int) -> str:
         return files[i] if files else ""
@@ -728,28 +836,28 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
     bad.sort(key=lambda b: (rank.get(b.file, 0), b.line))
     if bad and not skip_bad:
         raise _fail(name, _bad_message(bad, unit))
-    take = pa.array(keep)
-    users = user_col if len(keep) == n else user_col.take(take)
-    user = (
-        users.to_numpy(zero_copy_only=False).astype(np.int64)
-        if pa.types.is_integer(users.type)
-        else np.asarray(users.to_numpy(zero_copy_only=False), dtype=str)
-    )
+    take = None if len(keep) == n else pa.array(keep)
+    users = user_col if take is None else user_col.take(take)
+    codes = None
+    if pa.types.is_integer(users.type):
+        user = users.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    else:
+        user, codes = _text_users(users)
     campaign, campaigns = None, ()
     has_campaign = bool(cols.sources) or cols.campaign in table.column_names
     if has_campaign and not cols.no_campaign:
         camp = _campaign_key(table, cols, take)
-        encoded = (
-            camp.combine_chunks().dictionary_encode()
-            if len(camp)
-            else pa.array([], pa.string()).dictionary_encode()
-        )
-        if isinstance(encoded, pa.ChunkedArray):
-            encoded = encoded.combine_chunks()
-        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
-        campaign = codes
-        campaigns = tuple(c.replace(SOURCE_SEPARATOR, " / ") for c in encoded.dictionary.to_pylist())
-    raw = table if keep_columns else table.select([cols.user, cols.time])
+        if not pa.types.is_dictionary(camp.type):
+            camp = (
+                camp.combine_chunks().dictionary_encode()
+                if len(camp)
+                else pa.array([], pa.string()).dictionary_encode()
+            )
+        if isinstance(camp, pa.ChunkedArray):
+            camp = camp.combine_chunks()
+        campaign = camp.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+        campaigns = tuple(c.replace(SOURCE_SEPARATOR, " / ") for c in camp.dictionary.to_pylist())
+    raw = table if keep_columns else _output_columns(table, cols, user, times, take is None)
     all_lines = lines
     if early:  # rows the CSV reader refused (wrong field count) are added as bad rows, in place
         early_lines = np.array([b.line for _, b in early], dtype=np.int64)
@@ -776,6 +884,7 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
         unit=unit,
         raw=raw,
         ns=times.ns if len(keep) == n else times.ns[keep],
+        user_codes=codes,
         detected_epoch=detected,
         has_campaign=has_campaign,
         files=files,
@@ -788,8 +897,38 @@ def _assemble(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over the columns, k
     )
 
 
+def _text_users(users: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Text ids as NumPy strings, and their ranks (``np.unique(user, return_inverse=True)[1]``, what
+    :func:`simulator.sessions.ordering.user_codes` gives), through a hash table: only the distinct ids
+    are converted and sorted, not every row (10 M rows of 1 M ids)."""
+    arr = users.combine_chunks() if users.num_chunks != 1 else users.chunk(0)
+    encoded = arr.dictionary_encode()
+    distinct = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=str)
+    index = encoded.indices.to_numpy(zero_copy_only=False)
+    names, rank = np.unique(distinct, return_inverse=True)  # NumPy's equality and order, as before
+    return names[rank][index] if len(index) else distinct[:0], rank.astype(np.int64)[index]
+
+
+def _output_columns(table: pa.Table, cols: LogColumns, user: np.ndarray, times: Any, whole: bool) -> pa.Table:
+    """The user and time columns as read, for the output: where every row is good and the NumPy
+    arrays hold exactly the column (int64 ids; timestamps in ms without nulls), Arrow views of those
+    arrays, so the file's chunks are freed rather than held twice (10 M rows: 160 MB)."""
+    out = table.select([cols.user, cols.time])
+    if not whole:
+        return out
+    columns = list(out.columns)
+    if columns[0].type == pa.int64() and not columns[0].null_count:
+        columns[0] = pa.chunked_array([pa.array(user, pa.int64())])
+    kind = columns[1].type
+    if pa.types.is_timestamp(kind) and kind.unit == "ms" and kind.tz and not columns[1].null_count:
+        columns[1] = pa.chunked_array(
+            [pa.Array.from_buffers(kind, len(times.ms), [None, pa.py_buffer(times.ms)])]
+        )
+    return pa.table(columns, names=out.column_names)
+
+
 def _rule_columns(
-    path: str, table: pa.Table, take: pa.Array, where: tuple[Any, ...], cols: LogColumns
+    path: str, table: pa.Table, take: pa.Array | None, where: tuple[Any, ...], cols: LogColumns
 ) -> dict[str, np.ndarray]:
     """The per-event columns rules read (event names, gaps, flags) for the good rows; a value that
     cannot be read is an error naming its line."""
@@ -800,7 +939,7 @@ def _rule_columns(
     for key, column, convert in (*wanted, ("flag", cols.flag, flags)):
         if not column:
             continue
-        values = table.column(column).take(take)
+        values = table.column(column) if take is None else table.column(column).take(take)
         try:
             out[key] = convert(values)
         except ColumnValueError as err:
@@ -899,13 +1038,36 @@ def output_format(path: str | Path) -> str:
     return kind
 
 
+def cause_names(labels: Sequence[str]) -> list[str]:
+    """The ``split_cause`` dictionary of every output: the definitions' cause labels, then the two
+    labels of rows not sessionized (codes ``len - 2`` and ``len - 1``; the spool writes them as -2 and
+    -1)."""
+    return [*labels, "excluded", "bad_row"]
+
+
+def parquet_options(schema: pa.Schema) -> dict[str, Any]:
+    """How every Parquet output is written (the in-memory and the out-of-core path alike, so their
+    files are the same bytes): integer and timestamp columns DELTA_BINARY_PACKED (row numbers, times
+    and session ids are runs of small steps; dictionary-encoding 10 M distinct ids, pyarrow's default,
+    was most of the write time), other columns dictionary-encoded as by default; snappy.
+
+    10 M assignment rows: 6.0 s / 154 MB with the defaults, 2.3 s / 81 MB so
+    (benchmarks/bench_sessionize_files.py; docs/scale.md)."""
+    delta = [f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_timestamp(f.type)]
+    return {
+        "use_dictionary": [f.name for f in schema if f.name not in delta],
+        "column_encoding": dict.fromkeys(delta, "DELTA_BINARY_PACKED"),
+    }
+
+
 def assignments_table(log: EventFile, assignments: dict[str, tuple[np.ndarray, Sequence[str]]]) -> pa.Table:
     """One row per input row, in input order: line (or row), the file (when several), user and time as
     read (every input column, when kept), then per definition ``NAME.session_id`` (null for bad and
     excluded rows) and ``NAME.split_cause``."""
     status = log.status
     good = status >= 0
-    index = np.where(good, status, 0)
+    all_good = bool(good.all())
+    index = status if all_good else np.where(good, status, 0)
     raw = log.raw if log.raw is not None else pa.table({log.user_column: [], log.time_column: []})
     columns: dict[str, Any] = {log.unit: pa.array(log.lines, pa.int64())}
     if log.files and log.file_index is not None:
@@ -923,25 +1085,32 @@ def assignments_table(log: EventFile, assignments: dict[str, tuple[np.ndarray, S
     else:
         columns["user_id"] = raw.column(log.user_column)
         columns["timestamp"] = raw.column(log.time_column)
-    other = np.where(status == BAD, "bad_row", "excluded")
     for name, (given_ids, given_labels) in assignments.items():
         ids = np.asarray(given_ids, dtype=np.int64)
         labels = given_labels if isinstance(given_labels, pa.Array) else np.asarray(given_labels)
-        full = ids[index] if len(ids) else np.zeros(len(status), dtype=np.int64)
+        if all_good and len(ids) == len(status):  # every row sessionized: no gather
+            full = ids
+        else:
+            full = ids[index] if len(ids) else np.zeros(len(status), dtype=np.int64)
         for column in (f"{name}.session_id", f"{name}.split_cause"):
             if column in columns:
                 raise _fail(log.path, f"--keep-columns: the input already has a column {column!r}")
-        columns[f"{name}.session_id"] = pa.array(full, pa.int64(), mask=~good)
+        columns[f"{name}.session_id"] = pa.array(full, pa.int64(), mask=None if all_good else ~good)
         if isinstance(given_labels, pa.DictionaryArray):  # cause codes and their names: no str per row
-            names = [*given_labels.dictionary.to_pylist(), "bad_row", "excluded"]
+            names = cause_names(given_labels.dictionary.to_pylist())
             codes = given_labels.indices.to_numpy(zero_copy_only=False).astype(np.int32)
-            code = codes[index] if len(codes) else np.zeros(len(status), dtype=np.int32)
-            code = np.where(good, code, np.where(status == BAD, len(names) - 2, len(names) - 1))
-            whole = pa.DictionaryArray.from_arrays(pa.array(code.astype(np.int32)), pa.array(names))
-            columns[f"{name}.split_cause"] = whole.cast(pa.string())
+            if len(codes) != len(status) or not all_good:
+                codes = codes[index] if len(codes) else np.zeros(len(status), dtype=np.int32)
+                codes = np.where(good, codes, np.where(status == BAD, len(names) - 1, len(names) - 2))
+            columns[f"{name}.split_cause"] = pa.DictionaryArray.from_arrays(
+                pa.array(codes, pa.int32()), pa.array(names, pa.string())
+            )
             continue
         cause = labels[index] if len(labels) else np.full(len(status), "")
-        columns[f"{name}.split_cause"] = pa.array(np.where(good, cause, other), pa.string())
+        other = np.where(status == BAD, "bad_row", "excluded")
+        columns[f"{name}.split_cause"] = pa.array(
+            np.where(good, cause, other), pa.string()
+        ).dictionary_encode()
     return pa.table(columns)
 
 
@@ -986,7 +1155,7 @@ def write_assignments(
         import pyarrow.parquet as pq  # noqa: PLC0415 - loaded on use
 
         with atomic_path(path) as tmp:
-            pq.write_table(table, tmp)
+            pq.write_table(table, tmp, **parquet_options(table.schema))
         return
     if kind == "arrow":
         with (

@@ -55,9 +55,11 @@ from simulator.log.logfile import (
     _bad_message,
     _check_columns,
     _csv_header,
+    cause_names,
     detect_format,
     events_from_table,
     output_format,
+    parquet_options,
 )
 from simulator.log.timeparse import _NUMBER, _AmbiguousEpochError, detect_epoch, parse_times
 
@@ -756,7 +758,7 @@ def _output_batches(plan: _Plan) -> Iterator[pa.Table]:
         plan.data_lines,
     )
     definitions, offsets, raw_schema = plan.definitions, plan.offsets, plan.raw_schema
-    names = [*plan.labels, "excluded", "bad_row"]  # causes -2 and -1 count from the end
+    names = cause_names(plan.labels)  # causes -2 and -1 count from the end
     pending = sorted(plan.early_bad, key=lambda b: b.line)
     taken = 0
     yielded = False
@@ -785,8 +787,9 @@ def _output_batches(plan: _Plan) -> Iterator[pa.Table]:
                 ids[good] += offsets[d][uid[good]]
                 columns[f"{d}.session_id"] = pa.array(ids, pa.int64(), mask=~good)
                 code = part.column(f"{d}.cause").to_numpy().astype(np.int32) % len(names)  # -1, -2: the end
-                causes = pa.DictionaryArray.from_arrays(pa.array(code), pa.array(names, pa.string()))
-                columns[f"{d}.split_cause"] = causes.cast(pa.string())
+                columns[f"{d}.split_cause"] = pa.DictionaryArray.from_arrays(
+                    pa.array(code), pa.array(names, pa.string())
+                )
         table = pa.table(columns)
         # rows the CSV reader refused, at their line, with nothing read
         last = k == plan.n_buckets - 1
@@ -795,22 +798,28 @@ def _output_batches(plan: _Plan) -> Iterator[pa.Table]:
         while upto < len(pending) and (limit is None or pending[upto].line < limit):
             upto += 1
         if upto > taken:
-            table = _with_refused(table, pending[taken:upto], unit, raw_schema, definitions)
+            table = _with_refused(table, pending[taken:upto], unit, raw_schema, definitions, names)
             taken = upto
         if table.num_rows or (last and not yielded):
             yielded = True
-            yield _typed(table, raw_schema, definitions)
+            yield _typed(table, raw_schema, definitions, names)
 
 
-def _typed(table: pa.Table, raw_schema: pa.Schema, definitions: list[str]) -> pa.Table:
+def _typed(table: pa.Table, raw_schema: pa.Schema, definitions: list[str], names: list[str]) -> pa.Table:
     """Every column, also in a bucket of refused rows only, or of an empty log."""
     if "user_id" in table.column_names:
         return table
-    return _with_refused(table.slice(0, 0).select([0]), [], table.column_names[0], raw_schema, definitions)
+    first = table.column_names[0]
+    return _with_refused(table.slice(0, 0).select([0]), [], first, raw_schema, definitions, names)
 
 
-def _with_refused(
-    table: pa.Table, refused: list[BadRow], unit: str, raw_schema: pa.Schema, definitions: list[str]
+def _with_refused(  # noqa: PLR0917 - the bucket's pieces
+    table: pa.Table,
+    refused: list[BadRow],
+    unit: str,
+    raw_schema: pa.Schema,
+    definitions: list[str],
+    names: list[str],
 ) -> pa.Table:
     n = len(refused)
     fill: dict[str, Any] = {unit: pa.array([b.line for b in refused], pa.int64())}
@@ -818,7 +827,9 @@ def _with_refused(
     fill["timestamp"] = pa.nulls(n, raw_schema.field(1).type)
     for d in definitions:
         fill[f"{d}.session_id"] = pa.nulls(n, pa.int64())
-        fill[f"{d}.split_cause"] = pa.array(["bad_row"] * n, pa.string())
+        fill[f"{d}.split_cause"] = pa.DictionaryArray.from_arrays(
+            pa.array(np.full(n, len(names) - 1, dtype=np.int32)), pa.array(names, pa.string())
+        )
     extra = pa.table(fill)
     if table.num_rows == 0 or "user_id" not in table.column_names:
         return extra
@@ -855,14 +866,14 @@ def _write_parquet(out: Path, tables: Iterator[pa.Table]) -> None:
                     whole = pa.concat_tables(held)
                     group, rest = whole.slice(0, ROW_GROUP), whole.slice(ROW_GROUP)
                     if writer is None:
-                        writer = pq.ParquetWriter(tmp, group.schema)
+                        writer = pq.ParquetWriter(tmp, group.schema, **parquet_options(group.schema))
                     writer.write_table(group, row_group_size=ROW_GROUP)
                     held, size = [rest], rest.num_rows
             whole = pa.concat_tables(held) if held else None
             if writer is None:  # one row group or none: exactly what write_table writes
                 if whole is None:
                     raise ScenarioError(str(out), "", "nothing to write")
-                pq.write_table(whole, tmp)
+                pq.write_table(whole, tmp, **parquet_options(whole.schema))
             elif whole is not None and whole.num_rows:
                 writer.write_table(whole, row_group_size=ROW_GROUP)
         finally:

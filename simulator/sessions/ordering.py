@@ -8,9 +8,12 @@ So the row index is packed into the key's low bits and read back after the sort:
 
 When ``user``, ``ts - t0`` and ``row`` do not fit in 63 bits together, the low ``s`` bits of the time
 are left out of the first key; rows that then share a (user, coarse time) bucket - the only ones that
-can be out of order - are sorted again by a second packed key (bucket, low time bits, row). Ties in
-(user, ts) keep their input order, so the result equals ``np.lexsort((ts, user))``. When even that does
-not fit, it falls back to ``np.lexsort``.
+can be out of order - are sorted again by a second packed key (bucket, low time bits, position). The
+first sort already put a bucket's rows in row order, so their position among the bucket rows stands
+in for the row index: the second key needs only as many bits as there are such rows, not ``n``. Ties
+in (user, ts) keep their input order, so the result equals ``np.lexsort((ts, user))``. When a key
+still does not fit (user codes and row indices of 63 bits together; or a second key too wide), that
+pass falls back to ``np.lexsort`` (the second one on the bucket rows only).
 """
 
 from __future__ import annotations
@@ -111,7 +114,7 @@ def sort_by_user_time(user: np.ndarray, ts: np.ndarray) -> SortedRows:
     t_bits = (int(ts.max()) - t0).bit_length()
     i_bits = (n - 1).bit_length()
     coarse = max(0, u_bits + t_bits + i_bits - _BITS)  # low time bits left out of the first key
-    if 2 * i_bits + coarse > _BITS:
+    if u_bits + i_bits > _BITS:
         order = np.lexsort((ts, user)).astype(np.int64, copy=False)
         return SortedRows(order, user[order], ts[order])
     key = np.subtract(ts, t0)
@@ -147,9 +150,17 @@ def _resort_buckets(key: np.ndarray, ts: np.ndarray, t0: int, coarse: int, i_bit
     first = np.ones(len(pos), dtype=np.bool_)
     first[1:] = ~same[pos[1:] - 1]  # a bucket's first member: not equal to the row before it
     run = np.cumsum(first, dtype=np.int64) - 1
-    rows = key[pos] & ((1 << i_bits) - 1)
-    low = (ts[rows] - t0) & ((1 << coarse) - 1)
-    key2 = (run << (coarse + i_bits)) | (low << i_bits) | rows
-    key2.sort()
+    del first
+    rows = key[pos]  # in row order within each bucket (the row index was the first key's low bits)
+    low = (ts[rows & ((1 << i_bits) - 1)] - t0) & ((1 << coarse) - 1)
+    j_bits = (len(pos) - 1).bit_length()
+    r_bits = int(run[-1]).bit_length()
+    if r_bits + coarse + j_bits > _BITS:
+        place = np.lexsort((low, run))  # stable: positions within a bucket keep row order
+    else:
+        key2 = (run << (coarse + j_bits)) | (low << j_bits) | np.arange(len(pos), dtype=np.int64)
+        key2.sort()
+        key2 &= (1 << j_bits) - 1
+        place = key2
     # Buckets keep their positions (run is the major key), so the rows land back in their bucket.
-    key[pos] = key2
+    key[pos] = rows[place]

@@ -386,3 +386,36 @@ def test_jsonl_scan_matches_a_text_mode_reading(text: str, bom: bool, block: int
         assert logfile._scan_jsonl(str(path)) == (deepest, "\n\n" in decoded.strip())
     finally:
         logfile._BLOCK = old_block
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(st.sampled_from(["z", "a", " a", "a ", "", "  ", "b", None]), min_size=1, max_size=40),
+    dictionary_order=st.permutations(["z", "a", " a", "a ", "", "  ", "b"]),
+)
+def test_campaigns_from_a_parquet_dictionary_equal_those_from_text(
+    tmp_path_factory: pytest.TempPathFactory, values: list, dictionary_order: list
+) -> None:
+    """A Parquet dictionary column (its dictionary in any order) gives the codes and names the same
+    values give as plain text: trimmed, blank = none, numbered in the order they first appear."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    work = tmp_path_factory.mktemp("camp")
+    n = len(values)
+    ms = pa.array(np.arange(n, dtype=np.int64) * 60_000 + 1_714_550_000_000, pa.timestamp("ms", "UTC"))
+    index = {v: i for i, v in enumerate(dictionary_order)}
+    codes = pa.array([None if v is None else index[v] for v in values], pa.int32())
+    as_dict = pa.DictionaryArray.from_arrays(codes, pa.array(dictionary_order))
+    users = pa.array(np.zeros(n, dtype=np.int64))
+    pq.write_table(pa.table({"user_id": users, "timestamp": ms, "campaign": as_dict}), work / "d.parquet")
+    pcsv.write_csv(
+        pa.table({"user_id": users, "timestamp": ms, "campaign": pa.array(values)}), work / "t.csv"
+    )
+    got, want = read_log(work / "d.parquet"), read_log(work / "t.csv")  # a dictionary; plain text
+    assert got.campaigns == want.campaigns
+    assert got.campaign.tolist() == want.campaign.tolist()
+    trimmed = [None if v is None or not v.strip() else v.strip() for v in values]
+    assert [None if c < 0 else got.campaigns[c] for c in got.campaign] == trimmed
+    assert list(got.campaigns) == list(dict.fromkeys(v for v in trimmed if v is not None))

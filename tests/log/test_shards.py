@@ -45,12 +45,12 @@ DEFS = ["ga4", "universal_analytics", "posthog:timeout=5m"]
 
 def _in_memory(path: Path, out: Path, cols: LogColumns, *, skip_bad: bool = False, exclude=()) -> None:
     log = read_log(path, cols, skip_bad=skip_bad, exclude_events=exclude)
-    labels = np.array(LABELS)
+    labels = pa.array(LABELS, pa.string())
     assignments = {}
     for spec in DEFS:
         d = parse_definition_spec(spec)
         ids, causes = sessionize(log.user, log.ts, d, log.campaign, with_causes=True)
-        assignments[d.name] = (ids, labels[causes])
+        assignments[d.name] = (ids, pa.DictionaryArray.from_arrays(pa.array(causes), labels))  # as the CLI
     write_assignments(out, log, assignments)
 
 

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.sessions import ordering
 from simulator.sessions.ordering import is_sorted, order_by_user_time, sort_by_user_time, user_codes
 
 
@@ -36,6 +37,27 @@ def test_falls_back_to_lexsort_when_keys_cannot_fit() -> None:
     user = np.array([2**61, 0, 2**61, 5], dtype=np.int64)
     ts = np.array([-(2**61), 2**61, -(2**61), 0], dtype=np.int64)
     assert order_by_user_time(user, ts).tolist() == np.lexsort((ts, user)).tolist()
+
+
+@pytest.mark.parametrize("bits", [63, 40, 28, 22, 18])
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 2**12), st.integers(0, 2**40)), min_size=1, max_size=300),
+    ts_span=st.sampled_from([3, 2**9, 2**40]),
+)
+def test_every_key_width_gives_the_lexsort_order(bits: int, rows: list, ts_span: int) -> None:
+    """With a narrower word, small logs take every path a 10 M-row log takes in 63 bits: one key; a
+    coarse first key and a packed second pass; a second pass too wide to pack (lexsort of the bucket
+    rows only); the whole fallback. Each gives np.lexsort's order and reads the columns back exactly."""
+    user = np.array([u for u, _ in rows], dtype=np.int64)
+    ts = np.array([t % ts_span for _, t in rows], dtype=np.int64)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ordering, "_BITS", bits)
+        got = sort_by_user_time(user, ts)
+    order = np.lexsort((ts, user))
+    assert got.order.tolist() == order.tolist()
+    assert got.ts.tolist() == ts[order].tolist()
+    assert got.user.tolist() == user[order].tolist()
 
 
 @pytest.mark.parametrize(

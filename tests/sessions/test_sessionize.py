@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator import sessionize
+from simulator import sessionize, sessions
+from simulator.sessions.config import parse_definition_spec
 from simulator.sessions.presets import PRESETS
 from simulator.sessions.rules import SplitCause
 from tests.sessions.reference import reference_causes, reference_ids
@@ -71,3 +72,55 @@ def test_misuse_raises_builtin_errors(args: tuple, error: type) -> None:
     """Mismatched lengths, float timestamps and NaT are ValueError/TypeError."""
     with pytest.raises(error):
         sessionize(*args)
+
+
+@pytest.mark.parametrize("bucket_rows", [1, 3, 16])
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 40),
+            st.sampled_from([0, 1, 30 * MIN, 30 * MIN + 1, 20 * 3_600_000]),
+            st.integers(-1, 2),
+        ),
+        min_size=1,
+        max_size=120,
+    ),
+    name=st.sampled_from(sorted(PRESETS)),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_large_inputs_in_user_buckets_equal_one_pass(
+    bucket_rows: int, rows: list, name: str, seed: int
+) -> None:
+    """Above 2 x BUCKET_ROWS rows, users are sessionized in code ranges on two threads: the ids and
+    causes equal the one-pass result (ties, campaigns, midnight rules, empty buckets included)."""
+    rng = np.random.default_rng(seed)
+    user = np.array([r[0] for r in rows], dtype=np.int64) * 7  # gaps in the codes: empty buckets
+    ts = np.cumsum([r[1] for r in rows], dtype=np.int64)[rng.permutation(len(rows))] + 1_700_000_000_000
+    camp = np.array([r[2] for r in rows], dtype=np.int32)
+    one = sessionize(user, ts, name, camp, timezone="Europe/Berlin", with_causes=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sessions, "BUCKET_ROWS", bucket_rows)
+        many = sessionize(user, ts, name, camp, timezone="Europe/Berlin", with_causes=True)
+    assert many[0].tolist() == one[0].tolist()
+    assert many[1].tolist() == one[1].tolist()
+
+
+def test_rule_columns_follow_their_rows_into_the_buckets() -> None:
+    """Event names, gaps and flags are cut into the user buckets with the rows they belong to."""
+    rng = np.random.default_rng(5)
+    n = 400
+    user = rng.integers(0, 30, n)
+    ts = rng.integers(0, 6 * 3_600_000, n) + 1_700_000_000_000
+    event = rng.choice(["page_view", "login", "logout"], n)
+    gap = rng.choice([60_000, 30 * MIN, 90 * MIN], n)
+    flag = rng.random(n) < 0.05
+    spec = parse_definition_spec("dynamic_gap+session_events:start=login,end=logout+flag")
+    kw = {"event": event, "gap": gap, "flag": flag, "with_causes": True}
+    one = sessionize(user, ts, spec, **kw)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sessions, "BUCKET_ROWS", 7)
+        many = sessionize(user, ts, spec, **kw)
+    assert many[0].tolist() == one[0].tolist()
+    assert many[1].tolist() == one[1].tolist()
+    assert len(set(one[1].tolist())) > 2  # several causes fired: the columns were read
