@@ -110,3 +110,59 @@ def validate_junit(findings: Sequence[Finding], fail_on: str) -> bytes:
     suite.set("tests", str(len(RULES)))
     suite.set("failures", str(failures))
     return ET.tostring(ET.ElementTree(suite).getroot(), encoding="utf-8", xml_declaration=True)
+
+
+def _md(text: Any) -> str:
+    """A table cell or line of Markdown: pipes escaped, one line."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_pm(summary: dict[str, Any] | None) -> str:
+    if not summary or summary.get("mean") is None:
+        return "n/a"
+    low, high = summary.get("low"), summary.get("high")
+    half = "" if low is None or high is None else f" (±{(high - low) / 2:,.0f})"
+    return f"{summary['mean']:+,.0f}{half}"
+
+
+def validate_markdown(document: dict[str, Any]) -> list[str]:
+    """The ``report.md`` section of a :func:`validate_document`: each finding with its evidence, rule,
+    source and fix, then the effect of each fix (mean, ±95 % half-width) as a table."""
+    out = ["## Tracking configuration findings", ""]
+    out += [
+        f"*{len(document['findings'])} finding(s) on {_md(document['scenario'])}; each effect is as fixed "
+        f"minus as configured over {document['replications']} replications with common seeds "
+        "(docs/validate.md).*",
+        "",
+    ]
+    for f in document["findings"]:
+        out.append(f"### {f['severity'].upper()} `{f['rule']}`: {_md(f['title'])}")
+        out += ["", _md(f["message"]), ""]
+        out += [f"- at `{_md(e['file'])}`: `{_md(e['pointer'])}`" for e in f["evidence"]]
+        out.append(f"- rule: {_md(f['documented_rule'])} [{_md(f['source'])}]")
+        out.append(f"- moves: {', '.join(f['terms'])}")
+        out.append(f"- **fix:** {_md(f['fix'])}")
+        if f["note"] and f["note"] != "derived":
+            out.append(f"- effect: {_md(f['note'])}")
+        out.append("")
+    if not document["findings"]:
+        out += ["No findings.", ""]
+    for n in document["notices"]:
+        out.append(f"- notice: `{_md(n['file'])}`: `{_md(n['pointer'])}`: {_md(n['message'])}")
+    if document["notices"]:
+        out.append("")
+    if document["effects"]:
+        out += [
+            "### Effect of each fix",
+            "",
+            "| rule | " + " | ".join(METRICS) + " | how |",
+            "|---|" + "---:|" * len(METRICS) + "---|",
+        ]
+        for e in document["effects"]:
+            how = e["how"] + (
+                f", fixed with {', '.join(e['fixed_together_with'])}" if e["fixed_together_with"] else ""
+            )
+            cells = [_md_pm(e["delta"].get(m)) for m in METRICS]
+            out.append(f"| `{e['rule']}` | " + " | ".join(cells) + f" | {how} |")
+        out.append("")
+    return out
