@@ -132,7 +132,7 @@ def validate_markdown(document: dict[str, Any]) -> list[str]:
     out += [
         f"*{len(document['findings'])} finding(s) on {_md(document['scenario'])}; each effect is as fixed "
         f"minus as configured over {document['replications']} replications with common seeds "
-        "(docs/validate.md).*",
+        "(rules and sources: docs/validate.md).*",
         "",
     ]
     for f in document["findings"]:
