@@ -32,7 +32,7 @@ from simulator.validate.findings import Finding, find
 from simulator.validate.gtm import Container, parse_container
 from simulator.validate.settings import Settings
 
-__all__ = ["Inputs", "find_in", "read_inputs"]
+__all__ = ["Inputs", "find_findings_in", "find_in", "read_inputs", "read_validate_inputs"]
 
 _EXPECTED = (
     "expected a GTM container export, a GA4 Admin API or Google Ads API JSON, or a settings table (TOML)"
@@ -201,3 +201,8 @@ def find_in(inputs: Inputs) -> list[Finding]:
                 evidence.append((file, pointer))
         out.append(dataclasses.replace(f, evidence=tuple(dict.fromkeys(evidence))))
     return out
+
+
+#: The public API names (``simulator.read_validate_inputs``, ``simulator.find_findings_in``).
+read_validate_inputs = read_inputs
+find_findings_in = find_in
