@@ -16,7 +16,8 @@ GA4 Admin API (REST, JSON with camelCase keys; https://developers.google.com/ana
   ``properties/{id}/dataStreams/{id}``, ``type`` (``WEB_DATA_STREAM``, ``ANDROID_APP_DATA_STREAM``,
   ``IOS_APP_DATA_STREAM``), ``displayName``, ``createTime``, ``updateTime`` and one of ``webStreamData``
   {``measurementId``, ``firebaseAppId``, ``defaultUri``}, ``androidAppStreamData``,
-  ``iosAppStreamData``): ``webStreamData.measurementId`` -> ``[ga4] measurement_id``, the host of
+  ``iosAppStreamData``): ``webStreamData.measurementId`` -> ``[ga4] measurement_id`` (early v1alpha
+  responses gave it without the ``G-`` prefix; it is added, with a notice), the host of
   ``webStreamData.defaultUri`` -> ``[site] domains``. App streams are notices. A
   ``properties.dataStreams.list`` response (``{"dataStreams": [...], "nextPageToken"}``) is read when it
   holds one web stream; with several, which one is validated is ambiguous and none is mapped (a notice).
@@ -283,7 +284,11 @@ def _read_stream(src: ApiSource, doc: Any, where: str = "") -> None:
     web = _object(src, web, at, "webStreamData")
     _unknown(src, web, _WEB_KEYS, at, "webStreamData")
     if "measurementId" in web:
-        src.put("ga4.measurement_id", web["measurementId"], _join(at, "measurementId"))
+        mid = web["measurementId"]
+        if isinstance(mid, str) and re.fullmatch(r"[A-Z0-9]+", mid):  # early versions left out "G-"
+            src.notice(_join(at, "measurementId"), f"read {mid!r} as 'G-{mid}' (early API versions omit G-)")
+            mid = f"G-{mid}"
+        src.put("ga4.measurement_id", mid, _join(at, "measurementId"))
     else:
         src.notice(_join(at, "measurementId"), "absent: the stream's measurement id is not known")
     uri = web.get("defaultUri")

@@ -65,6 +65,16 @@ def test_data_stream_get_response():
     assert src.notices == []
 
 
+def test_a_measurement_id_without_its_prefix_as_early_versions_gave_it():
+    doc = json.loads((FIXTURES / "data-stream.json").read_text())
+    doc["webStreamData"]["measurementId"] = "OUTDOOR1"
+    src = read_api_document(doc, "s.json")
+    assert src.values["ga4.measurement_id"] == [("G-OUTDOOR1", "webStreamData.measurementId")]
+    assert src.notices == [
+        ("webStreamData.measurementId", "read 'OUTDOOR1' as 'G-OUTDOOR1' (early API versions omit G-)")
+    ]
+
+
 def test_two_web_streams_are_ambiguous_and_map_nothing():
     src = _read(FIXTURES / "data-streams-two-web.json")
     assert src.values == {}
