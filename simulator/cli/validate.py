@@ -80,18 +80,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                 path=path,
                 progress=advance,
             )
-    render = render_validate_json if args.json else render_validate_text
-    sys.stdout.write(render(findings, effects, notices, scenario_name, args.replications))
+    shown = (findings, effects, notices, scenario_name, args.replications)
+    if args.json:
+        sys.stdout.write(render_validate_json(*shown, inputs=inputs.kinds))
+    else:
+        sys.stdout.write(render_validate_text(*shown))
     if args.junit_xml:
         write_atomic(Path(args.junit_xml), validate_junit(findings, args.fail_on))
     if args.report:
-        _write_report(
-            args,
-            base,
-            path,
-            findings,
-            validate_document(findings, effects, notices, scenario_name, args.replications),
-        )
+        _write_report(args, base, path, findings, validate_document(*shown, inputs=inputs.kinds))
     failed = any(SEVERITIES.index(f.severity) >= SEVERITIES.index(args.fail_on) for f in findings)
     return 1 if failed else 0
 

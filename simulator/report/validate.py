@@ -77,8 +77,10 @@ def validate_document(
     notices: Sequence[tuple[str, str, str]],
     scenario: str,
     replications: int,
+    *,
+    inputs: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
-    return {
+    doc = {
         "schema_version": VALIDATE_SCHEMA_VERSION,
         "scenario": scenario,
         "replications": replications,
@@ -86,11 +88,14 @@ def validate_document(
         "notices": [{"file": a, "pointer": b, "message": c} for a, b, c in notices],
         "effects": [e.to_dict() for e in effects],
     }
+    if inputs:  # (file, what it was read as), in argument order: added in schema_version 1
+        doc["inputs"] = [{"file": f, "read_as": k} for f, k in inputs]
+    return doc
 
 
-def render_validate_json(*args: Any) -> str:
+def render_validate_json(*args: Any, **kwargs: Any) -> str:
     """The stable JSON shape (``schema_version`` 1); same inputs and seeds give the same bytes."""
-    return json.dumps(validate_document(*args), indent=2) + "\n"
+    return json.dumps(validate_document(*args, **kwargs), indent=2) + "\n"
 
 
 def validate_junit(findings: Sequence[Finding], fail_on: str) -> bytes:

@@ -55,6 +55,15 @@ def test_the_report_directory_holds_the_validate_document(written):
     assert doc["validate"]["notices"] == printed["notices"]
     assert [e["rule"] for e in doc["validate"]["effects"]] == [e["rule"] for e in printed["effects"]]
     assert doc["validate"]["replications"] == 2
+    assert printed["inputs"] == [
+        {"file": FILES[0], "read_as": "GTM container export"},
+        {"file": FILES[1], "read_as": "GA4 Admin API Property (properties.get)"},
+        {"file": FILES[2], "read_as": "GA4 Admin API properties.dataStreams.list response"},
+        {"file": FILES[3], "read_as": "GA4 Admin API EnhancedMeasurementSettings"},
+        {"file": FILES[4], "read_as": "Google Ads API googleAds:search response"},
+        {"file": str(EXAMPLE / "shop.toml"), "read_as": "scenario [settings] table"},
+    ]
+    assert doc["validate"]["inputs"] == printed["inputs"]
     # the report's run is the scenario as configured: the property's and the account's time zones
     assert doc["timezones"] == {"property": "Europe/Berlin", "ad_account": "America/New_York"}
 
