@@ -330,38 +330,37 @@ def test_a_misspelt_time_zone_in_api_json_gets_a_did_you_mean(tmp_path, capsys):
     assert "did you mean 'Europe/Berlin'" in capsys.readouterr().err
 
 
-_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(
-            st.sampled_from(
-                [
-                    "name",
-                    "timeZone",
-                    "type",
-                    "webStreamData",
-                    "dataStreams",
-                    "results",
-                    "customer",
-                    "fieldMask",
-                    "streamEnabled",
-                    "pageChangesEnabled",
-                    "autoTaggingEnabled",
-                    "trackingUrlTemplate",
-                    "properties",
-                    "measurementId",
-                    "defaultUri",
-                    "displayName",
-                    "resourceName",
-                    "x",
-                ]
-            ),
-            inner,
-            max_size=5,
-        )
-    ),
-    max_leaves=12,
+_KEYS = st.sampled_from(
+    [
+        "name",
+        "timeZone",
+        "type",
+        "webStreamData",
+        "dataStreams",
+        "results",
+        "customer",
+        "fieldMask",
+        "streamEnabled",
+        "pageChangesEnabled",
+        "autoTaggingEnabled",
+        "trackingUrlTemplate",
+        "properties",
+        "measurementId",
+        "defaultUri",
+        "displayName",
+        "resourceName",
+        "x",
+    ]
+)
+_JSON = st.deferred(
+    lambda: (
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.text(max_size=8)
+        | st.lists(_JSON, max_size=3)
+        | st.dictionaries(_KEYS, _JSON, max_size=5)
+    )
 )
 _NAMES = st.sampled_from(
     [
