@@ -1,5 +1,7 @@
-"""``sessionlab validate``: read GTM container exports and a settings table, report the findings and
-measure each effect with the bridge (registered by :mod:`simulator.cli.main`)."""
+"""``sessionlab validate``: read GTM container exports, GA4 Admin API / Google Ads API JSON and settings
+tables (files recognised by content: :mod:`simulator.validate.inputs`), report the findings, measure
+each effect with the bridge, and write them into a report directory with ``--report`` (registered by
+:mod:`simulator.cli.main`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Renderers for ``sessionlab validate``: the terminal table, the JSON document and JUnit XML."""
+"""Renderers for ``sessionlab validate``: the terminal table, the JSON document, JUnit XML and the
+section of ``report.md`` (``report.html``'s is in ``templates/report.html.j2``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from typing import Any
 from simulator.validate.effect import METRICS, Effect
 from simulator.validate.findings import RULES, SEVERITIES, Finding
 
-__all__ = ["VALIDATE_SCHEMA_VERSION", "render_validate_json", "render_validate_text", "validate_junit"]
+__all__ = [
+    "VALIDATE_SCHEMA_VERSION",
+    "render_validate_json",
+    "render_validate_text",
+    "validate_document",
+    "validate_junit",
+    "validate_markdown",
+]
 
 #: Version of the ``validate --json`` shape; bumped only when a key changes meaning.
 VALIDATE_SCHEMA_VERSION = 1
