@@ -260,7 +260,10 @@ def _write_files(  # noqa: PLR0917
     charts, missing = plots.write_charts(result, root, write_atomic, svgs)
     written += [Path(p).name for p in charts.values()]
     _write_text(
-        root / "report.md", markdown.render_markdown(result, description, charts, missing, breakdowns)
+        root / "report.md",
+        markdown.render_markdown(
+            result, description, charts, missing, breakdowns, validate=doc.get("validate")
+        ),
     )
     _write_text(root / "report.html", html.render_html(doc, description, svgs, missing))
     written += ["report.md", "report.html"]

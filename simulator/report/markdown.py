@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from simulator.analysis.breakdown import Breakdown
 from simulator.analysis.bridges import AD_VOCABULARY, GROUPS, VIEW_VOCABULARY, VOCABULARY, Bridge, Term
@@ -324,6 +325,8 @@ def render_markdown(
     charts: Mapping[str, Path] | None = None,
     missing: str = "",
     breakdowns: Mapping[str, Mapping[str, Breakdown]] | None = None,
+    *,
+    validate: Mapping[str, Any] | None = None,
 ) -> str:
     """The text of ``report.md``.
 
@@ -339,6 +342,9 @@ def render_markdown(
         Why charts were not drawn (e.g. matplotlib is not installed); shown with the fix.
     breakdowns
         Optional tables of :func:`~simulator.analysis.breakdown.breakdowns`: a section after the days.
+    validate
+        Optional ``sessionlab validate`` document (:func:`simulator.report.validate.validate_document`):
+        its findings and effects, a section after the breakdowns.
     """
     charts = charts or {}
     names = ", ".join(result.definitions)
@@ -365,6 +371,10 @@ def render_markdown(
     out += _days_section(result)
     if breakdowns:
         out += _breakdowns_section(breakdowns)
+    if validate:
+        from simulator.report.validate import validate_markdown  # noqa: PLC0415 - only for validate
+
+        out += validate_markdown(dict(validate))
     out += [
         "## Files",
         "",

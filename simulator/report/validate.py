@@ -1,4 +1,5 @@
-"""Renderers for ``sessionlab validate``: the terminal table, the JSON document and JUnit XML."""
+"""Renderers for ``sessionlab validate``: the terminal table, the JSON document, JUnit XML and the
+section of ``report.md`` (``report.html``'s is in ``templates/report.html.j2``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from typing import Any
 from simulator.validate.effect import METRICS, Effect
 from simulator.validate.findings import RULES, SEVERITIES, Finding
 
-__all__ = ["VALIDATE_SCHEMA_VERSION", "render_validate_json", "render_validate_text", "validate_junit"]
+__all__ = [
+    "VALIDATE_SCHEMA_VERSION",
+    "render_validate_json",
+    "render_validate_text",
+    "validate_document",
+    "validate_junit",
+    "validate_markdown",
+]
 
 #: Version of the ``validate --json`` shape; bumped only when a key changes meaning.
 VALIDATE_SCHEMA_VERSION = 1
@@ -77,8 +85,10 @@ def validate_document(
     notices: Sequence[tuple[str, str, str]],
     scenario: str,
     replications: int,
+    *,
+    inputs: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
-    return {
+    doc = {
         "schema_version": VALIDATE_SCHEMA_VERSION,
         "scenario": scenario,
         "replications": replications,
@@ -86,11 +96,14 @@ def validate_document(
         "notices": [{"file": a, "pointer": b, "message": c} for a, b, c in notices],
         "effects": [e.to_dict() for e in effects],
     }
+    if inputs:  # (file, what it was read as), in argument order: added in schema_version 1
+        doc["inputs"] = [{"file": f, "read_as": k} for f, k in inputs]
+    return doc
 
 
-def render_validate_json(*args: Any) -> str:
+def render_validate_json(*args: Any, **kwargs: Any) -> str:
     """The stable JSON shape (``schema_version`` 1); same inputs and seeds give the same bytes."""
-    return json.dumps(validate_document(*args), indent=2) + "\n"
+    return json.dumps(validate_document(*args, **kwargs), indent=2) + "\n"
 
 
 def validate_junit(findings: Sequence[Finding], fail_on: str) -> bytes:
@@ -110,3 +123,59 @@ def validate_junit(findings: Sequence[Finding], fail_on: str) -> bytes:
     suite.set("tests", str(len(RULES)))
     suite.set("failures", str(failures))
     return ET.tostring(ET.ElementTree(suite).getroot(), encoding="utf-8", xml_declaration=True)
+
+
+def _md(text: Any) -> str:
+    """A table cell or line of Markdown: pipes escaped, one line."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_pm(summary: dict[str, Any] | None) -> str:
+    if not summary or summary.get("mean") is None:
+        return "n/a"
+    low, high = summary.get("low"), summary.get("high")
+    half = "" if low is None or high is None else f" (±{(high - low) / 2:,.0f})"
+    return f"{summary['mean']:+,.0f}{half}"
+
+
+def validate_markdown(document: dict[str, Any]) -> list[str]:
+    """The ``report.md`` section of a :func:`validate_document`: each finding with its evidence, rule,
+    source and fix, then the effect of each fix (mean, ±95 % half-width) as a table."""
+    out = ["## Tracking configuration findings", ""]
+    out += [
+        f"*{len(document['findings'])} finding(s) on {_md(document['scenario'])}; each effect is as fixed "
+        f"minus as configured over {document['replications']} replications with common seeds "
+        "(rules and sources: docs/validate.md).*",
+        "",
+    ]
+    for f in document["findings"]:
+        out.append(f"### {f['severity'].upper()} `{f['rule']}`: {_md(f['title'])}")
+        out += ["", _md(f["message"]), ""]
+        out += [f"- at `{_md(e['file'])}`: `{_md(e['pointer'])}`" for e in f["evidence"]]
+        out.append(f"- rule: {_md(f['documented_rule'])} [{_md(f['source'])}]")
+        out.append(f"- moves: {', '.join(f['terms'])}")
+        out.append(f"- **fix:** {_md(f['fix'])}")
+        if f["note"] and f["note"] != "derived":
+            out.append(f"- effect: {_md(f['note'])}")
+        out.append("")
+    if not document["findings"]:
+        out += ["No findings.", ""]
+    for n in document["notices"]:
+        out.append(f"- notice: `{_md(n['file'])}`: `{_md(n['pointer'])}`: {_md(n['message'])}")
+    if document["notices"]:
+        out.append("")
+    if document["effects"]:
+        out += [
+            "### Effect of each fix",
+            "",
+            "| rule | " + " | ".join(METRICS) + " | how |",
+            "|---|" + "---:|" * len(METRICS) + "---|",
+        ]
+        for e in document["effects"]:
+            how = e["how"] + (
+                f", fixed with {', '.join(e['fixed_together_with'])}" if e["fixed_together_with"] else ""
+            )
+            cells = [_md_pm(e["delta"].get(m)) for m in METRICS]
+            out.append(f"| `{e['rule']}` | " + " | ".join(cells) + f" | {how} |")
+        out.append("")
+    return out

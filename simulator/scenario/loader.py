@@ -40,6 +40,7 @@ from simulator.scenario.sections import (
     Tracking,
     build_population,
 )
+from simulator.scenario.settings import SETTINGS
 from simulator.schema import (
     MAX_NESTING,
     MAX_NUMBER,
@@ -213,6 +214,10 @@ SCHEMA = Table(
             Observed(),
             "numbers from real reports (ads.clicks = 10412, ga4.sessions = 7380), for `sessionlab compare`",
             default={},
+        ),
+        "settings": Field(
+            SETTINGS,
+            "site and property settings for `sessionlab validate` (docs/validate.md); not used by `run`",
         ),
     },
     doc="A sessionlab scenario file.",

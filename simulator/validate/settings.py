@@ -24,94 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import ScenarioError
-from simulator.schema import Bool, Choice, Ctx, Duration, Field, ListOf, Num, Str, Table, TimeZone
+from simulator.scenario.settings import SETTINGS
+from simulator.schema import Ctx
 
 __all__ = ["SETTINGS", "Settings", "json_schema", "load_settings", "settings_from_dict"]
-
-_MIN = 60_000
-_DOMAIN = Str(r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}", what="a domain like 'shop.example'")
-_DOMAINS = ListOf(_DOMAIN, what="a list of domains")
-
-SETTINGS = Table(
-    {
-        "ga4": Field(
-            Table(
-                {
-                    "measurement_id": Field(
-                        Str(r"G-[A-Z0-9]+", what="a GA4 measurement id like 'G-ABC123'"),
-                        "the web stream's measurement id",
-                    ),
-                    "session_timeout": Field(
-                        Duration(positive=True),
-                        "Admin > Data streams > Configure tag "
-                        "settings > Adjust session timeout (default 30m)",
-                    ),
-                    "engaged_session_timer": Field(
-                        Duration(positive=True), "the same page, 'engaged sessions' timer (default 10s)"
-                    ),
-                    "unwanted_referrals": Field(_DOMAINS, "List unwanted referrals"),
-                    "cross_domain": Field(_DOMAINS, "Configure your domains (cross-domain measurement)"),
-                    "history_page_views": Field(
-                        Bool(),
-                        "enhanced measurement: page changes based on browser history events (default true)",
-                    ),
-                    "timezone": Field(TimeZone(), "the property's reporting time zone"),
-                },
-                "GA4 web-stream and property settings",
-            ),
-            "GA4 property and web stream",
-        ),
-        "google_ads": Field(
-            Table(
-                {
-                    "auto_tagging": Field(Bool(), "Account settings > Auto-tagging (default on)"),
-                    "tracking_template": Field(Str(what="a tracking template"), "account-level template"),
-                    "final_url_suffix": Field(Str(what="a final URL suffix"), "account-level suffix"),
-                    "timezone": Field(TimeZone(), "the ad account's time zone (fixed at creation)"),
-                },
-                "Google Ads account settings",
-            ),
-            "the Google Ads account",
-        ),
-        "consent": Field(
-            Table(
-                {
-                    "analytics_storage": Field(
-                        Choice(("granted", "denied"), "a consent default"),
-                        "the default of analytics_storage before the banner",
-                    ),
-                    "ad_storage": Field(
-                        Choice(("granted", "denied"), "a consent default"),
-                        "the default of ad_storage before the banner",
-                    ),
-                    "mode": Field(
-                        Choice(("basic", "advanced"), "a consent mode"),
-                        "basic: tags wait for consent; advanced: cookieless pings when denied",
-                    ),
-                    "grant_rate": Field(
-                        Num(0, 1, what="a fraction"),
-                        "share of visitors who grant analytics consent (from the CMP)",
-                    ),
-                },
-                "consent defaults and mode",
-            ),
-            "consent",
-        ),
-        "site": Field(
-            Table(
-                {
-                    "domains": Field(_DOMAINS, "the site's own domains (shop, blog, ...)"),
-                    "checkout_domains": Field(_DOMAINS, "own domains the checkout runs on"),
-                    "payment_providers": Field(_DOMAINS, "providers visitors return from (paypal.com ...)"),
-                    "single_page_app": Field(Bool(), "routes change without page loads"),
-                },
-                "the site",
-            ),
-            "the site",
-        ),
-    },
-    "Site and property settings for `sessionlab validate`.",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,4 +80,4 @@ def json_schema() -> dict[str, Any]:
     }
 
 
-DEFAULT_TIMEOUT_MS = 30 * _MIN
+DEFAULT_TIMEOUT_MS = 30 * 60_000
