@@ -58,7 +58,7 @@ from simulator.log.logfile import (
     events_from_table,
     output_format,
 )
-from simulator.log.sources import COMPRESSIONS, STDIN, SourceFile, resolve
+from simulator.log.sources import COMPRESSIONS, STDIN, SourceFile, decompressed_size_over, resolve
 from simulator.log.streams import StreamSource, csv_source, jsonl_source
 from simulator.log.timeparse import _NUMBER, _AmbiguousEpochError, detect_epoch, parse_times
 
@@ -68,6 +68,8 @@ __all__ = [
     "ShardResult",
     "default_memory",
     "estimate_bytes",
+    "fits_in_memory",
+    "in_memory_bytes",
     "parse_size",
     "sessionize_large",
     "shard_rows_for",
@@ -152,6 +154,26 @@ def estimate_bytes(path: str, fmt: str | None = None) -> int:
         return BASE_BYTES + Path(path).stat().st_size * CSV_FACTOR
     except OSError:
         return 0
+
+
+def in_memory_bytes(memory: int) -> int:
+    """The most bytes of text (decompressed CSV or JSON Lines) the in-memory path reads in ``memory``."""
+    return max(0, (memory - BASE_BYTES) // CSV_FACTOR)
+
+
+def fits_in_memory(path: str, fmt: str | None, memory: int) -> bool:
+    """Whether the in-memory path reads ``path`` within ``memory``: :func:`estimate_bytes` for a plain
+    file or a Parquet directory; a compressed file is decompressed up to what would fit (no further)."""
+    if not _is_dataset(path) and Path(path).suffix.lower() in COMPRESSIONS:
+        try:
+            src = resolve(path, fmt)[0]
+        except ScenarioError:
+            return True  # the reader says what is wrong with it
+        try:
+            return not decompressed_size_over(src, in_memory_bytes(memory))
+        except (OSError, pa.ArrowInvalid):
+            return True
+    return estimate_bytes(path, fmt) <= memory
 
 
 def shard_rows_for(memory: int) -> int:

@@ -47,6 +47,7 @@ __all__ = [
     "parse_delimiter",
     "resolve",
     "sniff_delimiter",
+    "stdin_codec",
 ]
 
 #: File formats by name, and the extensions that select them.
@@ -428,7 +429,7 @@ class PrefixedReader(io.RawIOBase):
         return bytes(self._record or b"")
 
 
-def _stdin_codec(raw: IO[bytes]) -> tuple[bytes, str | None]:
+def stdin_codec(raw: IO[bytes]) -> tuple[bytes, str | None]:
     """The first bytes of ``raw`` (read to tell a compressed stream) and its codec, or None."""
     head = b""
     longest = max(len(m) for m in _MAGIC)
@@ -448,7 +449,7 @@ def open_stream(src: SourceFile | None, stdin: IO[bytes] | None = None) -> pa.Na
     if src is not None:
         return src.open()
     raw = stdin or sys.stdin.buffer
-    head, codec = _stdin_codec(raw)
+    head, codec = stdin_codec(raw)
     stream = pa.PythonFile(PrefixedReader(head, raw), mode="r")
     return pa.CompressedInputStream(stream, codec) if codec else stream
 

@@ -27,6 +27,7 @@ import io
 import itertools
 import json
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +48,7 @@ from simulator.log.logfile import (
     _user_text,
     _wanted,
 )
-from simulator.log.sources import STDIN, PrefixedReader, SourceFile, open_stream, sniff_delimiter
+from simulator.log.sources import STDIN, PrefixedReader, SourceFile, sniff_delimiter, stdin_codec
 
 __all__ = ["CSV_BLOCK", "JSON_BLOCK", "RecordLines", "StreamSource", "csv_source", "jsonl_source"]
 
@@ -155,40 +156,6 @@ class RecordLines:
         return np.memmap(self._path, dtype=np.int64, mode="r", shape=(self._count,))
 
 
-class _Tee(io.RawIOBase):
-    """``head`` then the rest of ``stream``, each byte shown to ``seen`` on the way."""
-
-    def __init__(self, head: bytes, stream: pa.NativeFile, seen: Callable[[memoryview], None]) -> None:
-        super().__init__()
-        self._head = memoryview(head)
-        self._stream = stream
-        self._seen = seen
-        self.pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        if self._head.nbytes:
-            n = min(len(view), self._head.nbytes)
-            view[:n] = self._head[:n]
-            self._head = self._head[n:]
-        else:
-            data = self._stream.read(len(view))
-            n = len(data)
-            view[:n] = data
-        self._seen(view[:n])
-        self.pos += n
-        return n
-
-    def drain(self) -> None:
-        """Read to the end (the bytes after the last record pyarrow asked for)."""
-        buffer = bytearray(1 << 20)
-        while self.readinto(buffer):
-            pass
-
-
 def _read_head(stream: pa.NativeFile) -> bytes:
     head = b""
     while len(head) < _HEAD:
@@ -199,12 +166,30 @@ def _read_head(stream: pa.NativeFile) -> bytes:
     return head
 
 
-def _size_hint(src: SourceFile | None) -> int:
-    """The decompressed bytes a file probably holds (compressed: 5x its size; standard input: 0)."""
-    if src is None or src.path is None:
-        return 0
-    size = Path(src.path).stat().st_size
+def _size_hint(src: SourceFile) -> int:
+    """The decompressed bytes a file probably holds (compressed: 5x its size)."""
+    size = Path(src.path).stat().st_size if src.path else 0
     return size if src.compression is None else 5 * size
+
+
+def stdin_copy(tmp: Path, kind: str, stdin: IO[bytes] | None = None) -> SourceFile:
+    """Standard input copied as it comes (compressed stays compressed) into the spool directory, as
+    a file read like any other. pyarrow's readers then read native files only: a Python stream
+    read from pyarrow's I/O thread could be caught mid-call by Ctrl-C at interpreter exit."""
+    raw = stdin or sys.stdin.buffer
+    head, codec = stdin_codec(raw)
+    copy = tmp / "stdin.raw"
+    try:
+        with open(copy, "wb") as fh:
+            fh.write(head)
+            shutil.copyfileobj(raw, fh, 16 << 20)
+    except OSError as err:
+        raise _fail(STDIN, f"cannot read standard input: {err.strerror or err}") from None
+    return SourceFile(STDIN, kind, codec, path=str(copy))
+
+
+def _open(src: SourceFile) -> Any:
+    return open(src.path, "rb") if src.plain and src.path else src.open()
 
 
 def csv_source(
@@ -219,10 +204,11 @@ def csv_source(
     import pyarrow.csv as pcsv  # noqa: PLC0415 - loaded on use
 
     block_size = block_size or CSV_BLOCK
-    name = STDIN if src is None else src.name
+    src = src or stdin_copy(tmp, "csv", stdin)
+    name = src.name
     try:
-        stream = open_stream(src, stdin)
-        head = _read_head(stream)
+        with _open(src) as stream:
+            head = _read_head(stream)
     except (OSError, pa.ArrowInvalid) as err:
         raise _fail(name, f"cannot read file: {err}") from None
     first = head.removeprefix(_BOM).decode("utf-8", errors="replace").splitlines()[:1]
@@ -231,8 +217,6 @@ def csv_source(
     delimiter = cols.delimiter or sniff_delimiter(head, name)
     names = next(csv.reader(first, delimiter=delimiter))
     _check_columns(name, names, cols)
-    records = RecordLines(tmp / "lines.i64")
-    tee = _Tee(head, stream, records.feed)
     source = StreamSource(
         iter(()),
         "line",
@@ -250,7 +234,7 @@ def csv_source(
 
     try:
         reader = pcsv.open_csv(
-            pa.PythonFile(tee, mode="r"),
+            src.path if src.plain else src.open(),
             read_options=pcsv.ReadOptions(use_threads=False, encoding="utf8", block_size=block_size),
             parse_options=pcsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, invalid_row_handler=handler
@@ -270,16 +254,25 @@ def csv_source(
     def batches() -> Iterator[pa.RecordBatch]:
         try:
             yield from reader
-            tee.drain()
         except pa.ArrowInvalid as err:
             raise _fail(name, f"not valid CSV: {err}") from None
         except OSError as err:  # a damaged compressed stream
             raise _fail(name, f"cannot read file: {err}") from None
 
+    def lines() -> np.ndarray:
+        """A second pass over the bytes (decompressed again), in blocks."""
+        records = RecordLines(tmp / "lines.i64")
+        with _open(src) as stream:
+            while block := stream.read(block_size):
+                records.feed(block)
+        return records.finish()
+
     total = _size_hint(src)
     source.batches = batches()
-    source.lines = records.finish
-    source.rows_hint = lambda first_rows: first_rows * total // max(tee.pos, 1)
+    source.lines = lines
+    source.rows_hint = lambda first_rows: (
+        first_rows * total // block_size if total > block_size else first_rows
+    )
     return source
 
 
@@ -396,19 +389,12 @@ def jsonl_source(
 ) -> StreamSource:
     """A JSON Lines file (``src``) or standard input (``src`` None) as a :class:`StreamSource`."""
     block_size, rows = block_size or JSON_BLOCK, rows or JSON_ROWS
-    if src is None:  # read twice: keep a copy in the spool directory
-        copy = tmp / "stdin.jsonl"
-        try:
-            with open_stream(None, stdin) as stream, open(copy, "wb") as fh:
-                shutil.copyfileobj(stream, fh, 16 << 20)
-        except pa.ArrowInvalid as err:
-            raise _fail(STDIN, f"cannot read file: {err}") from None
-        src = SourceFile(STDIN, "jsonl", None, path=str(copy))
+    src = src or stdin_copy(tmp, "jsonl", stdin)  # read twice: a copy in the spool directory
     name = src.name
     needed = _wanted(cols)
 
     def open_bytes() -> Any:
-        return open(src.path, "rb") if src.plain and src.path else src.open()  # type: ignore[arg-type]
+        return _open(src)
 
     deepest, blank_lines = _scan_jsonl(open_bytes())
     schema = None if deepest > _JSON_DEPTH or blank_lines else _unified_schema(open_bytes, block_size)
