@@ -128,6 +128,10 @@ def _spool_unsupported(args: argparse.Namespace) -> str | None:
             return f"{path.suffix or 'extensionless'} files" if args.format is None else f"--format {kind}"
         if kind == "parquet" and path.suffix.lower() in COMPRESSIONS:
             return "a compressed Parquet file"
+    if args.format not in (None, "csv", "jsonl", "parquet") or (
+        path.is_dir() and args.format not in (None, "parquet")
+    ):
+        return f"--format {args.format}"
     for flag, value in (
         ("--keep-columns", args.keep_columns),
         ("--source-columns", args.source_columns),
