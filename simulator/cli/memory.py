@@ -106,8 +106,8 @@ def _with_stdin(data: bytes, inner: Any, args: argparse.Namespace) -> int:
         sys.stdin = saved
 
 
-def _spool_unsupported(args: argparse.Namespace) -> str | None:
-    """What of this ``sessionize`` run the shard spool does not read (it then runs in memory)."""
+def _input_unsupported(args: argparse.Namespace) -> str | None:
+    """What of the input the shard spool does not read."""
     from simulator.log.sources import COMPRESSIONS, kind_of  # noqa: PLC0415 - pyarrow only when read
 
     if isinstance(args.file, list):
@@ -122,16 +122,22 @@ def _spool_unsupported(args: argparse.Namespace) -> str | None:
             "=" in part for p in parquet for part in p.relative_to(path).parts[:-1]
         ):
             return "a directory of other files than Parquet, or with Hive partitions"
+        if args.format not in (None, "parquet"):
+            return f"--format {args.format}"
     else:
         kind = args.format or kind_of(str(path))
         if kind not in ("csv", "jsonl", "parquet"):
             return f"{path.suffix or 'extensionless'} files" if args.format is None else f"--format {kind}"
         if kind == "parquet" and path.suffix.lower() in COMPRESSIONS:
             return "a compressed Parquet file"
-    if args.format not in (None, "csv", "jsonl", "parquet") or (
-        path.is_dir() and args.format not in (None, "parquet")
-    ):
-        return f"--format {args.format}"
+    return None
+
+
+def _spool_unsupported(args: argparse.Namespace) -> str | None:
+    """What of this ``sessionize`` run the shard spool does not read (it then runs in memory)."""
+    unsupported = _input_unsupported(args)
+    if unsupported:
+        return unsupported
     for flag, value in (
         ("--keep-columns", args.keep_columns),
         ("--source-columns", args.source_columns),
