@@ -708,14 +708,15 @@ def _read_shard(file: Path) -> pa.Table:
 
 
 def _shard_tables(tmp: Path, counts: np.ndarray, limit: int, user: str) -> Iterator[tuple[int, pa.Table]]:
-    """Each shard's rows, read whole; a shard of more than twice ``limit`` rows (a stream of unknown
-    size, hash skew) is first split by more bits of the same hash, so a user still stays whole."""
+    """Each shard's rows, read whole; a shard of more than ``limit`` rows and the quarter left for
+    hash skew (a compressed log's size underestimated) is first split by more bits of the same hash,
+    so a user still stays whole."""
     n_shards = len(counts)
     for s in range(n_shards):
         file = tmp / f"shard-{s:05d}.arrow"
         if not file.exists():
             continue
-        if counts[s] <= 2 * limit:
+        if counts[s] <= limit * 5 // 4:
             yield s, _read_shard(file)
             continue
         k = math.ceil(counts[s] / limit)
