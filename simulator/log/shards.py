@@ -71,6 +71,7 @@ __all__ = [
     "fits_in_memory",
     "in_memory_bytes",
     "parse_size",
+    "read_columns",
     "sessionize_large",
     "shard_rows_for",
     "user_hash",
@@ -559,20 +560,7 @@ def _run(job: _Job) -> ShardResult:  # noqa: PLR0912, PLR0915 - the three passes
     for w in writers:
         if w is not None:
             w.close()
-    data_lines = source.lines()
-    if source.early_records and data_lines is not None:
-        if source.early_bad:  # record k (the header is 1) is the (k-1)-th non-empty line after the header
-            records = np.array([b.line - 2 for b in source.early_bad], dtype=np.int64)
-            if records.min() >= 0 and records.max() < len(data_lines):
-                source.early_bad[:] = [
-                    replace(b, line=int(data_lines[r]))
-                    for b, r in zip(source.early_bad, records, strict=True)
-                ]
-                data_lines = np.delete(data_lines, records)
-            else:  # the record count does not match the bytes (a stray quote): rows by order below
-                data_lines = np.zeros(0, dtype=np.int64)
-        if len(data_lines) != total:  # a stray quote: rows numbered by their order, as in memory
-            data_lines = np.arange(2, total + 2, dtype=np.int64)
+    data_lines = _row_lines(source, total)
     try:
         epoch, detected, block_text = scan.decide(cols.epoch)
     except ValueError as err:
@@ -691,6 +679,79 @@ def _run(job: _Job) -> ShardResult:  # noqa: PLR0912, PLR0915 - the three passes
         shards=n_shards,
         delimiter=source.delimiter,
     )
+
+
+def _row_lines(source: StreamSource, total: int) -> np.ndarray | None:
+    """Each row's line (None: rows are numbered 1, 2, ...), once the batches are read; a CSV's
+    refused rows get their lines too (they are numbered by record until then)."""
+    data_lines = source.lines()
+    if source.early_records and data_lines is not None:
+        if source.early_bad:  # record k (the header is 1) is the (k-1)-th non-empty line after the header
+            records = np.array([b.line - 2 for b in source.early_bad], dtype=np.int64)
+            if records.min() >= 0 and records.max() < len(data_lines):
+                source.early_bad[:] = [
+                    replace(b, line=int(data_lines[r]))
+                    for b, r in zip(source.early_bad, records, strict=True)
+                ]
+                data_lines = np.delete(data_lines, records)
+            else:  # the record count does not match the bytes (a stray quote): rows by order below
+                data_lines = np.zeros(0, dtype=np.int64)
+        if len(data_lines) != total:  # a stray quote: rows numbered by their order, as in memory
+            data_lines = np.arange(2, total + 2, dtype=np.int64)
+    return data_lines
+
+
+def read_columns(
+    path: str | Path, cols: LogColumns, *, progress: Callable[[str], None] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A CSV or JSON Lines file's users (as read), epoch-ms times and campaign names (``""`` = none),
+    read in blocks: what :func:`~simulator.log.logfile.read_log` gives, without its whole-file peak.
+
+    ``cols.epoch`` must be given (a unit told from the magnitude needs the whole column first).
+    Bad rows fail with the in-memory reader's message; temporary files (line numbers) are removed.
+    """
+    if cols.epoch is None:
+        raise ValueError("read_columns needs cols.epoch")
+    name = str(path)
+    src = resolve(name)[0]
+    if src.kind not in ("csv", "jsonl"):
+        raise ScenarioError(name, "", f"read in blocks from CSV or JSON Lines, not {src.kind}")
+    say = progress or (lambda _msg: None)
+    tmp = _temp_dir(None)
+    try:
+        source = csv_source(src, cols, tmp) if src.kind == "csv" else jsonl_source(src, cols, tmp)
+        users: list[pa.Array] = []
+        times: list[np.ndarray] = []
+        campaigns: list[np.ndarray] = []
+        bad_rows: list[tuple[int, str]] = []
+        total = 0
+        for batch in source.batches:
+            table = pa.Table.from_batches([batch])
+            n = table.num_rows
+            row_no = np.arange(total, total + n, dtype=np.int64)
+            ev = events_from_table(name, table, row_no, [], cols, unit=source.unit, skip_bad=True)
+            bad_rows += [(b.line, b.reason) for b in ev.bad]
+            users.append(ev.user)
+            times.append(ev.ts.astype(np.int64))
+            names = np.array([*ev.campaigns, ""], dtype=str)  # code -1 (none) -> the last, ""
+            campaigns.append(names[ev.campaign] if ev.campaign is not None else np.full(len(ev.ts), "", str))
+            total += n
+            say(f"read {total:,} rows")
+        data_lines = _row_lines(source, total)
+        bad = [
+            BadRow(int(data_lines[r]) if data_lines is not None else r + 1, why) for r, why in bad_rows
+        ] + source.early_bad
+        bad.sort(key=lambda b: b.line)
+        if bad:
+            raise ScenarioError(name, "", _bad_message(bad, source.unit))
+    except OSError as err:
+        raise ScenarioError(name, "", f"cannot spool to {tmp}: {err.strerror or err}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    user = np.concatenate(users) if users else np.zeros(0, str)
+    ts = np.concatenate(times) if times else np.zeros(0, np.int64)
+    campaign = np.concatenate(campaigns) if campaigns else np.zeros(0, str)
+    return user, ts, campaign
 
 
 def _open_source(job: _Job) -> StreamSource:
