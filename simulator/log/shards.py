@@ -1,7 +1,8 @@
 """Logs larger than memory: a shard spool on disk, each user's rows whole in one shard.
 
 ``sessionlab sessionize --memory 2GiB`` reads a log that does not fit (a large Parquet file, a
-directory of them, a large CSV) in record batches and never holds it whole:
+directory of them, a large CSV or JSON Lines file, compressed or not, or standard input; the text
+formats through :mod:`simulator.log.streams`) in record batches and never holds it whole:
 
 1. **partition** - every batch's rows go to one of ``S`` temporary shard files (Arrow IPC) by a
    stable hash of the user id *as read* (:func:`user_hash`: the same on every run and machine), with
