@@ -9,6 +9,7 @@ whose output file is the same, byte for byte.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,8 @@ def add_memory(sub: argparse._SubParsersAction) -> None:
         type=_size,
         metavar="SIZE",
         help="the memory the run may take, e.g. 512MiB, 2GiB, 1.5GB (default: half the memory "
-        "available); a CSV or Parquet log that would need more is sessionized through shards on disk, "
-        "with the same result",
+        "available); a CSV, JSON Lines or Parquet log (compressed, or standard input, too) that would "
+        "need more is sessionized through shards on disk, with the same result",
     )
     g.add_argument(
         "--out-of-core",
@@ -54,51 +55,92 @@ def add_memory(sub: argparse._SubParsersAction) -> None:
             raise ScenarioError(
                 "--out-of-core",
                 "",
-                f"the shard spool reads plain CSV (comma) and Parquet files and directories of Parquet "
-                f"files; it does not take {unsupported} (drop --out-of-core to read it in memory)",
+                f"the shard spool reads one CSV or JSON Lines file (plain or compressed) or standard "
+                f"input, or Parquet files and directories of them; it does not take {unsupported} "
+                "(drop --out-of-core to read it in memory)",
             )
         if unsupported:
             return inner(args)
         from simulator.log import shards  # noqa: PLC0415 - pyarrow only when a log is read
 
         memory = args.memory or shards.default_memory()
-        if not args.out_of_core and shards.estimate_bytes(args.file, args.format) <= memory:
+        if args.file == "-":
+            return _stdin(args, memory, inner)
+        if not args.out_of_core and shards.fits_in_memory(args.file, args.format, memory):
             return inner(args)
         return _out_of_core(args, memory)
 
     p.set_defaults(func=dispatch)
 
 
-def _spool_unsupported(args: argparse.Namespace) -> str | None:
-    """What of this ``sessionize`` run the shard spool does not read (it then runs in memory)."""
-    if isinstance(args.file, list) or args.file == "-":
-        return "several files or standard input"
+def _stdin(args: argparse.Namespace, memory: int, inner: Any) -> int:
+    """Standard input: peeked up to what fits in memory; read there when it ends within it, else
+    streamed through the spool (the peeked bytes first)."""
+    from simulator.log.shards import in_memory_bytes  # noqa: PLC0415
+    from simulator.log.sources import PrefixedReader, open_stream  # noqa: PLC0415
+
+    raw = sys.stdin.buffer
+    if args.out_of_core:
+        return _out_of_core(args, memory, stdin=raw)
+    peek = PrefixedReader(b"", raw, record=True)
+    limit = in_memory_bytes(memory)
+    seen = 0
+    try:
+        with open_stream(None, peek) as stream:
+            while seen <= limit and (chunk := stream.read(min(16 << 20, limit + 1 - seen))):
+                seen += len(chunk)
+    except (OSError, ValueError):  # not decompressible: the in-memory reader says so
+        seen = 0
+    if seen <= limit:
+        return _with_stdin(peek.served + raw.read(), inner, args)
+    return _out_of_core(args, memory, stdin=PrefixedReader(peek.served, raw))
+
+
+def _with_stdin(data: bytes, inner: Any, args: argparse.Namespace) -> int:
+    """Run ``inner`` with standard input holding ``data`` (bytes already read from it)."""
+    saved = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(data))
+    try:
+        return inner(args)
+    finally:
+        sys.stdin = saved
+
+
+def _input_unsupported(args: argparse.Namespace) -> str | None:
+    """What of the input the shard spool does not read."""
+    from simulator.log.sources import COMPRESSIONS, kind_of  # noqa: PLC0415 - pyarrow only when read
+
+    if isinstance(args.file, list):
+        return "several files"
     path = Path(args.file)
-    if path.is_dir():
+    if args.file == "-":
+        if args.format not in (None, "csv", "jsonl"):
+            return f"--format {args.format} on standard input"
+    elif path.is_dir():
         parquet = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
         if any(p.suffix.lower() not in (".parquet", ".pq") for p in parquet) or any(
             "=" in part for p in parquet for part in p.relative_to(path).parts[:-1]
         ):
             return "a directory of other files than Parquet, or with Hive partitions"
-    elif path.suffix.lower() not in (".csv", ".parquet", ".pq"):
-        return f"{path.suffix or 'extensionless'} files"
-    elif path.suffix.lower() == ".csv" and args.delimiter is None and path.is_file():
-        from simulator.log.sources import sniff_delimiter  # noqa: PLC0415 - pyarrow only when read
+        if args.format not in (None, "parquet"):
+            return f"--format {args.format}"
+    else:
+        kind = args.format or kind_of(str(path))
+        if kind not in ("csv", "jsonl", "parquet"):
+            return f"{path.suffix or 'extensionless'} files" if args.format is None else f"--format {kind}"
+        if kind == "parquet" and path.suffix.lower() in COMPRESSIONS:
+            return "a compressed Parquet file"
+    return None
 
-        with path.open("rb") as fh:
-            head = fh.read(1 << 16)
-        try:
-            sniffed = sniff_delimiter(head, str(path))
-        except ScenarioError:
-            return "a CSV whose delimiter is unclear"
-        if sniffed != ",":
-            return f"a CSV delimited by {sniffed!r}"
-    if args.format not in (None, "csv", "parquet"):
-        return f"--format {args.format}"
+
+def _spool_unsupported(args: argparse.Namespace) -> str | None:
+    """What of this ``sessionize`` run the shard spool does not read (it then runs in memory)."""
+    unsupported = _input_unsupported(args)
+    if unsupported:
+        return unsupported
     for flag, value in (
         ("--keep-columns", args.keep_columns),
         ("--source-columns", args.source_columns),
-        ("--delimiter", args.delimiter not in (None, ",")),
         ("--gap-column", getattr(args, "gap_column", None)),
         ("--flag-column", getattr(args, "flag_column", None)),
     ):
@@ -114,7 +156,7 @@ def _spool_unsupported(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _out_of_core(args: argparse.Namespace, memory: int) -> int:
+def _out_of_core(args: argparse.Namespace, memory: int, stdin: Any = None) -> int:
     import numpy as np  # noqa: PLC0415
 
     from simulator.cli.sessions import (  # noqa: PLC0415
@@ -132,12 +174,13 @@ def _out_of_core(args: argparse.Namespace, memory: int) -> int:
 
     specs = [parse_definition_spec(spec) for spec in args.definition or ["ga4"]]
     tz = _timezone(args.timezone)
-    if args.out and Path(args.out).resolve() == Path(args.file).resolve():
+    if args.out and args.file != "-" and Path(args.out).resolve() == Path(args.file).resolve():
         raise ScenarioError(args.out, "", "--out is the input log; write the assignments elsewhere")
     cols = log_columns(args, specs)  # its delimiter, sources and rule columns are the defaults here
 
     def campaign_check(has_campaign: bool) -> None:
-        check_campaign(args.file, has_campaign, args.no_campaign, specs, cols.campaign)
+        where = "<stdin>" if args.file == "-" else args.file
+        check_campaign(where, has_campaign, args.no_campaign, specs, cols.campaign)
 
     def shard(ev: Any, codes: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
         out = []
@@ -167,11 +210,18 @@ def _out_of_core(args: argparse.Namespace, memory: int) -> int:
             shard_rows=shard_rows_for(memory),
             campaign_check=campaign_check,
             progress=progress,
+            stdin=stdin,
         )
     finally:
         if live:
             sys.stderr.write("\n")
     epoch_notice(result.path, result.detected_epoch)
+    if result.delimiter not in (None, ",") and not args.delimiter:
+        print(
+            f"sessionlab: {result.path}: delimiter {result.delimiter!r} (told from the header; pass "
+            "--delimiter to say so)",
+            file=sys.stderr,
+        )
     bad = len(result.bad)
     doc = {
         "definitions": {
@@ -192,4 +242,6 @@ def _out_of_core(args: argparse.Namespace, memory: int) -> int:
         },
         "shards": result.shards,
     }
+    if result.delimiter is not None:
+        doc["delimiter"] = result.delimiter
     return print_counts(args, doc, result.bad, result.unit, SHOW_BAD)

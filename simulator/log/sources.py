@@ -39,11 +39,15 @@ __all__ = [
     "DELIMITERS",
     "FORMATS",
     "STDIN",
+    "PrefixedReader",
     "SourceFile",
+    "decompressed_size_over",
     "open_batches",
+    "open_stream",
     "parse_delimiter",
     "resolve",
     "sniff_delimiter",
+    "stdin_codec",
 ]
 
 #: File formats by name, and the extensions that select them.
@@ -382,3 +386,83 @@ def open_batches(
                 yield src, pa.RecordBatch.from_arrays([*batch.columns, *extra.values()], names=names)
         except (OSError, pa.ArrowInvalid, KeyError) as err:
             raise _fail(src.name, f"cannot read {src.kind}: {err}") from None
+
+
+# ---- streams that are read once (the out-of-core path: nothing held whole) -----------------------
+
+
+class PrefixedReader(io.RawIOBase):
+    """A binary stream that serves ``head`` (bytes already read from ``rest``) and then ``rest``.
+
+    With ``record=True`` it keeps a copy of every byte it served (:attr:`served`), so a caller that
+    peeked into standard input can hand the same bytes on. pyarrow reads it through ``PythonFile``.
+    """
+
+    def __init__(self, head: bytes, rest: IO[bytes] | None, *, record: bool = False) -> None:
+        super().__init__()
+        self._head = memoryview(head)
+        self._rest = rest
+        self._record = bytearray() if record else None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._head.nbytes:
+            n = min(len(view), self._head.nbytes)
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+        elif self._rest is not None:
+            data = self._rest.read(len(view))
+            n = len(data or b"")
+            view[:n] = data or b""
+        else:
+            n = 0
+        if self._record is not None:
+            self._record += view[:n]
+        return n
+
+    @property
+    def served(self) -> bytes:
+        """Every byte served so far (with ``record=True``)."""
+        return bytes(self._record or b"")
+
+
+def stdin_codec(raw: IO[bytes]) -> tuple[bytes, str | None]:
+    """The first bytes of ``raw`` (read to tell a compressed stream) and its codec, or None."""
+    head = b""
+    longest = max(len(m) for m in _MAGIC)
+    while len(head) < longest:  # a pipe may deliver fewer bytes than asked
+        more = raw.read(longest - len(head))
+        if not more:
+            break
+        head += more
+    return head, next((c for magic, c in _MAGIC.items() if head.startswith(magic)), None)
+
+
+def open_stream(src: SourceFile | None, stdin: IO[bytes] | None = None) -> pa.NativeFile:
+    """The decompressed bytes of a file, or of standard input (``src`` None: ``stdin``, by default
+    ``sys.stdin.buffer``, told compressed by its first bytes), as a stream read once, in order.
+
+    Unlike :func:`resolve` for ``-``, standard input is not read whole."""
+    if src is not None:
+        return src.open()
+    raw = stdin or sys.stdin.buffer
+    head, codec = stdin_codec(raw)
+    stream = pa.PythonFile(PrefixedReader(head, raw), mode="r")
+    return pa.CompressedInputStream(stream, codec) if codec else stream
+
+
+def decompressed_size_over(src: SourceFile, limit: int) -> bool:
+    """Whether ``src`` holds more than ``limit`` bytes once decompressed (read up to ``limit + 1``)."""
+    if src.compression is None and src.path is not None:
+        return os.path.getsize(src.path) > limit
+    seen = 0
+    with src.open() as stream:
+        while seen <= limit:
+            chunk = stream.read(min(16 << 20, limit + 1 - seen))
+            if not chunk:
+                return False
+            seen += len(chunk)
+    return True

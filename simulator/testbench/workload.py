@@ -296,11 +296,14 @@ def write_workload(wl: Workload, out: str | Path) -> dict[str, str]:
     return digests
 
 
-def _read_csv(path: Path, timezone: str) -> Workload:
+def _read_csv(path: Path, timezone: str, memory: int | None = None) -> Workload:
     """A workload CSV through :func:`simulator.log.logfile.read_log`, the reader ``sessionize`` uses.
 
     ``timestamp_ms`` (epoch milliseconds) is used when present, else ``timestamp`` (ISO-8601 with a UTC
     offset: a local time without one is refused as ``sessionize`` refuses it). Rows keep file order.
+    A file with ``timestamp_ms`` that the in-memory reader would not read within ``memory`` is read in
+    blocks by the shard spool's reader (:func:`simulator.log.shards.read_columns`): the same arrays
+    and errors, without the whole-file peak (the workload's own arrays stay in memory).
     """
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
@@ -316,8 +319,21 @@ def _read_csv(path: Path, timezone: str) -> Workload:
             f"campaign; found {', '.join(fields) or 'no header'}"
         )
     cols = LogColumns(time="timestamp_ms", epoch="ms") if "timestamp_ms" in fields else LogColumns()
+    if cols.epoch is not None and not _fits(path, memory):  # read in blocks, as the shard spool reads
+        from simulator.log.shards import read_columns  # noqa: PLC0415 - pyarrow only when read
+
+        user, ts, campaign = read_columns(path, cols)
+        return Workload(_user_numbers(user), ts, campaign, timezone, {"events": len(ts)}, path)
     user_id, ts, campaign = _columns(read_log(path, cols, fmt="csv"))
     return Workload(user_id, ts, campaign, timezone, {"events": len(ts)}, path)
+
+
+def _fits(path: Path, memory: int | None) -> bool:
+    """Whether the in-memory reader reads ``path`` within ``memory`` (default: half the memory
+    available, as ``sessionize --memory``)."""
+    from simulator.log import shards  # noqa: PLC0415 - pyarrow only when read
+
+    return shards.fits_in_memory(str(path), "csv", memory or shards.default_memory())
 
 
 def _columns(log: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -359,15 +375,16 @@ def from_export(path: str | Path, fmt: str, timezone: str | None = None) -> Work
     return Workload(user_id, ts, campaign, timezone or DEFAULT_TIMEZONE, meta, path)
 
 
-def load_workload(path: str | Path, timezone: str | None = None) -> Workload:
+def load_workload(path: str | Path, timezone: str | None = None, *, memory: int | None = None) -> Workload:
     """Read a workload directory (written by :func:`write_workload`) or a CSV file.
 
     ``timezone`` overrides the directory's recorded time zone; for a bare CSV it defaults to
-    :data:`DEFAULT_TIMEZONE`.
+    :data:`DEFAULT_TIMEZONE`. ``memory``: the budget above which a CSV is read in blocks (default:
+    half the memory available).
     """
     path = Path(path)
     if path.is_file():
-        return _read_csv(path, timezone or DEFAULT_TIMEZONE)
+        return _read_csv(path, timezone or DEFAULT_TIMEZONE, memory)
     meta_path = path / "workload.json"
     if not meta_path.is_file():
         raise SessionlabError(
@@ -377,7 +394,7 @@ def load_workload(path: str | Path, timezone: str | None = None) -> Workload:
     tz = timezone or meta.get("timezone", DEFAULT_TIMEZONE)
     cols = path / "columns"
     if not (cols / "timestamp_ms.npy").is_file():
-        wl = _read_csv(path / "events.csv", tz)
+        wl = _read_csv(path / "events.csv", tz, memory)
         return Workload(wl.user_id, wl.timestamp_ms, wl.campaign, tz, meta, path)
     load = {name: np.load(cols / f"{name}.npy") for name in ("user_id", "timestamp_ms", "campaign")}
     return Workload(load["user_id"], load["timestamp_ms"], load["campaign"], tz, meta, path)

@@ -12,14 +12,28 @@ def _rows(n: int = 4) -> list[str]:
     return [f"u{i % 2};2024-05-01T10:{i:02d}:00Z" for i in range(n)]
 
 
-def test_a_semicolon_csv_is_read_in_memory_and_refused_by_the_spool(tmp_path: Path, capsys) -> None:
+def test_a_semicolon_csv_is_read_alike_in_memory_and_by_the_spool(tmp_path: Path, capsys) -> None:
     log = tmp_path / "semi.csv"
     log.write_text("\n".join(["user_id;timestamp", *_rows()]) + "\n")
-    assert main(["sessionize", str(log), "--no-campaign"]) == 0
-    assert "ga4                2      2       4" in capsys.readouterr().out
-    assert main(["sessionize", str(log), "--no-campaign", "--out-of-core"]) == 2
+    mem, ooc = tmp_path / "m.csv", tmp_path / "o.csv"
+    assert main(["sessionize", str(log), "--no-campaign", "--out", str(mem)]) == 0
+    first = capsys.readouterr()
+    assert "ga4                2      2       4" in first.out
+    assert main(["sessionize", str(log), "--no-campaign", "--out", str(ooc), "--out-of-core"]) == 0
+    second = capsys.readouterr()
+    assert second.out == first.out
+    assert second.err == first.err
+    assert "delimiter ';' (told from the header" in second.err
+    assert ooc.read_bytes() == mem.read_bytes()
+
+
+def test_several_files_are_refused_by_the_spool(tmp_path: Path, capsys) -> None:
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    for f in (a, b):
+        f.write_text("\n".join(["user_id;timestamp", *_rows()]) + "\n")
+    assert main(["sessionize", str(a), str(b), "--no-campaign", "--out-of-core"]) == 2
     err = capsys.readouterr().err
-    assert "a CSV delimited by ';'" in err
+    assert "it does not take several files (drop --out-of-core" in err
     assert err.count("\n") == 1
     assert "Traceback" not in err
 
