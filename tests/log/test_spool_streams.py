@@ -37,12 +37,12 @@ CODECS = {"": None, ".gz": "gzip", ".zst": "zstd", ".bz2": "bz2"}
 
 def _reference(path: str, out: Path, cols: LogColumns, *, fmt=None, stdin: bytes | None = None):
     log = read_log(path, cols, fmt=fmt, skip_bad=True, stdin=None if stdin is None else io.BytesIO(stdin))
-    labels = np.array(LABELS)
+    labels = pa.array(LABELS, pa.string())
     assignments = {}
     for spec in DEFS:
         d = parse_definition_spec(spec)
         ids, causes = sessionize(log.user, log.ts, d, log.campaign, with_causes=True)
-        assignments[d.name] = (ids, labels[causes])
+        assignments[d.name] = (ids, pa.DictionaryArray.from_arrays(pa.array(causes), labels))  # as the CLI
     write_assignments(out, log, assignments)
     return log
 
