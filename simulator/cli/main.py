@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from simulator import __version__
 from simulator.cli.argtypes import confidence, whole
+from simulator.cli.interrupt import sticky
 from simulator.cli.observed import add_arguments as add_observed_arguments
 from simulator.cli.terminal import configure, progress, stdout_width
 from simulator.errors import ScenarioError, SessionlabError
@@ -596,7 +597,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _without_pandas()  # (Spark's Arrow exchange goes through pandas)
     args = _parser(argv).parse_args(argv)
     configure(quiet=args.quiet)
-    return _handle(lambda: args.func(args), args.debug)
+    with sticky():  # one Ctrl-C stops the command even if library code swallows its KeyboardInterrupt
+        return _handle(lambda: args.func(args), args.debug)
 
 
 if __name__ == "__main__":  # pragma: no cover
