@@ -351,7 +351,7 @@ def _gap_message(local: dt.datetime, zone: ZoneInfo) -> str:
 
 
 def _step_time(
-    step: dict[str, Any], start: dt.datetime, zone: ZoneInfo, last_ms: int, ctx: Ctx, ambiguous: str
+    step: dict[str, Any], start: dt.datetime, zone: ZoneInfo, last_ms: int, ctx: Ctx, *, ambiguous: str
 ) -> int:
     """When a step happens: its ``at`` (a time of day is on the journey's start date) or ``after``."""
     if "at" in step and "after" in step:
@@ -404,7 +404,7 @@ def _build_steps(raw: list[dict], start: dt.datetime, zone: ZoneInfo, ctx: Ctx, 
         with ctx.at(i):
             action = step["do"]
             _check_step(step, bookmarked, visiting, ctx)
-            last_ms = _step_time(step, start, zone, last_ms, ctx, ambiguous)
+            last_ms = _step_time(step, start, zone, last_ms, ctx, ambiguous=ambiguous)
             if last_ms > _LATEST_MS:
                 ctx.fail("happens after the year 9000; check the date or the delays before it")
             bookmarked |= action == "bookmark"

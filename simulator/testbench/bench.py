@@ -172,8 +172,9 @@ def _run_child(job: dict[str, Any], time_limit: float) -> dict[str, Any]:
             _stop(proc)
             return {
                 "status": "error",
-                "message": f"did not load the workload and prepare the sessionizer within {_LOAD_LIMIT_S:g} s "
-                "(the child process was ended; a module that hangs at import, or a cmd: that never returns?)",
+                "message": "did not load the workload and prepare the sessionizer within "
+                f"{_LOAD_LIMIT_S:g} s (the child process was ended; a module that hangs at import, or a "
+                "cmd: that never returns?)",
             }
         if not ready:  # it has closed its output: it is ending (or is ended now)
             try:
@@ -200,7 +201,8 @@ def _await_ready(proc: subprocess.Popen, limit: float) -> tuple[bool | None, byt
     deadline passed first. Also what it wrote after the line, and its standard error so far. Lines
     before ``ready`` (a sessionizer that prints while it loads) are skipped.
     """
-    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout is not None
+    assert proc.stderr is not None
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
     out, err = bytearray(), bytearray()
     deadline = time.monotonic() + limit

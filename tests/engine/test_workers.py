@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -188,10 +189,8 @@ def test_a_swallowed_ctrl_c_still_stops_the_command(tmp_path, monkeypatch, capsy
     plan = engine.make_plan
 
     def swallowing_plan(*args, **kwargs):
-        try:
+        with contextlib.suppress(BaseException):  # ... and is swallowed, as by a bare except
             signal.raise_signal(signal.SIGINT)  # the Ctrl-C lands here ...
-        except BaseException:  # noqa: BLE001, S110 - ... and is swallowed, as by a bare except
-            pass
         return plan(*args, **kwargs)
 
     monkeypatch.setattr(engine, "make_plan", swallowing_plan)

@@ -382,7 +382,7 @@ def test_a_local_time_in_the_fall_back_fold_is_refused_by_default(text, where, c
     and the policy key (before, the first occurrence was taken silently)."""
     assert str(error(text)) == (
         f"s.toml: {where}: {clock} happens twice in Europe/Berlin (the clocks go back: daylight saving "
-        'time ends): give it a UTC offset (+02:00 the first time, +01:00 the second), or set [scenario] '
+        "time ends): give it a UTC offset (+02:00 the first time, +01:00 the second), or set [scenario] "
         'ambiguous = "earliest" or "latest"'
     )
 

@@ -263,7 +263,7 @@ def f(user_id, ts, campaign):
 def test_bench_gives_up_on_a_child_that_never_says_ready(tmp_path, capsys, monkeypatch) -> None:
     """A sessionizer whose loading never ends in bench's child: an error row naming the deadline, the
     child ended, exit 1 (it used to wait for "ready" forever)."""
-    import simulator.testbench.bench as bench
+    from simulator.testbench import bench
 
     (tmp_path / "stuck_at_import.py").write_text(_HANGS_IN_BENCH)
     monkeypatch.syspath_prepend(str(tmp_path))
