@@ -17,7 +17,7 @@ def test_simulate_exits_at_once_with_its_file_and_its_last_line(tmp_path) -> Non
     """After os._exit: exit 0, the file complete and in place, the stderr line flushed, no temporary left."""
     out = tmp_path / "events.parquet"
     done = subprocess.run(
-        [sys.executable, "-m", "simulator.cli", "simulate", SCENARIO, "--visitors", "3000", "--out", f"{out}"],
+        [sys.executable, "-m", "simulator.cli", "simulate", SCENARIO, "--visitors", "3000", "--out", out],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
