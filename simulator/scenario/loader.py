@@ -182,16 +182,16 @@ SCHEMA = Table(
                     "start": Field(DateTime(), "when the simulation starts"),
                     "timezone": Field(TimeZone(), "the analytics property's time zone"),
                     "ad_timezone": Field(TimeZone(), "the ad account's time zone"),
+                    "replications": Field(
+                        Int(1, what="a number of replications"),
+                        "default replications of every expectation (stochastic scenarios)",
+                        default=1,
+                    ),
                     "ambiguous": Field(
                         Choice(AMBIGUOUS, "a policy for local times that happen twice"),
                         "a local time (no offset) that happens twice, in the hour the clocks go back: "
                         "refused (error), or its first (earliest) or second (latest) occurrence",
                         default="error",
-                    ),
-                    "replications": Field(
-                        Int(1, what="a number of replications"),
-                        "default replications of every expectation (stochastic scenarios)",
-                        default=1,
                     ),
                 }
             ),
