@@ -26,6 +26,16 @@ Usage::
 
 With ``--workers``, CPU seconds include the workers' (so events/s/core stays per core) and peak MiB
 is the parent's; "speed-up" is the wall time with the first worker count over this row's.
+
+Last ``--whole --repeat 3`` (2026-12-02, 2 cores, load average 11.9 from other jobs: compare CPU)::
+
+    process                       wall s   cpu s  M events/s (wall)  M events/s (cpu)
+    sessionlab simulate --out       7.50    1.88               0.14              0.57
+    baseline, fast settings         5.61    1.18               0.19              0.91
+    baseline, pyarrow defaults      6.37    1.47               0.17              0.73
+
+(0.48 M events/s wall on a quieter machine, load 1.9, before this round; the issue's 1 M/s is not
+reached: see README "The whole command" and docs/engine.md.)
 """
 
 from __future__ import annotations
