@@ -58,3 +58,4 @@ def sticky() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        _seen = False  # handled by now (exit 130); nothing carries over to the next command
