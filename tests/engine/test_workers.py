@@ -195,8 +195,15 @@ def test_a_swallowed_ctrl_c_still_stops_the_command(tmp_path, monkeypatch, capsy
 
     monkeypatch.setattr(engine, "make_plan", swallowing_plan)
     out = tmp_path / "events.csv"
-    assert main(["simulate", str(_file(tmp_path)), "--out", str(out)]) == 130
+    # Python's own handler, as in a terminal's job (a background job's pytest inherits SIGINT ignored)
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = main(["simulate", str(_file(tmp_path)), "--out", str(out)])
+        after = signal.getsignal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, inherited)
+    assert code == 130
     assert "interrupted" in capsys.readouterr().err
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["workers.toml"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored after the command
+    assert after is signal.default_int_handler  # restored after the command
