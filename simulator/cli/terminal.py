@@ -19,6 +19,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from simulator.cli.interrupt import check
+
 __all__ = ["Progress", "configure", "live", "progress", "stdout_width"]
 
 #: The narrowest width the terminal report is fitted to (a narrower terminal gets lines of this length).
@@ -46,6 +48,7 @@ class Progress:
         self._bar = bar
 
     def __call__(self, n: int) -> None:
+        check()  # a Ctrl-C that library code swallowed still stops the command (simulator.cli.interrupt)
         if self._bar is not None:
             self._bar.update(n)
 

@@ -45,15 +45,33 @@ def _init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _simulate(path: str, block: int) -> tuple[dict[str, np.ndarray], int, Ids]:
-    """One block with ids from 0, in a worker; also the ids it used."""
+def _simulate(path: str, block: int) -> tuple[str, int, Ids]:
+    """One block with ids from 0, in a worker: the file its columns are in, its people, the ids it used.
+
+    The columns go through a file beside the plan, not through the pool's result pipe: a result of a few
+    MB written to the pipe by a worker that ``Pool.terminate()`` kills halfway leaves half a message there,
+    and the pool's result thread then waits for the rest forever (the parent holds the pipe's write end
+    too, so no end of file comes): a Ctrl-C then hung the command in ``terminate()``. The message that
+    says where the file is is a few dozen bytes, written whole or not at all.
+    """
     if path not in _PLANS:
         _PLANS.clear()
         with open(path, "rb") as fh:
             _PLANS[path] = pickle.load(fh)  # our own file, in a private (0700) directory
     used = Ids()
     cols, people = simulate_block(_PLANS[path], block, used)
-    return cols, people, used
+    out = f"{path}.block-{block}"
+    with open(out, "wb") as fh:
+        pickle.dump(cols, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return out, people, used
+
+
+def _take(path: str) -> dict[str, np.ndarray]:
+    """A block's columns from the file a worker wrote; the file is removed."""
+    with open(path, "rb") as fh:
+        cols = pickle.load(fh)  # our own workers' file, in our private directory
+    os.unlink(path)
+    return cols
 
 
 def shift_ids(cols: dict[str, np.ndarray], base: Ids) -> None:
@@ -149,7 +167,8 @@ class BlockPool:
             if len(pending) >= 2 * self.workers:
                 break
         while pending:
-            cols, people, used = pending.popleft().get()
+            where, people, used = pending.popleft().get()
+            cols = _take(where)
             nxt = next(todo, None)
             if nxt is not None:
                 pending.append(self._pool.apply_async(_simulate, (path, nxt)))

@@ -107,6 +107,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 RETURN_VIA = ("bookmark", "direct", "organic", "referral", "email")
 #: Loss reasons a scripted step can name (a dropped campaign is a population mechanism: the hit is tracked).
 LOSSES = tuple(loss.label for loss in Loss if loss not in (Loss.NONE, Loss.CAMPAIGN_DROPPED))
+#: ``[scenario] ambiguous``: what a local time in a DST fold means (the words of the log's ``--ambiguous``).
+AMBIGUOUS = ("error", "earliest", "latest")
 
 _AT_HELP = "a date-time like 2024-05-01T10:00:00, or a time of day like 10:30:00"
 
@@ -185,6 +187,12 @@ SCHEMA = Table(
                         Int(1, what="a number of replications"),
                         "default replications of every expectation (stochastic scenarios)",
                         default=1,
+                    ),
+                    "ambiguous": Field(
+                        Choice(AMBIGUOUS, "a policy for local times that happen twice"),
+                        "a local time (no offset) that happens twice, in the hour the clocks go back: "
+                        "refused (error), or its first (earliest) or second (latest) occurrence",
+                        default="error",
                     ),
                 }
             ),
@@ -278,18 +286,43 @@ def require_scenario(scenario: Any, caller: str) -> Scenario:
     return scenario
 
 
-def _epoch_ms(when: dt.datetime, zone: ZoneInfo, ctx: Ctx | None = None, key: str = "") -> int:
-    """``when`` in epoch ms; a local time (no offset) is in ``zone`` and must exist there.
+def _epoch_ms(
+    when: dt.datetime, zone: ZoneInfo, ctx: Ctx | None = None, key: str = "", ambiguous: str = "error"
+) -> int:
+    """``when`` in epoch ms; a local time (no offset) is in ``zone`` and must exist there once.
 
     A local time in a spring-forward gap (02:30 on 2024-03-31 in Europe/Berlin) names no instant:
-    it is refused at ``key`` instead of being moved an hour, as Python would do silently.
+    it is refused at ``key`` instead of being moved an hour, as Python would do silently. One in a
+    fall-back fold (02:30 on 2024-10-27 there) names two: ``ambiguous`` (``[scenario] ambiguous``,
+    the log's ``--ambiguous`` words) takes the ``earliest`` or the ``latest``, or refuses it at ``key``
+    (``error``, the default) instead of taking the first silently.
     """
     if when.tzinfo is None:
-        when = when.replace(tzinfo=zone)
+        when = when.replace(tzinfo=zone, fold=int(ambiguous == "latest"))
         if ctx is not None and _in_gap(when):
             with ctx.at(key):
                 ctx.fail(_gap_message(when, zone))
+        if ctx is not None and ambiguous == "error" and _in_fold(when):
+            with ctx.at(key):
+                ctx.fail(_fold_message(when, zone))
     return int(when.timestamp() * 1000)
+
+
+def _in_fold(local: dt.datetime) -> bool:
+    """Whether an aware local time that exists happens twice (its two readings differ in offset)."""
+    return local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset()
+
+
+def _fold_message(local: dt.datetime, zone: ZoneInfo) -> str:
+    """Which two instants the local time names, and how to choose."""
+    first, second = (local.replace(fold=f).strftime("%z") for f in (0, 1))
+    first, second = (f"{o[:3]}:{o[3:]}" for o in (first, second))
+    when = local.replace(tzinfo=None)
+    return (
+        f"{when.strftime('%H:%M:%S')} on {when.date().isoformat()} happens twice in {zone.key} (the clocks "
+        f"go back: daylight saving time ends): give it a UTC offset ({first} the first time, {second} the "
+        f'second), or set [scenario] ambiguous = "earliest" or "latest"'
+    )
 
 
 def _in_gap(local: dt.datetime) -> bool:
@@ -322,7 +355,9 @@ def _gap_message(local: dt.datetime, zone: ZoneInfo) -> str:
     )
 
 
-def _step_time(step: dict[str, Any], start: dt.datetime, zone: ZoneInfo, last_ms: int, ctx: Ctx) -> int:
+def _step_time(
+    step: dict[str, Any], start: dt.datetime, zone: ZoneInfo, last_ms: int, ctx: Ctx, *, ambiguous: str
+) -> int:
     """When a step happens: its ``at`` (a time of day is on the journey's start date) or ``after``."""
     if "at" in step and "after" in step:
         ctx.fail("give either 'at' or 'after', not both")
@@ -331,7 +366,7 @@ def _step_time(step: dict[str, Any], start: dt.datetime, zone: ZoneInfo, last_ms
     at = step["at"]
     if isinstance(at, dt.time):
         at = dt.datetime.combine(start.date(), at, tzinfo=at.tzinfo)
-    at_ms = _epoch_ms(at, zone, ctx, "at")
+    at_ms = _epoch_ms(at, zone, ctx, "at", ambiguous)
     if at_ms < last_ms:
         with ctx.at("at"):
             ctx.fail(f"goes back in time: {at.isoformat()} is before the previous step")
@@ -367,14 +402,14 @@ def _check_step(step: dict[str, Any], bookmarked: bool, visiting: bool, ctx: Ctx
 _LATEST_MS = int(dt.datetime(9000, 1, 1, tzinfo=dt.UTC).timestamp() * 1000)
 
 
-def _build_steps(raw: list[dict], start: dt.datetime, zone: ZoneInfo, ctx: Ctx) -> list[Step]:
-    steps, last_ms = [], _epoch_ms(start, zone)  # (checked by the caller, at the journey's start)
+def _build_steps(raw: list[dict], start: dt.datetime, zone: ZoneInfo, ctx: Ctx, ambiguous: str) -> list[Step]:
+    steps, last_ms = [], _epoch_ms(start, zone, ambiguous=ambiguous)  # (checked by the caller)
     bookmarked = visiting = False
     for i, step in enumerate(raw):
         with ctx.at(i):
             action = step["do"]
             _check_step(step, bookmarked, visiting, ctx)
-            last_ms = _step_time(step, start, zone, last_ms, ctx)
+            last_ms = _step_time(step, start, zone, last_ms, ctx, ambiguous=ambiguous)
             if last_ms > _LATEST_MS:
                 ctx.fail("happens after the year 9000; check the date or the delays before it")
             bookmarked |= action == "bookmark"
@@ -393,8 +428,9 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
     tz = head.get("timezone", "UTC")
     zone = ZoneInfo(tz)
     start = head.get("start", dt.datetime(2024, 1, 1))
+    ambiguous = head.get("ambiguous", "error")
     with ctx.at("scenario"):
-        _epoch_ms(start, zone, ctx, "start")
+        _epoch_ms(start, zone, ctx, "start", ambiguous)
     sessions = _sessions(doc["sessions"]["definitions"], ctx)
     definitions = tuple(d.name for d in sessions)
     journeys = []
@@ -403,16 +439,16 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
             with ctx.at(i):
                 jstart = raw.get("start", start)
                 if "start" in raw:
-                    _epoch_ms(jstart, zone, ctx, "start")
+                    _epoch_ms(jstart, zone, ctx, "start", ambiguous)
                 with ctx.at("steps"):
-                    steps = _build_steps(raw["steps"], jstart, zone, ctx)
+                    steps = _build_steps(raw["steps"], jstart, zone, ctx, ambiguous)
                 journeys.append(
                     Journey(
                         i,
                         raw["name"],
                         raw.get("person", raw["name"]),
                         raw["count"],
-                        _epoch_ms(jstart, zone),
+                        _epoch_ms(jstart, zone, ambiguous=ambiguous),
                         raw["tracking"],
                         tuple(steps),
                     )
@@ -443,7 +479,7 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
         name=head["name"],
         description=head["description"],
         seed=head["seed"],
-        start_ms=_epoch_ms(start, zone),
+        start_ms=_epoch_ms(start, zone, ambiguous=ambiguous),
         timezone=tz,
         ad_timezone=head.get("ad_timezone", tz),
         journeys=tuple(journeys),

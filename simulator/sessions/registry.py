@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from importlib.metadata import entry_points
 from types import MappingProxyType
 from typing import Any
 
@@ -153,6 +152,13 @@ def _load_builtins() -> None:
     for name, target in BUILTIN_RULES.items():
         module, _, attr = target.partition(":")
         register_rule(name, getattr(importlib.import_module(module), attr), distribution="sessionlab")
+
+
+def entry_points(group: str) -> Any:
+    """``importlib.metadata.entry_points(group=...)``, imported on first use (30-100 ms of every start-up)."""
+    from importlib.metadata import entry_points as found  # noqa: PLC0415
+
+    return found(group=group)
 
 
 def _scan_entry_points() -> None:

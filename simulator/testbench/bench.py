@@ -17,6 +17,7 @@ import os
 import platform
 import re
 import resource
+import select
 import signal
 import subprocess
 import sys
@@ -160,31 +161,78 @@ def _run_child(job: dict[str, Any], time_limit: float) -> dict[str, Any]:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
         env=env,
     ) as proc:
         assert proc.stdin is not None
-        assert proc.stdout is not None
-        proc.stdin.write(json.dumps(job) + "\n")
+        proc.stdin.write((json.dumps(job) + "\n").encode())
         proc.stdin.close()
-        ready = proc.stdout.readline().strip()
-        if ready != "ready":
-            proc.wait(timeout=_LOAD_LIMIT_S)
-            return {"status": "error", "message": _last_line(proc.stderr.read() if proc.stderr else "")}
-        try:
-            proc.wait(timeout=time_limit)
-        except subprocess.TimeoutExpired:
-            proc.terminate()  # the child ends what it started (a cmd:'s process group), then exits
+        proc.stdin = None  # (communicate() below would flush it)
+        ready, out, err = _await_ready(proc, _LOAD_LIMIT_S)
+        if ready is None:  # not ready in time: the child ends what it started, then exits
+            _stop(proc)
+            return {
+                "status": "error",
+                "message": "did not load the workload and prepare the sessionizer within "
+                f"{_LOAD_LIMIT_S:g} s (the child process was ended; a module that hangs at import, or a "
+                "cmd: that never returns?)",
+            }
+        if not ready:  # it has closed its output: it is ending (or is ended now)
             try:
-                proc.wait(timeout=_GRACE_S)
+                _, more_err = proc.communicate(timeout=_GRACE_S)
             except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+                _stop(proc)
+                more_err = b""
+            return {"status": "error", "message": _last_line((err + more_err).decode(errors="replace"))}
+        try:
+            more_out, more_err = proc.communicate(timeout=time_limit)
+        except subprocess.TimeoutExpired:
+            _stop(proc)
             return {"status": "timeout", "message": f"over the {time_limit:g} s time limit"}
-        out, err = proc.stdout.read(), proc.stderr.read() if proc.stderr else ""
+        out, err = (out + more_out).decode(errors="replace"), (err + more_err).decode(errors="replace")
         if proc.returncode != 0:
             return {"status": "error", "message": _last_line(err)}
         return {"status": "ok", **json.loads(out.strip().splitlines()[-1])}
+
+
+def _await_ready(proc: subprocess.Popen, limit: float) -> tuple[bool | None, bytes, bytes]:
+    """Wait (at most ``limit`` s) for the child's ``ready`` line; both pipes drained meanwhile.
+
+    True once it said ready, False if it closed its output without saying it (it failed), None if the
+    deadline passed first. Also what it wrote after the line, and its standard error so far. Lines
+    before ``ready`` (a sessionizer that prints while it loads) are skipped.
+    """
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    out, err = bytearray(), bytearray()
+    deadline = time.monotonic() + limit
+    while True:
+        lines = out.split(b"\n")
+        for k, line in enumerate(lines[:-1]):
+            if line.strip() == b"ready":
+                return True, b"\n".join(lines[k + 1 :]), bytes(err)
+        left = deadline - time.monotonic()
+        readable = select.select([out_fd, err_fd], [], [], left)[0] if left > 0 else []
+        if not readable:
+            return None, b"", bytes(err)
+        for fd in readable:
+            chunk = os.read(fd, 1 << 16)
+            if fd == err_fd:
+                err += chunk
+            elif chunk:
+                out += chunk
+            else:  # its output closed without ready: it failed (or will end now)
+                return False, b"", bytes(err)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM (the child kills a cmd:'s process group on the way out), SIGKILL after the grace period."""
+    proc.terminate()
+    try:
+        proc.communicate(timeout=_GRACE_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
 
 
 def _last_line(text: str) -> str:

@@ -64,7 +64,7 @@ def test_bad_file_exits_2_with_one_line(write_scenario, capsys):
     err = capsys.readouterr().err.strip()
     assert err == (
         f"sessionlab: error: {path}: scenario.seeed: unknown key; allowed keys here: "
-        "name, description, seed, start, timezone, ad_timezone, replications; did you mean 'seed'?"
+        "name, description, seed, start, timezone, ad_timezone, replications, ambiguous; did you mean 'seed'?"
     )
 
 

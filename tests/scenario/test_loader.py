@@ -346,3 +346,71 @@ def test_the_gap_is_named_in_a_zone_with_a_half_hour_change():
     )
     err = error(head + JOURNEY.replace("at = 10:00:00", "at = 02:10:00"))
     assert "does not exist in Australia/Lord_Howe: the clocks jump from 02:00 to 02:30" in str(err)
+
+
+_FOLD_HEAD = HEAD.replace("2024-05-01T09:00:00", "2024-10-27T00:00:00")
+#: 02:30 on 2024-10-27 happens twice in Berlin: at 00:30 UTC (CEST, +02:00) and 01:30 UTC (CET, +01:00).
+_FIRST = int(dt.datetime(2024, 10, 27, 0, 30, tzinfo=dt.UTC).timestamp() * 1000)
+_SECOND = _FIRST + 3_600_000
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "clock"),
+    [
+        pytest.param(
+            _FOLD_HEAD + JOURNEY.replace("at = 10:00:00", "at = 02:30:00"),
+            "journey[1].steps[1].at",
+            "02:30:00 on 2024-10-27",
+            id="step-at",
+        ),
+        pytest.param(
+            _FOLD_HEAD + JOURNEY.replace('name = "j"', 'name = "j"\nstart = 2024-10-27T02:00:00'),
+            "journey[1].start",
+            "02:00:00 on 2024-10-27",
+            id="journey-start",
+        ),
+        pytest.param(
+            HEAD.replace("2024-05-01T09:00:00", "2024-10-27T02:59:59") + JOURNEY,
+            "scenario.start",
+            "02:59:59 on 2024-10-27",
+            id="scenario-start",
+        ),
+    ],
+)
+def test_a_local_time_in_the_fall_back_fold_is_refused_by_default(text, where, clock):
+    """02:00-03:00 on 2024-10-27 happens twice in Berlin: one line naming the place, the two offsets
+    and the policy key (before, the first occurrence was taken silently)."""
+    assert str(error(text)) == (
+        f"s.toml: {where}: {clock} happens twice in Europe/Berlin (the clocks go back: daylight saving "
+        "time ends): give it a UTC offset (+02:00 the first time, +01:00 the second), or set [scenario] "
+        'ambiguous = "earliest" or "latest"'
+    )
+
+
+@pytest.mark.parametrize(("policy", "expected"), [("earliest", _FIRST), ("latest", _SECOND)])
+def test_the_fold_policy_picks_the_first_or_the_second_occurrence(policy, expected):
+    """[scenario] ambiguous = earliest | latest: the step, a journey start and the scenario start."""
+    head = _FOLD_HEAD.replace("2024-10-27T00:00:00", "2024-10-27T02:30:00") + f'ambiguous = "{policy}"\n'
+    sc = load(head + JOURNEY.replace("at = 10:00:00", "at = 02:30:00"))
+    assert sc.start_ms == expected
+    assert sc.journeys[0].start_ms == expected
+    assert sc.journeys[0].steps[0].t_ms == expected
+    assert sc.journeys[0].steps[1].t_ms == expected + 5 * 60_000
+
+
+def test_fold_times_with_an_offset_or_outside_the_fold_need_no_policy():
+    """An offset names one instant; 01:59:59 and 03:00 happen once: loaded with the default policy."""
+    sc = load(_FOLD_HEAD + JOURNEY.replace("at = 10:00:00", "at = 2024-10-27T02:30:00+01:00"))
+    assert sc.journeys[0].steps[0].t_ms == _SECOND
+    sc = load(_FOLD_HEAD + JOURNEY.replace("at = 10:00:00", "at = 03:00:00"))
+    assert sc.journeys[0].steps[0].t_ms == _SECOND + 30 * 60_000
+    sc = load(_FOLD_HEAD + JOURNEY.replace("at = 10:00:00", "at = 01:59:59"))
+    assert sc.journeys[0].steps[0].t_ms == _FIRST - 30 * 60_000 - 1000
+
+
+def test_the_fold_policy_is_one_of_the_logs_words():
+    err = error(_FOLD_HEAD + 'ambiguous = "first"\n' + JOURNEY)
+    assert str(err) == (
+        "s.toml: scenario.ambiguous: expected a policy for local times that happen twice (one of 'error', "
+        "'earliest', 'latest'), got 'first'"
+    )

@@ -3,6 +3,7 @@ conform silently, outlive it, or be believed (issue 17)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import sys
@@ -245,3 +246,38 @@ def test_bench_at_its_time_limit_kills_what_a_cmd_started(tmp_path, capsys) -> N
     assert main(argv) == 1
     assert "every run of slow failed or timed out" in capsys.readouterr().err
     assert _gone(_pid_from(pid_file)), "the command's sleep outlived bench"
+
+
+#: Hangs at import only inside bench's measuring child (which has imported simulator.testbench.bench);
+#: loads at once where sessionlab checks the spec first (conform's isolated child, the parent).
+_HANGS_IN_BENCH = """
+import sys, time
+if "simulator.testbench.bench" in sys.modules:
+    time.sleep(1000)
+
+def f(user_id, ts, campaign):
+    return user_id
+"""
+
+
+def test_bench_gives_up_on_a_child_that_never_says_ready(tmp_path, capsys, monkeypatch) -> None:
+    """A sessionizer whose loading never ends in bench's child: an error row naming the deadline, the
+    child ended, exit 1 (it used to wait for "ready" forever)."""
+    from simulator.testbench import bench
+
+    (tmp_path / "stuck_at_import.py").write_text(_HANGS_IN_BENCH)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setattr(bench, "_LOAD_LIMIT_S", 20.0)  # generous for the load of a 300-event workload
+    argv = [
+        "bench", "--sessionizer", "stuck=py:stuck_at_import:f", "--sizes", "300", "--repeats", "1",
+        "--time-limit", "60", "--out", str(tmp_path / "b"),
+    ]  # fmt: skip
+    t0 = time.monotonic()
+    assert main(argv) == 1
+    assert time.monotonic() - t0 < 900  # it ended: no waiting on the 1000 s sleep (generous bound)
+    assert "every run of stuck failed or timed out" in capsys.readouterr().err
+    doc = json.loads((tmp_path / "b" / "bench.json").read_text())
+    [row] = doc["results"]
+    assert row["status"] == "error"
+    assert "did not load the workload and prepare the sessionizer within 20 s" in row["message"]
