@@ -39,3 +39,27 @@ def test_main_called_from_python_returns_instead_of_exiting(tmp_path, capsys) ->
     assert main(["simulate", SCENARIO, "--visitors", "500", "--out", str(out)]) == 0
     assert out.read_text().count("\n") > 500
     assert "events" in capsys.readouterr().err
+
+
+def test_sessionize_exits_at_once_with_its_file_and_its_json(tmp_path) -> None:
+    """sessionize too: exit 0 after os._exit, the whole JSON on a pipe, the file complete, no temporary."""
+    import json
+
+    log = tmp_path / "log.csv"
+    rows = ["user_id,timestamp"] + [f"u{i % 7},2024-05-01T10:{i % 60:02d}:00Z" for i in range(300)]
+    log.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "sessions.parquet"
+    done = subprocess.run(
+        [sys.executable, "-m", "simulator.cli", "sessionize", log, "--out", out, "--json", "-q"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["rows"] == 300
+    assert doc["definitions"]["ga4"]["users"] == 7
+    assert pq.ParquetFile(out).metadata.num_rows == 300
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv", "sessions.parquet"]
