@@ -25,7 +25,7 @@ from simulator.analysis.metrics import (
     analytics_counts,
 )
 from simulator.engine.simulate import DEFAULT_CHUNK, simulate
-from simulator.log.events import EventLog, Kind
+from simulator.log.events import EventLog, Kind, Source
 from simulator.scenario.loader import Scenario, require_scenario
 from simulator.scenario.vocabulary import BRIDGE_METRICS
 from simulator.schema import check_timezone, did_you_mean
@@ -187,7 +187,7 @@ def run_log(
     needs_event = any(getattr(r, "needs", None) == "event" for d in resolved_all for r in d.rules)
     names = np.array([k.name.lower() for k in Kind], dtype=object)
     event = names[log.columns["kind"][hits]] if needs_event else None
-    cols = Columns(log.user[hits], log.ts[hits], log.campaign[hits], event)
+    cols = Columns(log.user[hits], log.ts[hits], log.campaign[hits], event, referral=_referrals(log, hits))
     ads = ad_counts(log)
     blocks = {}
     for definition in definitions:
@@ -221,6 +221,13 @@ def run_log(
         timezone,
         ad_timezone,
     )
+
+
+def _referrals(log: EventLog, hits: np.ndarray) -> np.ndarray:
+    """Per hit, a code of the site whose link brought it (-1 none): the hit's cause where analytics sees
+    a referral source (a referral arrival, the return from a payment provider or another domain)."""
+    cause = log.cause[hits].astype(np.int64)
+    return np.where(log.source[hits] == Source.REFERRAL, cause, -1)
 
 
 def run(

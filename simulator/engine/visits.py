@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulator.engine.hops import mid_visit
 from simulator.engine.population import Arrivals, Plan, draw_arrivals, rng_for
 from simulator.log.events import COLUMNS, Cause, Kind, Loss, Source
 
@@ -444,7 +445,9 @@ def simulate_block(plan: Plan, block: int, ids: Ids) -> tuple[dict[str, np.ndarr
     v = _outcomes(plan, a, rng, ids)
     s = _slots(plan, v, rng)
     clicks, slot_click, arrival_click = _clicks(v, s, ids)
-    parts = [_impressions(plan, v, s, rng), clicks, _views(v, s, slot_click, arrival_click)]
+    views = _views(v, s, slot_click, arrival_click)
+    mid_visit(plan, block, s.first, (s.kind >= _NAV) & (s.kind <= _RELOAD), views)  # [site]
+    parts = [_impressions(plan, v, s, rng), clicks, views]
     parts.append(_conversions(plan, v, s, rng))
     rows = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     # identifier-less hits (consent denied, advanced mode): a fresh analytics user each

@@ -67,6 +67,14 @@ CLICK_STORY: dict[str, str] = {
     "direct traffic",
     "new_user_mid_visit": "{n} {session was|sessions were} started mid-visit by a hit that analytics took "
     "for a new visitor (a lost landing page or cleared cookies)",
+    "cross_domain": "{n} {session was|sessions were} started on the checkout domain by {a visitor|visitors} "
+    "it took for new, because the domains are not linked for cross-domain measurement",
+    "checkout_referral": "{n} {visit was|visits were} split when the visitor came back from the checkout "
+    "domain, which {definition} counted as a new referral",
+    "payment_referral": "{n} {visit was|visits were} split when the visitor came back from the payment "
+    "provider, which {definition} counted as a new referral",
+    "internal_campaign": "{n} {visit was|visits were} split by campaign parameters on a link of the site "
+    "itself",
 }
 
 RULE_WORDS = {
@@ -144,6 +152,15 @@ ADVICE: dict[str, str] = {
     "flag": "Check where the tracking sets the new-session flag (Matomo: new_visit=1).",
     "new_user_mid_visit": "Check cookie settings and that the landing page is tagged; a visitor who "
     "looks new mid-visit starts a second session.",
+    "cross_domain": "Configure cross-domain measurement for the checkout domain (GA4: Configure your "
+    "domains; the Conversion Linker's cross-domain setting), so that the _gl parameter carries the visitor "
+    "across.",
+    "checkout_referral": "List the checkout domain for cross-domain measurement (or as an unwanted "
+    "referral), so that the return does not count as a new source.",
+    "payment_referral": "List the payment providers (paypal.com, stripe.com, ...) as unwanted referrals, "
+    "so that the return from paying keeps the visit's source and session.",
+    "internal_campaign": "Remove utm_* parameters from links between your own pages; track internal "
+    "promotions with events instead.",
 }
 
 

@@ -55,6 +55,11 @@ VOCABULARY: dict[str, str] = {
     "session_event": "a visit split at a named session-start event or after a session-end event",
     "flag": "a visit split by an event flagged to start a new session (Matomo new_visit=1)",
     "new_user_mid_visit": "a visit whose first tracked hit came after its landing (or a new cookie)",
+    # mid-visit changes of source or user ([site]; simulator.engine.hops)
+    "cross_domain": "a visit's checkout on another domain, seen as a new user (no cross-domain linking)",
+    "checkout_referral": "a visit split when it came back from its checkout domain as a referral",
+    "payment_referral": "a visit split when it came back from a payment provider as a referral",
+    "internal_campaign": "a visit split by campaign parameters on a link of the site itself",
 }
 
 #: Causes of the views -> sessions bridge: page views that continued a session (negative terms) and
@@ -72,6 +77,10 @@ VIEW_VOCABULARY: dict[str, str] = {
     "organic": "returns through unpaid search results before the session ended",
     "referral": "returns through a link on another site before the session ended",
     "email": "visits from an e-mail link before the session ended",
+    "domain_hop": "pages of the checkout on another domain, within the session (linked)",
+    "domain_return": "returns from the checkout domain within the session",
+    "payment_return": "returns from a payment provider within the session",
+    "internal_campaign": "pages reached through an internal link with campaign parameters",
     "conversion_first": "sessions whose first hit was a conversion, not a page view",
 }
 
@@ -114,6 +123,10 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "session_event",
         "flag",
         "new_user_mid_visit",
+        "cross_domain",
+        "checkout_referral",
+        "payment_referral",
+        "internal_campaign",
     ),
 }
 
