@@ -81,7 +81,7 @@ consent = 0.85
 consent_mode = "basic"
 
 [sessions]
-definitions = ["ga4"]
+definitions = ["ga4", "ga4_source_split"]  # Google's GA4 rule, and the disputed reading (docs/engine.md)
 """
 
 #: What each effect reports: ad clicks, and sessions, views and users of the first definition;
@@ -92,9 +92,13 @@ _DEFAULT_TAG_MEDIAN_MS = 400
 
 
 def _numbers(result: Result) -> dict[str, float]:
-    block = next(iter(result.definitions.values()))
+    block, *others = result.definitions.values()
     mismatch = sum(abs(d.bridge.end - d.bridge.start) for d in block.days)
     terms = {f"bridge.{c}": float(block.bridge.term(c)) for c in VOCABULARY}
+    # the further definitions (e.g. ga4_source_split beside ga4): sessions and terms as metric@definition
+    for other in others:
+        terms[f"sessions@{other.name}"] = float(other.counts.sessions)
+        terms.update({f"bridge.{c}@{other.name}": float(other.bridge.term(c)) for c in VOCABULARY})
     return {
         **terms,
         "clicks": float(result.ads.clicks),
@@ -113,7 +117,13 @@ def _get(doc: dict[str, Any], dotted: str) -> Any:
 def _set(doc: dict[str, Any], dotted: str, value: Any, base: dict[str, Any], path: str) -> None:
     section, key = dotted.split(".", 1)
     table = doc.setdefault(section, {})
-    if isinstance(value, tuple) and value[0] == "keep":
+    if isinstance(value, tuple) and value[0] == "first":  # the first definition; the others stay
+        rest = list(table.get(key) or ["ga4"])[1:]
+        table[key] = [copy.deepcopy(value[1]), *rest]
+    elif isinstance(value, tuple) and value[0] == "default":  # the scenario's own value, if it has one
+        old = _get(base, dotted)
+        table[key] = copy.deepcopy(value[1] if old is None else old)
+    elif isinstance(value, tuple) and value[0] == "keep":
         old = _get(base, dotted)
         if old is None:
             table.pop(key, None)

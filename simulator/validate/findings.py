@@ -41,6 +41,19 @@ _ORDER = {"consentInit": 0, "init": 1, "pageview": 2, "domReady": 3, "windowLoad
 _GA4_CONFIG = ("googtag", "gaawc")
 _LPURL = ("{lpurl}", "{lpurl+2}", "{lpurl+3}", "{escapedlpurl}", "{unescapedlpurl}")
 
+#: Shares of visits the simulation gives a mechanism when neither the settings (``[site] checkout_share``
+#: ...) nor the scenario's ``[site]`` table say [NC: typical values; no source publishes them].
+DEFAULT_CHECKOUT_HOP = 0.10
+DEFAULT_PAYMENT_TRIP = 0.10
+DEFAULT_INTERNAL_CAMPAIGN = 0.05
+
+
+def _share(s: Settings, key: str, default: float) -> Any:
+    """The settings' share if given, else the scenario's own [site] value, else ``default``."""
+    value = s.get("site", key)
+    return float(value) if value is not None else ("default", default)
+
+
 #: rule id -> (severity, title, documented rule, source, bridge terms, fix)
 RULES: dict[str, tuple[str, str, str, str, tuple[str, ...], str]] = {
     "GA4-DUPLICATE-TAG": (
@@ -84,7 +97,7 @@ RULES: dict[str, tuple[str, str, str, str, tuple[str, ...], str]] = {
         "session whose source is a referral",
         "GA4 help answer/10071811 'Set up cross-domain measurement'; GTM help answer/7549390 "
         "'Conversion Linker'",
-        ("referral", "new_user_mid_visit"),
+        ("cross_domain", "checkout_referral"),
         "list every own domain under Configure your domains (and enable cross-domain in the "
         "Conversion Linker, or URL passthrough when ad_storage is denied)",
     ),
@@ -128,8 +141,9 @@ RULES: dict[str, tuple[str, str, str, str, tuple[str, ...], str]] = {
         "payment provider not an unwanted referral",
         "a return from a payment provider is a referral mid-visit; definitions that split on a source "
         "change start a new session, and the conversion is credited to the provider",
-        "GA4 help answer/10327750 'Identify unwanted referrals'",
-        ("campaign_change", "referral"),
+        "GA4 help answer/10327750 'Identify unwanted referrals'; whether GA4 itself splits is disputed "
+        "(docs/engine.md): ga4 does not, ga4_source_split does",
+        ("payment_referral",),
         "add the provider's domains to List unwanted referrals",
     ),
     "GA4-SESSION-TIMEOUT": (
@@ -148,6 +162,18 @@ RULES: dict[str, tuple[str, str, str, str, tuple[str, ...], str]] = {
         "Google Ads help answer/2375399 'Time zone'; GA4 help answer/1042429",
         ("midnight", "days"),
         "set the GA4 property's time zone to the ad account's (the account's cannot change)",
+    ),
+    "UTM-INTERNAL-LINKS": (
+        "warning",
+        "campaign parameters on internal links",
+        "utm_* parameters on a link between the site's own pages are a new campaign mid-visit: "
+        "Universal Analytics and Matomo start a new session and credit the internal campaign; GA4 keeps "
+        "the session (the disputed reading, ga4_source_split, splits it)",
+        "UA help answer/2731565 'How a web session is defined'; Matomo config/global.ini.php "
+        "create_new_visit_when_campaign_changes = 1; GA4: docs/engine.md (disputed, preset ga4_source_split)",
+        ("internal_campaign",),
+        "remove utm_* from internal links; measure internal promotions with events "
+        "(select_promotion / view_promotion)",
     ),
 }
 
@@ -286,7 +312,11 @@ def _container_rules(c: Container, s: Settings | None) -> list[Finding]:  # noqa
                     f"{len(domains)} own domains ({', '.join(domains)}); no linker crosses them "
                     f"and {', '.join(missing)} not in GA4 cross-domain",
                     tuple(ev),
-                    note="not simulated: the engine has no domain hops yet",
+                    {
+                        "site.checkout_hop": _share(s, "checkout_share", DEFAULT_CHECKOUT_HOP),
+                        "site.cross_domain": False,
+                    },
+                    {"site.cross_domain": True},
                 )
             )
     history_on = bool(s.get("ga4", "history_page_views", True)) if s else True
@@ -359,7 +389,21 @@ def _settings_rules(s: Settings) -> list[Finding]:
                 "REFERRAL-PAYMENT-PROVIDER",
                 f"{', '.join(missing)} not listed as unwanted referrals",
                 ((s.path, "site.payment_providers"), (s.path, "ga4.unwanted_referrals")),
-                note="not simulated: the engine has no payment round trips yet",
+                {
+                    "site.payment_round_trip": _share(s, "payment_share", DEFAULT_PAYMENT_TRIP),
+                    "site.payment_excluded": False,
+                },
+                {"site.payment_excluded": True},
+            )
+        )
+    if s.get("site", "internal_campaign_links", False):
+        out.append(
+            Finding(
+                "UTM-INTERNAL-LINKS",
+                "links between the site's own pages carry utm_* parameters",
+                ((s.path, "site.internal_campaign_links"),),
+                {"site.internal_campaign": _share(s, "internal_campaign_share", DEFAULT_INTERNAL_CAMPAIGN)},
+                {"site.internal_campaign": 0.0},
             )
         )
     timeout = s.get("ga4", "session_timeout")
@@ -370,8 +414,13 @@ def _settings_rules(s: Settings) -> list[Finding]:
                 "GA4-SESSION-TIMEOUT",
                 f"session timeout {shown} (default 30m)",
                 ((s.path, "ga4.session_timeout"),),
-                {"sessions.definitions": [{"name": "ga4_configured", "preset": "ga4", "timeout": shown}]},
-                {"sessions.definitions": ["ga4"]},
+                {
+                    "sessions.definitions": (
+                        "first",
+                        {"name": "ga4_configured", "preset": "ga4", "timeout": shown},
+                    )
+                },
+                {"sessions.definitions": ("first", "ga4")},
             )
         )
     tz, ad_tz = s.get("ga4", "timezone"), s.get("google_ads", "timezone")

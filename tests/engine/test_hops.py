@@ -1,10 +1,10 @@
 """[site] mechanisms (simulator.engine.hops): one mechanism on at a known rate, closed-form checks.
 
 The shop below makes every number exact but the mechanism's own draw: one ad campaign or unpaid
-arrivals, one visit per person, exactly four page views, no pauses, nobody near midnight, nothing lost. Then each session
-beyond the clicks is one mechanism's doing, and its bridge term's count is Binomial(eligible, rate):
-its mean over replications must lie within 4 standard errors of ``rate x visits`` (a false alarm about
-once in 16,000 runs).
+arrivals, one visit per person, exactly four page views, no pauses, nobody near midnight, nothing
+lost. Then each session beyond the clicks is one mechanism's doing, and its bridge term's count is
+Binomial(visits, rate): its mean over replications must lie within 4 standard errors of
+``rate x visits`` (a false alarm about once in 16,000 runs).
 """
 
 from __future__ import annotations
@@ -135,7 +135,8 @@ def test_payment_round_trip_splits_under_ua_and_the_disputed_ga4_reading_only() 
         p = _views(r, Cause.PAYMENT_RETURN)
         assert r.definitions["ga4"].counts.sessions == N  # Google's documented rule: no split
         assert r.definitions["ga4"].bridge.term("payment_referral") == 0
-        assert r.definitions["matomo"].counts.sessions == N  # create_new_visit_when_website_referrer_changes=0
+        # Matomo: create_new_visit_when_website_referrer_changes = 0
+        assert r.definitions["matomo"].counts.sessions == N
         for name in ("universal_analytics", "ga4_source_split"):
             assert r.definitions[name].bridge.term("payment_referral") == p, name
             assert r.definitions[name].counts.sessions == N + p

@@ -118,3 +118,41 @@ def test_unshiftable_tag_load_is_reported():
     base["tracking"]["tag_load"] = {"dist": "fixed", "value": "1s"}
     with pytest.raises(ScenarioError, match=r"tracking\.tag_load.*lognormal"):
         apply(base, [{"tracking.tag_load": ("+", 5)}])
+
+
+def test_linker_fix_removes_the_checkout_domains_sessions_and_nothing_else():
+    domains = {"domains": ["shop.example"], "checkout_domains": ["checkout.example"]}
+    _fs, effects = _effects({"site": {**domains, "checkout_share": 0.3}})
+    [e] = [e for e in effects if e.finding.rule == "LINKER-NO-CROSS-DOMAIN"]
+    assert e.how == "simulated"
+    assert e.configured["bridge.cross_domain"].mean > 0  # unlinked: each hop is a new user's session
+    assert e.delta["bridge.cross_domain"].mean == -e.configured["bridge.cross_domain"].mean
+    # ga4 does not split the shop's visit on the referral back: the only moved term is cross_domain
+    assert e.delta["sessions"].mean == e.delta["bridge.cross_domain"].mean
+    for m in ("clicks", "views"):
+        assert (e.delta[m].mean, e.delta[m].std) == (0.0, 0.0)
+    assert e.delta["users"].mean < 0
+
+
+def test_payment_fix_moves_sessions_only_under_the_disputed_ga4_reading():
+    _fs, [e] = _effects({"site": {"payment_providers": ["paypal.com"], "payment_share": 0.3}})
+    assert e.finding.rule == "REFERRAL-PAYMENT-PROVIDER"
+    for m in ("clicks", "sessions", "views", "users"):  # Google's rule: a referral does not split
+        assert (e.delta[m].mean, e.delta[m].std) == (0.0, 0.0)
+    split = e.configured["bridge.payment_referral@ga4_source_split"].mean
+    assert split > 0
+    assert e.delta["bridge.payment_referral@ga4_source_split"].mean == -split
+    assert e.delta["sessions@ga4_source_split"].high < 0  # fewer sessions in every replication's mean
+
+
+def test_internal_campaign_fix_and_the_scenarios_own_rate():
+    settings = {"site": {"internal_campaign_links": True}}
+    base = default_shop()
+    base["site"] = {"internal_campaign": 0.4}  # the scenario's own rate wins over the default 0.05
+    fs, [e] = _effects(settings, base=base)
+    assert fs[0].configured == {"site.internal_campaign": ("default", 0.05)}
+    assert as_configured(base, fs)["site"]["internal_campaign"] == 0.4
+    assert (e.delta["sessions"].mean, e.delta["sessions"].std) == (0.0, 0.0)
+    moved = e.configured["bridge.internal_campaign@ga4_source_split"].mean
+    assert moved > 0
+    assert e.delta["bridge.internal_campaign@ga4_source_split"].mean == -moved
