@@ -16,6 +16,7 @@ import pytest
 
 from simulator.analysis.result import Result, run
 from simulator.engine.hops import CHECKOUT_KEY
+from simulator.engine.simulate import simulate
 from simulator.errors import ScenarioError
 from simulator.log.events import Cause, Kind, Source
 from simulator.scenario.loader import scenario_from_dict
@@ -210,3 +211,14 @@ def test_site_needs_a_population() -> None:
     }
     with pytest.raises(ScenarioError, match="site: applies to a stochastic population"):
         scenario_from_dict(doc, "x.toml")
+
+
+def test_site_mechanisms_do_not_depend_on_the_chunk_size() -> None:
+    doc = _shop({"checkout_hop": 0.2, "payment_round_trip": 0.2, "internal_campaign": 0.2}, paid=0.6)
+    doc["population"]["visitors"] = 20_000  # three blocks of 8,192
+    scenario = scenario_from_dict(doc, "hops.toml")
+    a = simulate(scenario, chunk_size=8192)
+    b = simulate(scenario, chunk_size=65_536)
+    for name in a.columns:
+        assert np.array_equal(a.columns[name], b.columns[name]), name
+    assert a.campaigns == b.campaigns == ("search", "internal-promo")
