@@ -446,7 +446,8 @@ def simulate_block(plan: Plan, block: int, ids: Ids) -> tuple[dict[str, np.ndarr
     s = _slots(plan, v, rng)
     clicks, slot_click, arrival_click = _clicks(v, s, ids)
     views = _views(v, s, slot_click, arrival_click)
-    mid_visit(plan, block, s.first, (s.kind >= _NAV) & (s.kind <= _RELOAD), views)  # [site]
+    if plan.scenario.site.active:  # [site]: checkout domain, payment provider, internal campaigns
+        mid_visit(plan, block, s.first, (s.kind >= _NAV) & (s.kind <= _RELOAD), views)
     parts = [_impressions(plan, v, s, rng), clicks, views]
     parts.append(_conversions(plan, v, s, rng))
     rows = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
