@@ -43,11 +43,11 @@ class Cause(enum.IntEnum):
     EMAIL = 12  #: a visit from a link in an e-mail
     CONVERSION = 13  #: a purchase or goal
     REDIRECT = 14  #: an ad landing whose click id a redirect dropped: analytics sees a direct visit
-    # mid-visit changes of source or user (issue 13; numbered from 20 to leave room for others)
-    DOMAIN_HOP = 20  #: a page of the checkout on another of the site's domains, reached from the shop
-    DOMAIN_RETURN = 21  #: back on the shop from the checkout domain
-    PAYMENT_RETURN = 22  #: back on the shop from a payment provider (PayPal, Stripe, ...)
-    INTERNAL_CAMPAIGN = 23  #: a page reached through an internal link that carries campaign parameters
+    # mid-visit changes of source or user (issue 13; simulator.engine.hops)
+    DOMAIN_HOP = 15  #: a page of the checkout on another of the site's domains, reached from the shop
+    DOMAIN_RETURN = 16  #: back on the shop from the checkout domain
+    PAYMENT_RETURN = 17  #: back on the shop from a payment provider (PayPal, Stripe, ...)
+    INTERNAL_CAMPAIGN = 18  #: a page reached through an internal link that carries campaign parameters
 
     @property
     def label(self) -> str:
