@@ -222,3 +222,9 @@ def test_site_mechanisms_do_not_depend_on_the_chunk_size() -> None:
     for name in a.columns:
         assert np.array_equal(a.columns[name], b.columns[name]), name
     assert a.campaigns == b.campaigns == ("search", "internal-promo")
+
+
+def test_cause_codes_stay_contiguous() -> None:
+    """The Parquet writer's fixed dictionaries label every code up to the largest; a gap would repeat
+    the empty label, and Arrow then writes row groups that depend on the chunk size."""
+    assert sorted(int(c) for c in Cause) == list(range(len(Cause)))
