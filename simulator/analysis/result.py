@@ -19,6 +19,7 @@ from simulator.analysis.comparisons import Comparison, DayBridge, compare_defini
 from simulator.analysis.metrics import (
     AD_METRICS,
     DEFINITION_METRICS,
+    ENGAGEMENT_TIMER_MS,
     AdCounts,
     AnalyticsCounts,
     ad_counts,
@@ -157,6 +158,7 @@ def run_log(
     *,
     timezone: str = "UTC",
     ad_timezone: str | None = None,
+    engagement_timer: int = ENGAGEMENT_TIMER_MS,
 ) -> Result:
     """Sessionize an event log under each definition, count everything and build every bridge.
 
@@ -171,6 +173,8 @@ def run_log(
     timezone, ad_timezone
         The analytics property's and the ad account's time zones (report days of the day-by-day
         bridges); ``ad_timezone`` defaults to ``timezone``.
+    engagement_timer
+        GA4's engaged-session timer in ms (``engaged_sessions``; default 10 s).
     """
     if not isinstance(log, EventLog):
         raise TypeError(f"log must be an EventLog (from simulate), got {type(log).__name__}")
@@ -194,7 +198,7 @@ def run_log(
         resolved = definition if isinstance(definition, Definition) else get_definition(definition)
         split = sessionize_sorted(cols, resolved, timezone)
         ids = np.cumsum(split != 0) - 1
-        counts = analytics_counts(log, hits, ids)
+        counts = analytics_counts(log, hits, ids, engagement_timer)
         blocks[resolved.name] = DefinitionResult(
             resolved.name,
             counts,
@@ -257,4 +261,10 @@ def run(
         seed,
         timezone=scenario.timezone,
         ad_timezone=scenario.ad_timezone,
+        engagement_timer=engagement_timer_of(scenario),
     )
+
+
+def engagement_timer_of(scenario: Scenario) -> int:
+    """The scenario's engaged-session timer in ms (``[tracking] engagement_timer``, default 10 s)."""
+    return scenario.tracking.engagement_timer if scenario.tracking is not None else ENGAGEMENT_TIMER_MS

@@ -23,6 +23,7 @@ class Kind(enum.IntEnum):
     CLICK = 1  #: an ad was clicked (ad platform)
     PAGEVIEW = 2  #: a page loaded on the site (analytics hit when tracked)
     CONVERSION = 3  #: a purchase or goal (analytics hit when tracked)
+    ENGAGEMENT = 4  #: the visitor left the page: GA4's ``user_engagement`` (analytics hit when tracked)
 
 
 class Cause(enum.IntEnum):
@@ -43,6 +44,11 @@ class Cause(enum.IntEnum):
     EMAIL = 12  #: a visit from a link in an e-mail
     CONVERSION = 13  #: a purchase or goal
     REDIRECT = 14  #: an ad landing whose click id a redirect dropped: analytics sees a direct visit
+    # 15-19 left free for the mechanisms built beside these (domain hops, payment round trips)
+    DUPLICATE_TAG = 20  #: the same page view sent again by another tag for the same measurement id
+    ROUTE_CHANGE = 21  #: a single-page app changed its route (a new screen without a page load)
+    MANUAL_PAGE_VIEW = 22  #: a route change's second page_view, sent by the site besides the history one
+    LEAVE = 23  #: the visitor left the site (the ``user_engagement`` hit sent on leaving)
 
     @property
     def label(self) -> str:
@@ -79,6 +85,8 @@ class Loss(enum.IntEnum):
     NOT_REACHED = 4  #: the click never reached the site (network, failed load)
     TAG_MISSING = 5  #: the page has no (working) tag
     CAMPAIGN_DROPPED = 6  #: a redirect dropped the click id: the landing was tracked, but as direct
+    # 7-9 left free for the mechanisms built beside these
+    ROUTE_UNTRACKED = 10  #: a single-page app's route change that sent no page_view (history off)
 
     @property
     def label(self) -> str:
@@ -160,9 +168,9 @@ class EventLog:
 
     @property
     def is_hit(self) -> np.ndarray:
-        """Rows analytics could receive (page views and conversions), tracked or not."""
+        """Rows analytics could receive (page views, conversions, engagement), tracked or not."""
         kind = self.columns["kind"]
-        return (kind == Kind.PAGEVIEW) | (kind == Kind.CONVERSION)
+        return (kind == Kind.PAGEVIEW) | (kind == Kind.CONVERSION) | (kind == Kind.ENGAGEMENT)
 
     @property
     def hits(self) -> np.ndarray:

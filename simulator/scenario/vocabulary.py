@@ -30,6 +30,7 @@ VOCABULARY: dict[str, str] = {
     "not_reached": "clicked, but never reached the site",
     "tag_missing": "clicked, but the landing page has no working tag",
     "campaign_dropped": "clicked, but a redirect dropped the click id (the visit shows as direct)",
+    "route_untracked": "clicked, but the page was a single-page app's route change that sent no page_view",
     # clicks that landed in a session that was already open
     "repeat_click": "clicked the same ad again during the visit",
     "new_tab_click": "opened the ad in another tab during the visit",
@@ -73,6 +74,10 @@ VIEW_VOCABULARY: dict[str, str] = {
     "referral": "returns through a link on another site before the session ended",
     "email": "visits from an e-mail link before the session ended",
     "conversion_first": "sessions whose first hit was a conversion, not a page view",
+    "route_change": "screens of a single-page app reached without a page load (history page views)",
+    "manual_page_view": "route changes sent a second time by the site's own page_view",
+    "duplicate_tag": "the same page views sent again by another tag for the same measurement id",
+    "engagement_first": "sessions whose first hit was the user_engagement hit sent on leaving",
 }
 
 #: Causes of the impressions -> clicks bridge (ad platform only).
@@ -91,6 +96,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "not_reached",
         "tag_missing",
         "campaign_dropped",
+        "route_untracked",
     ),
     "joined a session": ("repeat_click", "new_tab_click", "second_ad", "click_in_open_session"),
     "no counted click": (
@@ -155,6 +161,9 @@ DEFINITION_METRICS = (
     "sessions_per_click",
     "clicks_per_session",
     "unit_session_percentage",
+    "engaged_sessions",
+    "engagement_rate",
+    "bounce_rate",
 )
 
 

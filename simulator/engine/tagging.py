@@ -1,0 +1,134 @@
+"""What the tags on the page send, beyond one hit per page view: the mechanisms that change what is
+counted per page and per session (issue 13).
+
+Each is off by default and then draws nothing and changes no row, so a scenario that does not use
+them gives the same log, byte for byte, as before they existed. When on, random draws come from the
+block's own stream :data:`STREAM` (``SeedSequence(seed, spawn_key=(block, STREAM))``), so they never
+shift the draws of the visits themselves: a scenario with and without a mechanism shares its visitors
+(common random numbers, what ``sessionlab validate`` compares).
+
+* **Single-page apps** (``[behavior] route_changes``): that share of navigation page views are route
+  changes (``Cause.ROUTE_CHANGE``): the app shows a new screen without loading a page, so only a
+  history-change listener or the site's own code sends a ``page_view``. With ``[tracking]
+  history_page_views = false`` and no ``manual_page_view`` the route change sends nothing
+  (``Loss.ROUTE_UNTRACKED``: views under-counted). With both on it is sent twice (a second row,
+  ``Cause.MANUAL_PAGE_VIEW``). GA4 help answer/9216061 ("page changes based on browser history
+  events"); Google tag help on single-page apps (developers.google.com/analytics/devguides/collection/
+  ga4/single-page-applications).
+* **Duplicate tags** (``[tracking] duplicate_tags = k``): every tracked page view is sent ``k`` more
+  times (``Cause.DUPLICATE_TAG`` rows at the same time, same user and page, no source or campaign, so
+  they continue the session: sessions and users do not change). Conversions are sent once. Google tag
+  help answer/13543899.
+* **Leaving** (``[tracking] user_engagement = true``): when the visitor leaves, one
+  ``Kind.ENGAGEMENT`` hit (``Cause.LEAVE``) a think time after the visit's last hit, tracked like the
+  visit's last page view. It lets analytics measure the time on the last page: a session's duration
+  is from its first hit to its last hit (this one included), as GA4's ``user_engagement`` event
+  reports the time spent before leaving (GA4 help answer/9234069 "About events").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.engine.population import Plan, rng_for
+from simulator.log.events import Cause, Kind, Loss, Source
+
+__all__ = ["STREAM", "add_tag_hits", "mark_route_changes"]
+
+#: The random stream of these mechanisms within a block (0 arrivals, 1 visits, 2 returns use others).
+STREAM = 11
+
+
+def mark_route_changes(plan: Plan, block: int, rows: dict[str, np.ndarray]) -> None:
+    """Mark the share ``[behavior] route_changes`` of navigation views as route changes, in place.
+
+    One uniform draw per navigation page view (in row order) when the share is above 0; none when 0.
+    A tracked route change that sends no page_view becomes untracked with ``Loss.ROUTE_UNTRACKED``.
+    """
+    share = plan.scenario.behavior.route_changes
+    if share <= 0:
+        return
+    nav = np.flatnonzero((rows["kind"] == Kind.PAGEVIEW) & (rows["cause"] == Cause.NAVIGATION))
+    u = rng_for(plan.seed, block, STREAM).random(len(nav))
+    route = nav[u < share]
+    cause = rows["cause"].copy()
+    cause[route] = Cause.ROUTE_CHANGE
+    rows["cause"] = cause
+    tr = plan.scenario.tracking
+    if not tr.history_page_views and not tr.manual_page_view:
+        lost = route[rows["tracked"][route]]
+        tracked, loss = rows["tracked"].copy(), rows["loss"].copy()
+        tracked[lost] = False
+        loss[lost] = Loss.ROUTE_UNTRACKED
+        rows["tracked"], rows["loss"] = tracked, loss
+
+
+def _copies(
+    rows: dict[str, np.ndarray], at: np.ndarray, cause: Cause, times: int = 1
+) -> dict[str, np.ndarray]:
+    """``times`` copies of the rows ``at`` as further page views of the same visit: ``cause``, no
+    source, campaign or click (they never open a session), in ``at`` order, each copy after the last."""
+    idx = np.tile(at, times)
+    out = {name: col[idx] for name, col in rows.items()}
+    out["cause"] = np.full(len(idx), cause, dtype=rows["cause"].dtype)
+    out["source"] = np.full(len(idx), Source.NONE, dtype=rows["source"].dtype)
+    out["campaign"] = np.full(len(idx), -1, dtype=rows["campaign"].dtype)
+    out["click"] = np.full(len(idx), -1, dtype=rows["click"].dtype)
+    return out
+
+
+def _leaving(plan: Plan, block: int, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+    """One ``user_engagement`` hit per visit with a page view, a think time after its last hit."""
+    kind, visit = rows["kind"], rows["visit"]
+    of_visit = np.flatnonzero(((kind == Kind.PAGEVIEW) | (kind == Kind.CONVERSION)) & (visit >= 0))
+    if not len(of_visit):
+        return None
+    # the last hit of each visit (by time; ties: the later row), and its last page view
+    order = of_visit[np.lexsort((of_visit, rows["ts"][of_visit], visit[of_visit]))]
+    v = visit[order]
+    last = order[np.r_[v[1:] != v[:-1], True]]
+    views = order[kind[order] == Kind.PAGEVIEW]
+    vv = visit[views]
+    last_view = views[np.r_[vv[1:] != vv[:-1], True]]
+    has_view = np.isin(visit[last], visit[last_view])
+    last = last[has_view]
+    # both are sorted by visit id, so ``last`` and ``last_view`` align visit by visit
+    rng = rng_for(plan.seed, block, STREAM + 1)
+    dwell = plan.scenario.behavior.think.sample(rng, len(last))
+    out = {name: col[last_view] for name, col in rows.items()}
+    out["ts"] = rows["ts"][last] + dwell
+    # the tag is on the page even where a route change sent no page_view: it still reports leaving
+    silent = out["loss"] == Loss.ROUTE_UNTRACKED
+    out["tracked"] = out["tracked"] | silent
+    out["loss"] = np.where(silent, Loss.NONE, out["loss"]).astype(rows["loss"].dtype)
+    out["kind"] = np.full(len(last), Kind.ENGAGEMENT, dtype=kind.dtype)
+    out["cause"] = np.full(len(last), Cause.LEAVE, dtype=rows["cause"].dtype)
+    out["source"] = np.full(len(last), Source.NONE, dtype=rows["source"].dtype)
+    out["campaign"] = np.full(len(last), -1, dtype=rows["campaign"].dtype)
+    out["click"] = np.full(len(last), -1, dtype=rows["click"].dtype)
+    return out
+
+
+def add_tag_hits(plan: Plan, block: int, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``rows`` with the extra hits the tags send: manual page views of route changes, duplicate
+    tags' copies, the leaving hit. Returns ``rows`` itself (unchanged) when all are off.
+
+    Called once the analytics user of every row is known, so each copy keeps its original's user.
+    """
+    tr = plan.scenario.tracking
+    parts = [rows]
+    if tr.manual_page_view and tr.history_page_views and plan.scenario.behavior.route_changes > 0:
+        twice = np.flatnonzero((rows["cause"] == Cause.ROUTE_CHANGE) & rows["tracked"])
+        parts.append(_copies(rows, twice, Cause.MANUAL_PAGE_VIEW))
+    if tr.duplicate_tags:
+        views = [np.flatnonzero((p["kind"] == Kind.PAGEVIEW) & p["tracked"]) for p in parts]
+        parts += [
+            _copies(p, at, Cause.DUPLICATE_TAG, tr.duplicate_tags) for p, at in zip(parts, views, strict=True)
+        ]
+    if tr.user_engagement:
+        leaving = _leaving(plan, block, rows)
+        if leaving is not None:
+            parts.append(leaving)
+    if len(parts) == 1:
+        return rows
+    return {name: np.concatenate([p[name] for p in parts]) for name in rows}
