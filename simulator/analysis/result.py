@@ -79,6 +79,8 @@ class Result:
     #: ``hits`` and each definition's ``split`` are empty, and per-row views (breakdowns, sessions.csv)
     #: are not available. None when ``log`` holds every row.
     events: int | None = None
+    #: GA4's engaged-session timer (ms) the counts used: segments and breakdowns count with it too
+    engagement_timer: int = ENGAGEMENT_TIMER_MS
 
     @property
     def n_events(self) -> int:
@@ -224,6 +226,7 @@ def run_log(
         comparisons,
         timezone,
         ad_timezone,
+        engagement_timer=engagement_timer,
     )
 
 

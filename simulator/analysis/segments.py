@@ -116,6 +116,6 @@ def segment(
             keep = keep & (session_campaign[ids] == code)
         if device_code is not None:
             keep = keep & (log.device[hits[starts]][ids] == device_code)
-        counts[name] = analytics_counts(log, hits[keep], _renumber(ids[keep]))
+        counts[name] = analytics_counts(log, hits[keep], _renumber(ids[keep]), result.engagement_timer)
         ratios[name] = counts[name].ratios(ads)
     return Segment(ads, counts, ratios)

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 
 from simulator.analysis.bridges import VOCABULARY
-from simulator.analysis.metrics import ENGAGEMENT_TIMER_MS
-from simulator.analysis.result import Result, engagement_timer_of, run, run_log
+from simulator.analysis.result import Result, run, run_log
 from simulator.analysis.segments import segment
 from simulator.scenario.assertions import comparison_interval_passes, interval_passes, point_passes
 from simulator.scenario.loader import Expectation, Scenario, require_scenario
@@ -167,7 +166,6 @@ class _Views:
         if journeys not in self._restricted:
             r = self.result
             log = r.log.select(np.isin(r.log.journey, journeys))
-            timer = engagement_timer_of(self.scenario) if self.scenario is not None else ENGAGEMENT_TIMER_MS
             self._restricted[journeys] = run_log(
                 log,
                 r.definition_specs(),
@@ -175,7 +173,7 @@ class _Views:
                 r.seed,
                 timezone=r.timezone,
                 ad_timezone=r.ad_timezone,
-                engagement_timer=timer,
+                engagement_timer=r.engagement_timer,
             )
         return self._restricted[journeys]
 

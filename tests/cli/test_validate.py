@@ -40,13 +40,14 @@ def test_json_shape_and_effects(capsys, tmp_path):
     assert rules == [
         "GA4-DUPLICATE-TAG",
         "GA4-TAG-TRIGGER",
+        "SPA-DOUBLE-PAGEVIEW",
         "CONSENT-BASIC-DENIED",
         "ADS-AUTOTAG-OFF",
         "ADS-TEMPLATE-DROPS-GCLID",
         "GA4-SESSION-TIMEOUT",
         "TIMEZONE-MISMATCH",
     ]
-    assert doc["effects"][3]["fixed_together_with"] == ["ADS-TEMPLATE-DROPS-GCLID"]
+    assert doc["effects"][4]["fixed_together_with"] == ["ADS-TEMPLATE-DROPS-GCLID"]
     suite = ET.parse(junit).getroot()
     assert suite.get("failures") == "5"  # five error findings
     assert suite.get("tests") == "12"  # one case per rule
