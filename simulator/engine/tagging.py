@@ -19,6 +19,14 @@ shift the draws of the visits themselves: a scenario with and without a mechanis
   times (``Cause.DUPLICATE_TAG`` rows at the same time, same user and page, no source or campaign, so
   they continue the session: sessions and users do not change). Conversions are sent once. Google tag
   help answer/13543899.
+* **Bots** (``[population] bots``, ``known_bots``): that share of the people who click no ad are bots
+  that run the page's JavaScript. A bot keeps no cookie (each visit a new analytics user), never
+  converts (its conversion rows are not emitted), and its landings have ``Cause.BOT`` (the source
+  analytics sees is unchanged: direct, organic, ...). Known bots (the share ``known_bots``) are
+  excluded by GA4 (every hit untracked, ``Loss.BOT_FILTERED``: "Known bot-traffic exclusion", GA4
+  help answer/9888366, from Google research and the IAB/ABC International Spiders and Bots List);
+  the others are counted like people: sessions (the ``bot`` term), views and users. Bots that click
+  ads are the campaigns' invalid clicks (``[[campaign]] invalid_rate``), not these.
 * **Leaving** (``[tracking] user_engagement = true``): when the visitor leaves, one
   ``Kind.ENGAGEMENT`` hit (``Cause.LEAVE``) a think time after the visit's last hit, tracked like the
   visit's last page view. It lets analytics measure the time on the last page: a session's duration
@@ -33,7 +41,10 @@ import numpy as np
 from simulator.engine.population import Plan, rng_for
 from simulator.log.events import Cause, Kind, Loss, Source
 
-__all__ = ["STREAM", "add_tag_hits", "mark_route_changes"]
+_USER_SPAN = 1 << 24  # user keys per person (as in engine/visits.py)
+_BOT_KEYS = 2 * 4096  # a bot's per-visit keys: after the two devices' cookie keys, before the fresh ones
+
+__all__ = ["STREAM", "add_tag_hits", "mark_bots", "mark_route_changes"]
 
 #: The random stream of these mechanisms within a block (0 arrivals, 1 visits, 2 returns use others).
 STREAM = 11
@@ -61,6 +72,42 @@ def mark_route_changes(plan: Plan, block: int, rows: dict[str, np.ndarray]) -> N
         tracked[lost] = False
         loss[lost] = Loss.ROUTE_UNTRACKED
         rows["tracked"], rows["loss"] = tracked, loss
+
+
+def mark_bots(plan: Plan, block: int, rows: dict[str, np.ndarray], people: int) -> dict[str, np.ndarray]:
+    """``rows`` with the block's bots marked (``people`` = persons in the block); ``rows`` itself when
+    ``[population] bots`` is 0. Two uniform draws per person of the block when on, none when off."""
+    pop = plan.scenario.population
+    share = pop.bots if pop is not None else 0.0
+    if share <= 0:
+        return rows
+    u_bot, u_known = rng_for(plan.seed, block, STREAM + 2).random((2, people))
+    person, kind = rows["person"], rows["kind"]
+    clicks = np.bincount(person[kind == Kind.CLICK], minlength=people) > 0
+    bot_person = (u_bot < share) & ~clicks
+    bot = bot_person[person]
+    keep = ~(bot & (kind == Kind.CONVERSION))
+    out = {name: col[keep] for name, col in rows.items()}
+    bot, person, kind = bot[keep], out["person"], out["kind"]
+    landing = bot & (kind == Kind.PAGEVIEW) & (out["source"] != Source.NONE)
+    out["cause"] = np.where(landing, Cause.BOT, out["cause"]).astype(rows["cause"].dtype)
+    # a new analytics user per visit: the visit's rank among the person's visits (a person's visits
+    # are numbered in time order, so the rank follows it)
+    at = np.flatnonzero(bot & (out["visit"] >= 0))
+    pairs = np.unique(np.stack((person[at], out["visit"][at]), axis=1), axis=0)
+    first = np.r_[True, pairs[1:, 0] != pairs[:-1, 0]]
+    starts = np.flatnonzero(first)
+    rank = np.arange(len(pairs)) - np.repeat(starts, np.diff(np.r_[starts, len(pairs)]))
+    pos = np.searchsorted(pairs[:, 0] * (1 << 40) + pairs[:, 1], person[at] * (1 << 40) + out["visit"][at])
+    key = out["key"].copy()
+    key[at] = person[at] * _USER_SPAN + _BOT_KEYS + np.minimum(rank[pos], 4095)
+    out["key"] = key
+    known = bot & (u_known < pop.known_bots)[person]
+    is_hit = (kind == Kind.PAGEVIEW) | (kind == Kind.CONVERSION)
+    filtered = known & is_hit & out["tracked"]
+    out["tracked"] = out["tracked"] & ~filtered
+    out["loss"] = np.where(filtered, Loss.BOT_FILTERED, out["loss"]).astype(rows["loss"].dtype)
+    return out
 
 
 def _copies(

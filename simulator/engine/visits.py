@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.engine.population import Arrivals, Plan, draw_arrivals, rng_for
-from simulator.engine.tagging import add_tag_hits, mark_route_changes
+from simulator.engine.tagging import add_tag_hits, mark_bots, mark_route_changes
 from simulator.log.events import COLUMNS, Cause, Kind, Loss, Source
 
 __all__ = ["Ids", "simulate_block"]
@@ -448,6 +448,7 @@ def simulate_block(plan: Plan, block: int, ids: Ids) -> tuple[dict[str, np.ndarr
     parts = [_impressions(plan, v, s, rng), clicks, _views(v, s, slot_click, arrival_click)]
     parts.append(_conversions(plan, v, s, rng))
     rows = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    rows = mark_bots(plan, block, rows, a.n)  # bots (engine/tagging.py); off: no change
     mark_route_changes(plan, block, rows)  # single-page apps (engine/tagging.py); off: no change
     # identifier-less hits (consent denied, advanced mode): a fresh analytics user each
     person = rows["person"]

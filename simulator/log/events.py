@@ -49,6 +49,7 @@ class Cause(enum.IntEnum):
     ROUTE_CHANGE = 21  #: a single-page app changed its route (a new screen without a page load)
     MANUAL_PAGE_VIEW = 22  #: a route change's second page_view, sent by the site besides the history one
     LEAVE = 23  #: the visitor left the site (the ``user_engagement`` hit sent on leaving)
+    BOT = 24  #: a visit by a bot that runs the page's JavaScript (its source is what analytics sees)
 
     @property
     def label(self) -> str:
@@ -57,7 +58,7 @@ class Cause(enum.IntEnum):
 
 #: Causes that open a visit: the first hit of a visit has one of these (or is an ad landing).
 ARRIVALS: Final = frozenset(
-    {Cause.BOOKMARK, Cause.DIRECT, Cause.ORGANIC, Cause.REFERRAL, Cause.EMAIL, Cause.REDIRECT}
+    {Cause.BOOKMARK, Cause.DIRECT, Cause.ORGANIC, Cause.REFERRAL, Cause.EMAIL, Cause.REDIRECT, Cause.BOT}
 )
 #: Causes of ad clicks (and of the landing page views they produce).
 CLICK_CAUSES: Final = frozenset({Cause.AD_CLICK, Cause.REPEAT_CLICK, Cause.NEW_TAB_CLICK, Cause.SECOND_AD})
@@ -87,6 +88,7 @@ class Loss(enum.IntEnum):
     CAMPAIGN_DROPPED = 6  #: a redirect dropped the click id: the landing was tracked, but as direct
     # 7-9 left free for the mechanisms built beside these
     ROUTE_UNTRACKED = 10  #: a single-page app's route change that sent no page_view (history off)
+    BOT_FILTERED = 11  #: a known bot: GA4 excludes its traffic (IAB/ABC spiders and bots list)
 
     @property
     def label(self) -> str:

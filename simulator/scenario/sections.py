@@ -167,6 +167,8 @@ POPULATION = Table(
             "cookie cap of those browsers: a later return is a new user",
             default=7 * _D,
         ),
+        "bots": _frac(0.0, "share of people (among those who click no ad) that are bots running the tag"),
+        "known_bots": _frac(0.5, "share of those bots on the known-bot list that GA4 excludes"),
     },
     doc="Who visits and when (a stochastic population; see also [[journey]] for scripted visitors).",
 )
@@ -317,6 +319,8 @@ class Population:
     clear_cookies: float
     itp: float
     cookie_lifetime: int  # ms
+    bots: float = 0.0
+    known_bots: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)

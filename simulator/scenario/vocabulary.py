@@ -31,6 +31,7 @@ VOCABULARY: dict[str, str] = {
     "tag_missing": "clicked, but the landing page has no working tag",
     "campaign_dropped": "clicked, but a redirect dropped the click id (the visit shows as direct)",
     "route_untracked": "clicked, but the page was a single-page app's route change that sent no page_view",
+    "bot_filtered": "clicked, but the visitor was a known bot whose traffic GA4 excludes",
     # clicks that landed in a session that was already open
     "repeat_click": "clicked the same ad again during the visit",
     "new_tab_click": "opened the ad in another tab during the visit",
@@ -44,6 +45,7 @@ VOCABULARY: dict[str, str] = {
     "referral": "came back through a link on another site",
     "email": "came through a link in an e-mail",
     "redirect": "an ad landing whose click id a redirect dropped, seen as direct",
+    "bot": "a bot's visit that analytics counted (not on the known-bot list GA4 excludes)",
     # sessions split off a visit that was still going on
     "inactivity": "a visit split by the inactivity timeout",
     "midnight": "a visit split at midnight in the property's time zone",
@@ -97,6 +99,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "tag_missing",
         "campaign_dropped",
         "route_untracked",
+        "bot_filtered",
     ),
     "joined a session": ("repeat_click", "new_tab_click", "second_ad", "click_in_open_session"),
     "no counted click": (
@@ -107,6 +110,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "referral",
         "email",
         "redirect",
+        "bot",
     ),
     "split off a visit": (
         "inactivity",

@@ -180,3 +180,67 @@ def test_off_draws_nothing_and_changes_no_row(plain):
     )
     for name, col in plain.log.columns.items():
         assert np.array_equal(col, same.log.columns[name]), name
+
+
+def _bot_run(**pop):
+    return run(
+        scenario(
+            population={"visitors": 4000, **pop},
+            campaign=[{"name": "search", "share": 0.5, "ctr": 0.5, "cpc": 1.0, "invalid_rate": 0}],
+            behavior={**BUSY, "return_delay": "1d"},
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def no_bots():
+    return _bot_run()
+
+
+def test_unknown_bots_are_counted_like_people_but_as_the_bot_term(no_bots):
+    bots = _bot_run(bots=0.2, known_bots=0.0)
+    a, b = no_bots.definitions["ga4"], bots.definitions["ga4"]
+    assert bots.ads == no_bots.ads  # bots who click ads are the campaigns' invalid clicks, not these
+    assert b.counts.sessions == a.counts.sessions  # returns are a day apart: one session per visit
+    assert b.counts.views == a.counts.views
+    unpaid = ("direct", "organic", "bot")
+    assert sum(b.bridge.term(t) for t in unpaid) == sum(a.bridge.term(t) for t in unpaid)
+    # a bot keeps no cookie: one analytics user per visit; and it never converts
+    bot_rows = bots.log.cause == Cause.BOT
+    assert len(np.unique(bots.log.user[bot_rows])) == int(bot_rows.sum()) == b.bridge.term("bot")
+    bot_people = np.unique(bots.log.person[bot_rows])
+    assert not np.any(np.isin(bots.log.person[bots.log.kind == Kind.CONVERSION], bot_people))
+    assert not np.any(np.isin(bot_people, bots.log.person[bots.log.kind == Kind.CLICK]))
+    # about 20 % of the people who click no ad
+    clickers = np.unique(no_bots.log.person[no_bots.log.kind == Kind.CLICK])
+    n = 4000 - len(clickers)
+    assert abs(len(bot_people) - 0.2 * n) < 4 * math.sqrt(n * 0.2 * 0.8)
+    check_contract(bots.log)
+
+
+def test_known_bots_are_excluded_exactly_where_unknown_ones_were_counted(no_bots):
+    unknown = _bot_run(bots=0.2, known_bots=0.0)
+    known = _bot_run(bots=0.2, known_bots=1.0)
+    u, k = unknown.definitions["ga4"], known.definitions["ga4"]
+    assert k.bridge.term("bot") == 0
+    # every session of a bot goes (its visits' landings, the bot term, and their inactivity splits)
+    bots = np.unique(unknown.log.person[unknown.log.cause == Cause.BOT])
+    started = unknown.hits[u.split != 0]
+    bot_sessions = int(np.count_nonzero(np.isin(unknown.log.person[started], bots)))
+    assert bot_sessions > u.bridge.term("bot") > 300
+    assert k.counts.sessions == u.counts.sessions - bot_sessions
+    bot_views = int(
+        np.count_nonzero(
+            (unknown.log.kind == Kind.PAGEVIEW)
+            & np.isin(unknown.log.person, unknown.log.person[unknown.log.cause == Cause.BOT])
+            & unknown.log.tracked
+        )
+    )
+    assert k.counts.views == u.counts.views - bot_views
+    filtered = known.log.loss == Loss.BOT_FILTERED
+    assert int(filtered.sum()) == bot_views
+    half = _bot_run(bots=0.2, known_bots=0.5)
+    people = len(np.unique(unknown.log.person[unknown.log.cause == Cause.BOT]))
+    kept = len(np.unique(half.log.person[(half.log.cause == Cause.BOT) & half.log.tracked]))
+    assert abs(kept - 0.5 * people) < 4 * math.sqrt(people * 0.25)
+    check_contract(known.log)
