@@ -28,7 +28,7 @@ from simulator.analysis.metrics import (
 from simulator.engine.simulate import DEFAULT_CHUNK, simulate
 from simulator.log.events import EventLog, Kind
 from simulator.scenario.loader import Scenario, require_scenario
-from simulator.scenario.vocabulary import BRIDGE_METRICS
+from simulator.scenario.vocabulary import BRIDGE_METRICS, VIEW_BRIDGE_METRICS
 from simulator.schema import check_timezone, did_you_mean
 from simulator.sessions import Columns, Definition, get_definition, sessionize_sorted
 
@@ -114,12 +114,18 @@ class Result:
         if name in AD_METRICS:
             return getattr(self.ads, name)
         counts = {f.name for f in fields(AnalyticsCounts)}
-        known = (*DEFINITION_METRICS, *sorted(counts - set(DEFINITION_METRICS)), *BRIDGE_METRICS)
+        known = (
+            *DEFINITION_METRICS,
+            *sorted(counts - set(DEFINITION_METRICS)),
+            *BRIDGE_METRICS,
+            *VIEW_BRIDGE_METRICS,
+        )
         if name not in known:
             hint = did_you_mean(name, (*AD_METRICS, *known))
             raise ValueError(
                 f"unknown metric {name!r}; ad metrics: {', '.join(AD_METRICS)}; per definition: "
-                f"{', '.join(DEFINITION_METRICS)}, bridge.<term>" + (f"; {hint}" if hint else "")
+                f"{', '.join(DEFINITION_METRICS)}, bridge.<term>, views_bridge.<term>"
+                + (f"; {hint}" if hint else "")
             )
         if definition is None:
             raise ValueError(f"metric {name!r} needs a definition: one of {', '.join(self.definitions)}")
@@ -132,6 +138,8 @@ class Result:
         block = self.definitions[definition]
         if name.startswith("bridge."):
             return block.bridge.term(name.removeprefix("bridge."))
+        if name.startswith("views_bridge."):
+            return block.views_bridge.term(name.removeprefix("views_bridge."))
         if name in block.ratios:
             return block.ratios[name]
         return getattr(block.counts, name)

@@ -50,7 +50,7 @@ class Segment:
         """The value of a count or ratio in this slice."""
         if name in AD_METRICS:
             return getattr(self.ads, name)
-        if name.startswith("bridge."):
+        if name.startswith(("bridge.", "views_bridge.")):
             raise ValueError(f"bridge terms are not counted per day or campaign, got {name!r}")
         if definition is None:
             raise ValueError(f"metric {name!r} needs a definition")

@@ -14,6 +14,7 @@ __all__ = [
     "BRIDGE_METRICS",
     "DEFINITION_METRICS",
     "GROUPS",
+    "VIEW_BRIDGE_METRICS",
     "VIEW_VOCABULARY",
     "VOCABULARY",
     "group_of",
@@ -173,11 +174,13 @@ DEFINITION_METRICS = (
 
 #: Bridge terms, one per cause of the clicks -> sessions bridge (see VOCABULARY above).
 BRIDGE_METRICS = tuple(f"bridge.{cause}" for cause in VOCABULARY)
+#: Views -> sessions terms (see VIEW_VOCABULARY): ``views_bridge.duplicate_tag`` and the like.
+VIEW_BRIDGE_METRICS = tuple(f"views_bridge.{cause}" for cause in VIEW_VOCABULARY)
 
 
 def metric_names() -> tuple[str, ...]:
     """Every metric an expectation can name."""
-    return AD_METRICS + DEFINITION_METRICS + BRIDGE_METRICS
+    return AD_METRICS + DEFINITION_METRICS + BRIDGE_METRICS + VIEW_BRIDGE_METRICS
 
 
 def needs_definition(metric: str) -> bool:

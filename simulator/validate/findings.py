@@ -237,7 +237,7 @@ def _container_rules(c: Container, s: Settings | None) -> list[Finding]:  # noqa
                     f"{len(tags)} GA4 tags load {mid}: " + ", ".join(repr(t.name) for t in tags),
                     tuple((c.path, t.pointer) for t in tags),
                     {"tracking.duplicate_tags": len(tags) - 1},
-                    {"tracking.duplicate_tags": ("keep",)},
+                    {"tracking.duplicate_tags": 0},
                     extra={"copies": len(tags)},
                 )
             )
