@@ -67,6 +67,10 @@ CLICK_STORY: dict[str, str] = {
     "direct traffic",
     "new_user_mid_visit": "{n} {session was|sessions were} started mid-visit by a hit that analytics took "
     "for a new visitor (a lost landing page or cleared cookies)",
+    "route_untracked": "{n} {click|clicks} landed on a single-page app's route change that sent no page view",
+    "bot_filtered": "{n} {click|clicks} came from known bots, whose traffic analytics excludes",
+    "bot": "{n} {session came|sessions came} from bots that run the analytics tag and are not on the "
+    "known-bot list, with no ad click",
 }
 
 RULE_WORDS = {
@@ -144,6 +148,11 @@ ADVICE: dict[str, str] = {
     "flag": "Check where the tracking sets the new-session flag (Matomo: new_visit=1).",
     "new_user_mid_visit": "Check cookie settings and that the landing page is tagged; a visitor who "
     "looks new mid-visit starts a second session.",
+    "route_untracked": "Turn on page changes based on browser history events (GA4 enhanced measurement) "
+    "or send a page_view from the app's router, not both.",
+    "bot_filtered": "Nothing to fix: GA4 already excludes known bots; they never were sessions.",
+    "bot": "Filter the bots GA4 does not know (by hostname, user agent or behaviour, e.g. sessions of one "
+    "page and no engagement) before comparing sessions with clicks.",
 }
 
 
