@@ -31,7 +31,8 @@ shift the draws of the visits themselves: a scenario with and without a mechanis
   ``Kind.ENGAGEMENT`` hit (``Cause.LEAVE``) a think time after the visit's last hit, tracked like the
   visit's last page view. It lets analytics measure the time on the last page: a session's duration
   is from its first hit to its last hit (this one included), as GA4's ``user_engagement`` event
-  reports the time spent before leaving (GA4 help answer/9234069 "About events").
+  reports the time spent before leaving (GA4 help answer/9234069 "Automatically collected events":
+  ``user_engagement`` with ``engagement_time_msec``).
 """
 
 from __future__ import annotations
