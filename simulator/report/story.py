@@ -75,6 +75,10 @@ CLICK_STORY: dict[str, str] = {
     "provider, which {definition} counted as a new referral",
     "internal_campaign": "{n} {visit was|visits were} split by campaign parameters on a link of the site "
     "itself",
+    "route_untracked": "{n} {click|clicks} landed on a single-page app's route change that sent no page view",
+    "bot_filtered": "{n} {click|clicks} came from known bots, whose traffic analytics excludes",
+    "bot": "{n} {session came|sessions came} from bots that run the analytics tag and are not on the "
+    "known-bot list, with no ad click",
 }
 
 RULE_WORDS = {
@@ -161,6 +165,11 @@ ADVICE: dict[str, str] = {
     "so that the return from paying keeps the visit's source and session.",
     "internal_campaign": "Remove utm_* parameters from links between your own pages; track internal "
     "promotions with events instead.",
+    "route_untracked": "Turn on page changes based on browser history events (GA4 enhanced measurement) "
+    "or send a page_view from the app's router, not both.",
+    "bot_filtered": "Nothing to fix: GA4 already excludes known bots; they never were sessions.",
+    "bot": "Filter the bots GA4 does not know (by hostname, user agent or behaviour, e.g. sessions of one "
+    "page and no engagement) before comparing sessions with clicks.",
 }
 
 

@@ -36,6 +36,9 @@ TRIGGER_DELAY_MS: dict[str, int] = {
     "linkClick": 5000,
     "timer": 5000,
 }
+#: ``[behavior] route_changes`` of a single-page app when the scenario gives none: every navigation
+#: inside the site is a route change (tabs, reloads and ad landings still load a page).
+SPA_ROUTE_CHANGES = 1.0
 _EARLY = ("consentInit", "init", "pageview")
 _ORDER = {"consentInit": 0, "init": 1, "pageview": 2, "domReady": 3, "windowLoaded": 4}
 _GA4_CONFIG = ("googtag", "gaawc")
@@ -61,7 +64,7 @@ RULES: dict[str, tuple[str, str, str, str, tuple[str, ...], str]] = {
         "two GA4 tags for one measurement id",
         "each GA4 configuration (Google tag) loaded for the same measurement id sends its own page_view",
         "Google tag help answer/13543899 'Avoid duplicate tags'; GA4 help answer/9304153",
-        ("views", "views_per_session"),
+        ("views", "views_per_session", "engagement_rate", "duplicate_tag"),
         "keep one Google tag per measurement id (remove gtag.js from the page or the second GTM tag)",
     ),
     "GA4-TAG-TRIGGER": (
@@ -107,7 +110,7 @@ RULES: dict[str, tuple[str, str, str, str, tuple[str, ...], str]] = {
         "with 'page changes based on browser history events' on, GA4 sends a page_view per route "
         "change; a manual page_view on the same change counts it twice",
         "GA4 help answer/9216061 'Enhanced measurement events'",
-        ("views", "views_per_session"),
+        ("views", "views_per_session", "manual_page_view"),
         "turn history page views off or remove the manual page_view tag",
     ),
     "SPA-NO-HISTORY-PAGEVIEW": (
@@ -115,7 +118,7 @@ RULES: dict[str, tuple[str, str, str, str, tuple[str, ...], str]] = {
         "single-page app without history page views",
         "on a single-page app, route changes load no page; without history page views they are not counted",
         "GA4 help answer/9216061 'Enhanced measurement events'",
-        ("views",),
+        ("views", "route_change"),
         "turn on page changes based on browser history events",
     ),
     "ADS-AUTOTAG-OFF": (
@@ -259,7 +262,8 @@ def _container_rules(c: Container, s: Settings | None) -> list[Finding]:  # noqa
                     "GA4-DUPLICATE-TAG",
                     f"{len(tags)} GA4 tags load {mid}: " + ", ".join(repr(t.name) for t in tags),
                     tuple((c.path, t.pointer) for t in tags),
-                    note="derived",
+                    {"tracking.duplicate_tags": len(tags) - 1},
+                    {"tracking.duplicate_tags": 0},
                     extra={"copies": len(tags)},
                 )
             )
@@ -336,7 +340,12 @@ def _container_rules(c: Container, s: Settings | None) -> list[Finding]:  # noqa
                 "SPA-DOUBLE-PAGEVIEW",
                 f"history page views are on and {len(manual)} page_view tag(s) fire on history changes",
                 ev,
-                note="not simulated: the engine has no route changes yet",
+                {
+                    "behavior.route_changes": ("default", SPA_ROUTE_CHANGES),
+                    "tracking.history_page_views": True,
+                    "tracking.manual_page_view": True,
+                },
+                {"tracking.manual_page_view": False},
             )
         )
     return out
@@ -440,7 +449,12 @@ def _settings_rules(s: Settings) -> list[Finding]:
                 "SPA-NO-HISTORY-PAGEVIEW",
                 "single_page_app = true, history_page_views = false",
                 ((s.path, "site.single_page_app"), (s.path, "ga4.history_page_views")),
-                note="not simulated: the engine has no route changes yet",
+                {
+                    "behavior.route_changes": ("default", SPA_ROUTE_CHANGES),
+                    "tracking.history_page_views": False,
+                    "tracking.manual_page_view": False,
+                },
+                {"tracking.history_page_views": True},
             )
         )
     return out

@@ -41,6 +41,7 @@ def test_json_shape_and_effects(capsys, tmp_path):
         "GA4-DUPLICATE-TAG",
         "GA4-TAG-TRIGGER",
         "LINKER-NO-CROSS-DOMAIN",
+        "SPA-DOUBLE-PAGEVIEW",
         "CONSENT-BASIC-DENIED",
         "ADS-AUTOTAG-OFF",
         "ADS-TEMPLATE-DROPS-GCLID",
@@ -49,9 +50,10 @@ def test_json_shape_and_effects(capsys, tmp_path):
         "GA4-SESSION-TIMEOUT",
         "TIMEZONE-MISMATCH",
     ]
-    assert doc["effects"][4]["fixed_together_with"] == ["ADS-TEMPLATE-DROPS-GCLID"]
+    effects = {e["rule"]: e for e in doc["effects"]}
+    assert effects["ADS-AUTOTAG-OFF"]["fixed_together_with"] == ["ADS-TEMPLATE-DROPS-GCLID"]
     # the disputed GA4 reading is measured beside Google's rule (the default shop compares both)
-    payment = doc["effects"][6]["delta"]
+    payment = effects["REFERRAL-PAYMENT-PROVIDER"]["delta"]
     assert "bridge.payment_referral@ga4_source_split" in payment
     assert payment["sessions"]["mean"] == 0.0  # ga4: no split on a referral
     suite = ET.parse(junit).getroot()

@@ -18,7 +18,7 @@ from simulator.analysis.result import Result, run
 from simulator.engine.hops import CHECKOUT_KEY
 from simulator.engine.simulate import simulate
 from simulator.errors import ScenarioError
-from simulator.log.events import Cause, Kind, Source
+from simulator.log.events import Cause, Kind, Loss, Source
 from simulator.scenario.loader import scenario_from_dict
 
 N = 1500
@@ -227,4 +227,5 @@ def test_site_mechanisms_do_not_depend_on_the_chunk_size() -> None:
 def test_cause_codes_stay_contiguous() -> None:
     """The Parquet writer's fixed dictionaries label every code up to the largest; a gap would repeat
     the empty label, and Arrow then writes row groups that depend on the chunk size."""
-    assert sorted(int(c) for c in Cause) == list(range(len(Cause)))
+    for enum in (Cause, Kind, Loss):
+        assert sorted(int(c) for c in enum) == list(range(len(enum))), enum.__name__

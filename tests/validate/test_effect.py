@@ -58,16 +58,66 @@ def test_consent_fix_removes_the_no_consent_term():
     assert e.delta["bridge.no_consent"].mean == -e.configured["bridge.no_consent"].mean
 
 
-def test_duplicate_tag_is_derived_views_halved_sessions_unchanged():
+def test_duplicate_tag_is_simulated_views_cut_to_one_copy_sessions_unchanged():
     tag = {
         "type": "googtag",
         "firingTriggerId": ["2147479553"],
         "parameter": [{"type": "TEMPLATE", "key": "tagId", "value": "G-X"}],
     }
-    _fs, [e] = _effects({}, [tag, dict(tag), dict(tag)])
-    assert e.how == "derived"
-    assert e.configured["views"].mean == -1.5 * e.delta["views"].mean  # 3 copies -> 1
-    assert e.delta["sessions"].mean == 0.0
+    fs, [e] = _effects({}, [tag, dict(tag), dict(tag)])
+    assert fs[0].configured == {"tracking.duplicate_tags": 2}
+    assert e.how == "simulated"
+    assert e.configured["views"].mean == -1.5 * e.delta["views"].mean  # 3 copies -> 1, every replication
+    assert e.delta["views"].std == pytest.approx(e.configured["views"].std * 2 / 3)
+    for m in ("clicks", "sessions", "users"):
+        assert (e.delta[m].mean, e.delta[m].std) == (0.0, 0.0)
+    assert e.delta["views.duplicate_tag"].mean == -e.configured["views.duplicate_tag"].mean
+    assert e.delta["engaged_sessions"].mean <= 0  # copies make every session look engaged
+
+
+def _spa_findings(settings, tags=()):
+    c = parse_container({"containerVersion": {"tag": list(tags)}}, "c.json")
+    return find([c], settings_from_dict(settings))
+
+
+def test_spa_double_page_view_fix_removes_exactly_the_manual_page_views():
+    manual = {
+        "type": "gaawe",
+        "firingTriggerId": ["9"],
+        "parameter": [{"type": "TEMPLATE", "key": "eventName", "value": "page_view"}],
+    }
+    trigger = {"triggerId": "9", "type": "HISTORY_CHANGE"}
+    c = parse_container({"containerVersion": {"tag": [manual], "trigger": [trigger]}}, "c.json")
+    fs = find([c], settings_from_dict({"site": {"single_page_app": True}}))
+    [f] = [f for f in fs if f.rule == "SPA-DOUBLE-PAGEVIEW"]
+    assert f.configured["tracking.manual_page_view"] is True
+    [e] = measure(default_shop(), [f], replications=3, visitors=600)
+    # fixed minus configured views = minus the manual page views of the configured run (a negative term)
+    assert e.delta["views"].mean == e.configured["views.manual_page_view"].mean < 0
+    assert e.delta["views"].std == e.configured["views.manual_page_view"].std
+    for m in ("clicks", "sessions", "users"):
+        assert (e.delta[m].mean, e.delta[m].std) == (0.0, 0.0)
+
+
+def test_spa_without_history_page_views_fix_adds_views_back():
+    fs = _spa_findings({"site": {"single_page_app": True}, "ga4": {"history_page_views": False}})
+    [f] = [f for f in fs if f.rule == "SPA-NO-HISTORY-PAGEVIEW"]
+    assert f.configured["behavior.route_changes"] == ("default", 1.0)
+    [e] = measure(default_shop(), [f], replications=3, visitors=600)
+    assert e.delta["views"].low > 0
+    assert "views.route_change" not in e.configured or e.configured["views.route_change"].mean == 0
+    assert e.delta["views.route_change"].mean < 0  # as fixed, route changes are page views again
+    assert e.delta["clicks"].mean == 0.0
+
+
+def test_spa_route_share_keeps_the_users_own_value():
+    base = default_shop()
+    base["behavior"]["route_changes"] = 0.3
+    fs = _spa_findings({"site": {"single_page_app": True}, "ga4": {"history_page_views": False}})
+    doc = as_configured(base, fs)
+    assert doc["behavior"]["route_changes"] == 0.3
+    assert doc["tracking"]["history_page_views"] is False
+    assert as_configured(default_shop(), fs)["behavior"]["route_changes"] == 1.0
 
 
 def test_late_trigger_loses_landings_before_the_tag():
