@@ -18,6 +18,9 @@ every session belongs to exactly one segment:
   nothing was bought in the segment (no counted impression or click: organic, direct, ``(none)``)
   or the segment has no session. **Conversions** are tracked conversion hits in the segment's
   sessions; **conversion rate** = converting sessions / sessions (``conversion_rate_session``).
+* **Engaged sessions** (GA4's rule, :func:`simulator.analysis.metrics.engaged`) belong to the segment of
+  the session like the session itself; **engagement rate** = engaged sessions / sessions (JSON only,
+  ``engaged_sessions`` and ``engagement_rate`` of each row).
 
 Cost per session of a segment is therefore "what this segment's ads cost / the sessions that this
 segment started": the paid channel's cost per session divides all ad cost by sessions that started
@@ -32,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.analysis.metrics import _ratio
+from simulator.analysis.metrics import _ratio, engaged
 from simulator.analysis.result import Result
 from simulator.log.events import Device, EventLog, Kind, Source
 from simulator.log.localtime import local_hour
@@ -57,6 +60,12 @@ class Row:
     conversions: int
     converting_sessions: int
     paid: bool  #: the segment has counted impressions or clicks
+    engaged_sessions: int = 0  #: GA4 engaged sessions among the segment's sessions
+
+    @property
+    def engagement_rate(self) -> float | None:
+        """Engaged sessions / sessions (GA4; bounce rate is 1 minus this)."""
+        return _ratio(self.engaged_sessions, self.sessions)
 
     @property
     def cost_per_session(self) -> float | None:
@@ -77,6 +86,8 @@ class Row:
             "cost_per_session": self.cost_per_session,
             "conversions": self.conversions,
             "conversion_rate": self.conversion_rate,
+            "engaged_sessions": self.engaged_sessions,
+            "engagement_rate": self.engagement_rate,
         }
 
 
@@ -188,6 +199,8 @@ def breakdown(result: Result, dimension: str, definition: str | None = None) -> 
     conv_session = session_of[kind[hits] == Kind.CONVERSION]
     conversions = np.bincount(start_code[conv_session], minlength=n)
     converting = np.bincount(start_code[np.unique(conv_session)], minlength=n)
+    is_engaged = engaged(kind[hits], log.ts[hits], session_of, result.engagement_timer)
+    engaged_n = np.bincount(start_code[is_engaged], minlength=n)
     rows = [
         Row(
             labels[i],
@@ -197,6 +210,7 @@ def breakdown(result: Result, dimension: str, definition: str | None = None) -> 
             int(conversions[i]),
             int(converting[i]),
             bool(bought[i]),
+            int(engaged_n[i]),
         )
         for i in range(n)
         if dimension == "hour" or bought[i] or sessions[i] or clicks[i]
@@ -210,6 +224,7 @@ def breakdown(result: Result, dimension: str, definition: str | None = None) -> 
         len(conv_session),
         len(np.unique(conv_session)),
         bool(len(ad_rows)),
+        int(np.count_nonzero(is_engaged)),
     )
     return Breakdown(dimension, name, tuple(rows), total)
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulator.log.events import ARRIVALS, Cause, EventLog, Kind, Loss
+from simulator.log.events import ARRIVALS, Cause, EventLog, Kind, Loss, Source
 from simulator.scenario.vocabulary import AD_VOCABULARY, GROUPS, VIEW_VOCABULARY, VOCABULARY, group_of
 from simulator.sessions.rules import SplitCause
 
@@ -65,6 +65,30 @@ _JOINED = {
     Cause.SECOND_AD: "second_ad",
     Cause.AD_CLICK: "click_in_open_session",
 }
+
+
+#: Sessions split off a visit by a mid-visit change of source or user (simulator.engine.hops), by cause.
+_MID_VISIT = {
+    Cause.DOMAIN_HOP: "cross_domain",
+    Cause.DOMAIN_RETURN: "checkout_referral",
+    Cause.PAYMENT_RETURN: "payment_referral",
+    Cause.INTERNAL_CAMPAIGN: "internal_campaign",
+}
+
+
+def _mid_visit(log: EventLog, hits: np.ndarray, split: np.ndarray) -> np.ndarray:
+    """Per hit: a session it opens is owed to a mid-visit change of source or user.
+
+    A checkout-domain view with its own cookie (a referral from the shop: no cross-domain linking)
+    opens a session whatever rule names it (its user's previous hit, if any, was an earlier visit). A
+    return from the checkout domain or a payment provider, and an internal link's campaign, owe it
+    only when the campaign-change rule started it (a pause before it would have split it anyway:
+    then it stays under that rule's term).
+    """
+    cause = log.cause[hits]
+    hop = (cause == Cause.DOMAIN_HOP) & (log.source[hits] == Source.REFERRAL)
+    changed = np.isin(cause, [Cause.DOMAIN_RETURN, Cause.PAYMENT_RETURN, Cause.INTERNAL_CAMPAIGN])
+    return hop | (changed & (split == SplitCause.CAMPAIGN_CHANGE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +240,9 @@ def click_ledger(log: EventLog, hits: np.ndarray, split: np.ndarray) -> Ledger:
     arrival = other & ~is_landing & np.isin(cause, [c.value for c in ARRIVALS])
     ledger.add(cause[arrival], _table(Cause), +1, hit_ts[arrival])
     split_off = other & ~is_landing & ~arrival
+    mid = split_off & _mid_visit(log, hits, split)
+    ledger.add(cause[mid], _table(Cause, _MID_VISIT), +1, hit_ts[mid])
+    split_off &= ~mid
     names = split_labels()
     names[SplitCause.NEW_USER] = "new_user_mid_visit"
     ledger.add(split[split_off], names, +1, hit_ts[split_off])

@@ -21,6 +21,7 @@ __all__ = [
     "AnalyticsCounts",
     "ad_counts",
     "analytics_counts",
+    "engaged",
     "metric_names",
     "needs_definition",
 ]
@@ -110,6 +111,8 @@ class AnalyticsCounts:
     value: float
     converting_sessions: int
     converting_users: int
+    #: GA4 engaged sessions: longer than the engaged-session timer, or 2+ page views, or a conversion
+    engaged_sessions: int = 0
 
     def ratios(self, ads: AdCounts) -> dict[str, float | None]:
         """The derived ratios, given the ad platform's counts for the same traffic."""
@@ -122,6 +125,8 @@ class AnalyticsCounts:
             "sessions_per_click": _ratio(self.sessions, ads.clicks),
             "clicks_per_session": _ratio(ads.clicks, self.sessions),
             "unit_session_percentage": (None if self.sessions == 0 else 100 * self.units / self.sessions),
+            "engagement_rate": _ratio(self.engaged_sessions, self.sessions),
+            "bounce_rate": None if self.sessions == 0 else 1 - self.engaged_sessions / self.sessions,
         }
 
 
@@ -138,8 +143,37 @@ def ad_counts(log: EventLog) -> AdCounts:
     )
 
 
-def analytics_counts(log: EventLog, hits: np.ndarray, session_ids: np.ndarray) -> AnalyticsCounts:
-    """Count analytics numbers over the tracked hit rows ``hits`` with their ``session_ids``."""
+#: GA4's default engaged-session timer (GA4 help answer/12131703: adjustable from 10 to 60 seconds).
+ENGAGEMENT_TIMER_MS = 10_000
+
+
+def engaged(
+    kind: np.ndarray, ts: np.ndarray, session_ids: np.ndarray, timer_ms: int = ENGAGEMENT_TIMER_MS
+) -> np.ndarray:
+    """Per session (ids 0..n-1, non-decreasing over the hits): is it an engaged session?
+
+    GA4: a session that "lasts longer than 10 seconds, has a key event, or has at least 2 pageviews
+    or screenviews" (GA4 help answer/12195621 "Engagement rate and bounce rate"). The duration is
+    from the session's first hit to its last (a ``user_engagement`` hit sent on leaving included),
+    so without leaving hits the time on the last page is not seen; longer than the timer is ``>``.
+    """
+    n = int(session_ids[-1]) + 1 if len(session_ids) else 0
+    if not n:
+        return np.zeros(0, dtype=np.bool_)
+    views = np.bincount(session_ids[kind == Kind.PAGEVIEW], minlength=n)
+    convs = np.bincount(session_ids[kind == Kind.CONVERSION], minlength=n)
+    starts = np.flatnonzero(np.r_[True, session_ids[1:] != session_ids[:-1]])
+    longest = np.maximum.reduceat(ts, starts) - np.minimum.reduceat(ts, starts)
+    return (views >= 2) | (convs >= 1) | (longest > timer_ms)  # noqa: PLR2004
+
+
+def analytics_counts(
+    log: EventLog, hits: np.ndarray, session_ids: np.ndarray, timer_ms: int = ENGAGEMENT_TIMER_MS
+) -> AnalyticsCounts:
+    """Count analytics numbers over the tracked hit rows ``hits`` with their ``session_ids``.
+
+    ``timer_ms`` is the engaged-session timer (:func:`engaged`).
+    """
     kind = log.kind[hits]
     users = log.user[hits]
     conv = kind == Kind.CONVERSION
@@ -153,4 +187,5 @@ def analytics_counts(log: EventLog, hits: np.ndarray, session_ids: np.ndarray) -
         value=float(log.value[hits][conv].sum()),
         converting_sessions=len(np.unique(session_ids[conv])),
         converting_users=len(np.unique(users[conv])),
+        engaged_sessions=int(np.count_nonzero(engaged(kind, log.ts[hits], session_ids, timer_ms))),
     )

@@ -19,15 +19,16 @@ from simulator.analysis.comparisons import Comparison, DayBridge, compare_defini
 from simulator.analysis.metrics import (
     AD_METRICS,
     DEFINITION_METRICS,
+    ENGAGEMENT_TIMER_MS,
     AdCounts,
     AnalyticsCounts,
     ad_counts,
     analytics_counts,
 )
 from simulator.engine.simulate import DEFAULT_CHUNK, simulate
-from simulator.log.events import EventLog, Kind
+from simulator.log.events import EventLog, Kind, Source
 from simulator.scenario.loader import Scenario, require_scenario
-from simulator.scenario.vocabulary import BRIDGE_METRICS
+from simulator.scenario.vocabulary import BRIDGE_METRICS, VIEW_BRIDGE_METRICS
 from simulator.schema import check_timezone, did_you_mean
 from simulator.sessions import Columns, Definition, get_definition, sessionize_sorted
 
@@ -78,6 +79,8 @@ class Result:
     #: ``hits`` and each definition's ``split`` are empty, and per-row views (breakdowns, sessions.csv)
     #: are not available. None when ``log`` holds every row.
     events: int | None = None
+    #: GA4's engaged-session timer (ms) the counts used: segments and breakdowns count with it too
+    engagement_timer: int = ENGAGEMENT_TIMER_MS
 
     @property
     def n_events(self) -> int:
@@ -111,12 +114,18 @@ class Result:
         if name in AD_METRICS:
             return getattr(self.ads, name)
         counts = {f.name for f in fields(AnalyticsCounts)}
-        known = (*DEFINITION_METRICS, *sorted(counts - set(DEFINITION_METRICS)), *BRIDGE_METRICS)
+        known = (
+            *DEFINITION_METRICS,
+            *sorted(counts - set(DEFINITION_METRICS)),
+            *BRIDGE_METRICS,
+            *VIEW_BRIDGE_METRICS,
+        )
         if name not in known:
             hint = did_you_mean(name, (*AD_METRICS, *known))
             raise ValueError(
                 f"unknown metric {name!r}; ad metrics: {', '.join(AD_METRICS)}; per definition: "
-                f"{', '.join(DEFINITION_METRICS)}, bridge.<term>" + (f"; {hint}" if hint else "")
+                f"{', '.join(DEFINITION_METRICS)}, bridge.<term>, views_bridge.<term>"
+                + (f"; {hint}" if hint else "")
             )
         if definition is None:
             raise ValueError(f"metric {name!r} needs a definition: one of {', '.join(self.definitions)}")
@@ -129,6 +138,8 @@ class Result:
         block = self.definitions[definition]
         if name.startswith("bridge."):
             return block.bridge.term(name.removeprefix("bridge."))
+        if name.startswith("views_bridge."):
+            return block.views_bridge.term(name.removeprefix("views_bridge."))
         if name in block.ratios:
             return block.ratios[name]
         return getattr(block.counts, name)
@@ -157,6 +168,7 @@ def run_log(
     *,
     timezone: str = "UTC",
     ad_timezone: str | None = None,
+    engagement_timer: int = ENGAGEMENT_TIMER_MS,
 ) -> Result:
     """Sessionize an event log under each definition, count everything and build every bridge.
 
@@ -171,6 +183,8 @@ def run_log(
     timezone, ad_timezone
         The analytics property's and the ad account's time zones (report days of the day-by-day
         bridges); ``ad_timezone`` defaults to ``timezone``.
+    engagement_timer
+        GA4's engaged-session timer in ms (``engaged_sessions``; default 10 s).
     """
     if not isinstance(log, EventLog):
         raise TypeError(f"log must be an EventLog (from simulate), got {type(log).__name__}")
@@ -187,14 +201,14 @@ def run_log(
     needs_event = any(getattr(r, "needs", None) == "event" for d in resolved_all for r in d.rules)
     names = np.array([k.name.lower() for k in Kind], dtype=object)
     event = names[log.columns["kind"][hits]] if needs_event else None
-    cols = Columns(log.user[hits], log.ts[hits], log.campaign[hits], event)
+    cols = Columns(log.user[hits], log.ts[hits], log.campaign[hits], event, referral=_referrals(log, hits))
     ads = ad_counts(log)
     blocks = {}
     for definition in definitions:
         resolved = definition if isinstance(definition, Definition) else get_definition(definition)
         split = sessionize_sorted(cols, resolved, timezone)
         ids = np.cumsum(split != 0) - 1
-        counts = analytics_counts(log, hits, ids)
+        counts = analytics_counts(log, hits, ids, engagement_timer)
         blocks[resolved.name] = DefinitionResult(
             resolved.name,
             counts,
@@ -220,7 +234,15 @@ def run_log(
         comparisons,
         timezone,
         ad_timezone,
+        engagement_timer=engagement_timer,
     )
+
+
+def _referrals(log: EventLog, hits: np.ndarray) -> np.ndarray:
+    """Per hit, a code of the site whose link brought it (-1 none): the hit's cause where analytics sees
+    a referral source (a referral arrival, the return from a payment provider or another domain)."""
+    cause = log.cause[hits].astype(np.int64)
+    return np.where(log.source[hits] == Source.REFERRAL, cause, -1)
 
 
 def run(
@@ -257,4 +279,10 @@ def run(
         seed,
         timezone=scenario.timezone,
         ad_timezone=scenario.ad_timezone,
+        engagement_timer=engagement_timer_of(scenario),
     )
+
+
+def engagement_timer_of(scenario: Scenario) -> int:
+    """The scenario's engaged-session timer in ms (``[tracking] engagement_timer``, default 10 s)."""
+    return scenario.tracking.engagement_timer if scenario.tracking is not None else ENGAGEMENT_TIMER_MS

@@ -50,7 +50,7 @@ class Segment:
         """The value of a count or ratio in this slice."""
         if name in AD_METRICS:
             return getattr(self.ads, name)
-        if name.startswith("bridge."):
+        if name.startswith(("bridge.", "views_bridge.")):
             raise ValueError(f"bridge terms are not counted per day or campaign, got {name!r}")
         if definition is None:
             raise ValueError(f"metric {name!r} needs a definition")
@@ -116,6 +116,6 @@ def segment(
             keep = keep & (session_campaign[ids] == code)
         if device_code is not None:
             keep = keep & (log.device[hits[starts]][ids] == device_code)
-        counts[name] = analytics_counts(log, hits[keep], _renumber(ids[keep]))
+        counts[name] = analytics_counts(log, hits[keep], _renumber(ids[keep]), result.engagement_timer)
         ratios[name] = counts[name].ratios(ads)
     return Segment(ads, counts, ratios)

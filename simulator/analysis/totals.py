@@ -35,7 +35,7 @@ from simulator.analysis.bridges import (
 )
 from simulator.analysis.comparisons import DAY_VOCABULARY, Comparison, DayBridge, compare_vocabulary
 from simulator.analysis.metrics import AdCounts, AnalyticsCounts
-from simulator.analysis.result import DefinitionResult, Result, run_log
+from simulator.analysis.result import DefinitionResult, Result, engagement_timer_of, run_log
 from simulator.engine.simulate import Setup
 from simulator.engine.visits import Ids, simulate_block
 from simulator.log.events import COLUMNS, EventLog
@@ -52,6 +52,7 @@ _COUNT_FIELDS = (
     "units",
     "converting_sessions",
     "converting_users",
+    "engaged_sessions",
 )
 
 
@@ -115,6 +116,7 @@ class Totals:
                 value=self._float("def", d.name, "value"),
                 converting_sessions=self._int("def", d.name, "converting_sessions"),
                 converting_users=self._int("def", d.name, "converting_users"),
+                engaged_sessions=self._int("def", d.name, "engaged_sessions"),
             )
             days = sorted({k[3] for k in self.ints if k[:3] == ("day", d.name, "seen")})
             day_bridges = tuple(
@@ -217,7 +219,10 @@ def block_totals(s: Setup, block: int, definitions: tuple[Definition, ...]) -> T
     cols, people = simulate_block(s.plan, block, used)
     log = s.block_log(cols, {"people": people, "visits": used.visit})
     sc = s.plan.scenario
-    return totals_of(run_log(log, definitions, timezone=sc.timezone, ad_timezone=sc.ad_timezone))
+    timer = engagement_timer_of(sc)
+    return totals_of(
+        run_log(log, definitions, timezone=sc.timezone, ad_timezone=sc.ad_timezone, engagement_timer=timer)
+    )
 
 
 def journey_totals(s: Setup, scenario: Scenario, definitions: tuple[Definition, ...]) -> Totals:
@@ -225,5 +230,11 @@ def journey_totals(s: Setup, scenario: Scenario, definitions: tuple[Definition, 
     if s.journeys is None:
         return Totals()
     return totals_of(
-        run_log(s.journeys, definitions, timezone=scenario.timezone, ad_timezone=scenario.ad_timezone)
+        run_log(
+            s.journeys,
+            definitions,
+            timezone=scenario.timezone,
+            ad_timezone=scenario.ad_timezone,
+            engagement_timer=engagement_timer_of(scenario),
+        )
     )

@@ -142,6 +142,8 @@ def setup(scenario: Scenario, seed: int, visitors: int | None = None) -> Setup:
     """Plan the population (the ad servers' shared SimPy pass) and run the scripted journeys."""
     plan = make_plan(scenario, seed, visitors) if scenario.population is not None else None
     campaigns = {c.name: c.index for c in scenario.campaigns}
+    if plan and scenario.site.internal_campaign > 0:  # [site]: its code follows the ad campaigns'
+        campaigns[scenario.site.internal_campaign_name] = len(campaigns)
     pages = {name: i for i, name in enumerate(plan.pages)} if plan else {}
     networks = {c.name: c.network for c in scenario.campaigns}
     ids, person0 = Ids(), 0

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulator.engine.hops import mid_visit
 from simulator.engine.population import Arrivals, Plan, draw_arrivals, rng_for
+from simulator.engine.tagging import add_tag_hits, mark_bots, mark_route_changes
 from simulator.log.events import COLUMNS, Cause, Kind, Loss, Source
 
 __all__ = ["Ids", "simulate_block"]
@@ -444,14 +446,21 @@ def simulate_block(plan: Plan, block: int, ids: Ids) -> tuple[dict[str, np.ndarr
     v = _outcomes(plan, a, rng, ids)
     s = _slots(plan, v, rng)
     clicks, slot_click, arrival_click = _clicks(v, s, ids)
-    parts = [_impressions(plan, v, s, rng), clicks, _views(v, s, slot_click, arrival_click)]
+    views = _views(v, s, slot_click, arrival_click)
+    if plan.scenario.site.active:  # [site]: checkout domain, payment provider, internal campaigns
+        mid_visit(plan, block, s.first, (s.kind >= _NAV) & (s.kind <= _RELOAD), views)
+    parts = [_impressions(plan, v, s, rng), clicks, views]
     parts.append(_conversions(plan, v, s, rng))
     rows = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    rows = mark_bots(plan, block, rows, a.n)  # bots (engine/tagging.py); off: no change
+    mark_route_changes(plan, block, rows)  # single-page apps (engine/tagging.py); off: no change
     # identifier-less hits (consent denied, advanced mode): a fresh analytics user each
     person = rows["person"]
     is_hit = (rows["kind"] == Kind.PAGEVIEW) | (rows["kind"] == Kind.CONVERSION)
     no_id = is_hit & rows["tracked"] & v.no_id[rows["arr"]]
     rows["key"] = np.where(no_id, person * _USER_SPAN + _FRESH + np.cumsum(no_id), rows["key"])
+    rows = add_tag_hits(plan, block, rows)  # duplicate tags, manual page views, leaving; off: no change
+    person = rows["person"]
     ts = np.floor(rows["ts"]).astype(np.int64)
     rel = ts - (plan.base_ms - 2 * 86_400_000)
     rows["ts"] = ts

@@ -23,6 +23,7 @@ class Kind(enum.IntEnum):
     CLICK = 1  #: an ad was clicked (ad platform)
     PAGEVIEW = 2  #: a page loaded on the site (analytics hit when tracked)
     CONVERSION = 3  #: a purchase or goal (analytics hit when tracked)
+    ENGAGEMENT = 4  #: the visitor left the page: GA4's ``user_engagement`` (analytics hit when tracked)
 
 
 class Cause(enum.IntEnum):
@@ -43,6 +44,18 @@ class Cause(enum.IntEnum):
     EMAIL = 12  #: a visit from a link in an e-mail
     CONVERSION = 13  #: a purchase or goal
     REDIRECT = 14  #: an ad landing whose click id a redirect dropped: analytics sees a direct visit
+    # mid-visit changes of source or user (issue 13; simulator.engine.hops)
+    DOMAIN_HOP = 15  #: a page of the checkout on another of the site's domains, reached from the shop
+    DOMAIN_RETURN = 16  #: back on the shop from the checkout domain
+    PAYMENT_RETURN = 17  #: back on the shop from a payment provider (PayPal, Stripe, ...)
+    INTERNAL_CAMPAIGN = 18  #: a page reached through an internal link that carries campaign parameters
+    # duplicate tags, single-page apps, leaving and bots (issue 13; simulator.engine.tagging); the codes
+    # stay contiguous: the Parquet writer's fixed dictionaries label every code up to the largest
+    DUPLICATE_TAG = 19  #: the same page view sent again by another tag for the same measurement id
+    ROUTE_CHANGE = 20  #: a single-page app changed its route (a new screen without a page load)
+    MANUAL_PAGE_VIEW = 21  #: a route change's second page_view, sent by the site besides the history one
+    LEAVE = 22  #: the visitor left the site (the ``user_engagement`` hit sent on leaving)
+    BOT = 23  #: a visit by a bot that runs the page's JavaScript (its source is what analytics sees)
 
     @property
     def label(self) -> str:
@@ -51,10 +64,14 @@ class Cause(enum.IntEnum):
 
 #: Causes that open a visit: the first hit of a visit has one of these (or is an ad landing).
 ARRIVALS: Final = frozenset(
-    {Cause.BOOKMARK, Cause.DIRECT, Cause.ORGANIC, Cause.REFERRAL, Cause.EMAIL, Cause.REDIRECT}
+    {Cause.BOOKMARK, Cause.DIRECT, Cause.ORGANIC, Cause.REFERRAL, Cause.EMAIL, Cause.REDIRECT, Cause.BOT}
 )
 #: Causes of ad clicks (and of the landing page views they produce).
 CLICK_CAUSES: Final = frozenset({Cause.AD_CLICK, Cause.REPEAT_CLICK, Cause.NEW_TAB_CLICK, Cause.SECOND_AD})
+#: Causes of page views that change the visit's source or analytics user mid-visit (simulator.engine.hops).
+MID_VISIT: Final = frozenset(
+    {Cause.DOMAIN_HOP, Cause.DOMAIN_RETURN, Cause.PAYMENT_RETURN, Cause.INTERNAL_CAMPAIGN}
+)
 
 
 class Source(enum.IntEnum):
@@ -79,6 +96,8 @@ class Loss(enum.IntEnum):
     NOT_REACHED = 4  #: the click never reached the site (network, failed load)
     TAG_MISSING = 5  #: the page has no (working) tag
     CAMPAIGN_DROPPED = 6  #: a redirect dropped the click id: the landing was tracked, but as direct
+    ROUTE_UNTRACKED = 7  #: a single-page app's route change that sent no page_view (history off)
+    BOT_FILTERED = 8  #: a known bot: GA4 excludes its traffic (IAB/ABC spiders and bots list)
 
     @property
     def label(self) -> str:
@@ -160,9 +179,9 @@ class EventLog:
 
     @property
     def is_hit(self) -> np.ndarray:
-        """Rows analytics could receive (page views and conversions), tracked or not."""
+        """Rows analytics could receive (page views, conversions, engagement), tracked or not."""
         kind = self.columns["kind"]
-        return (kind == Kind.PAGEVIEW) | (kind == Kind.CONVERSION)
+        return (kind == Kind.PAGEVIEW) | (kind == Kind.CONVERSION) | (kind == Kind.ENGAGEMENT)
 
     @property
     def hits(self) -> np.ndarray:

@@ -39,8 +39,10 @@ class OutputError(SessionlabError):
 
 
 def _labels(enum: type) -> np.ndarray:
+    """Code -> name; codes no member has get a unique placeholder (a Parquet dictionary must not
+    repeat a value, or its encoding depends on how the rows were chunked)."""
     top = max(int(m) for m in enum)
-    out = np.array([""] * (top + 1), dtype=object)
+    out = np.array([f"unused_{i}" for i in range(top + 1)], dtype=object)
     for member in enum:
         out[int(member)] = member.name.lower()
     return out

@@ -67,6 +67,18 @@ CLICK_STORY: dict[str, str] = {
     "direct traffic",
     "new_user_mid_visit": "{n} {session was|sessions were} started mid-visit by a hit that analytics took "
     "for a new visitor (a lost landing page or cleared cookies)",
+    "cross_domain": "{n} {session was|sessions were} started on the checkout domain by {a visitor|visitors} "
+    "it took for new, because the domains are not linked for cross-domain measurement",
+    "checkout_referral": "{n} {visit was|visits were} split when the visitor came back from the checkout "
+    "domain, which {definition} counted as a new referral",
+    "payment_referral": "{n} {visit was|visits were} split when the visitor came back from the payment "
+    "provider, which {definition} counted as a new referral",
+    "internal_campaign": "{n} {visit was|visits were} split by campaign parameters on a link of the site "
+    "itself",
+    "route_untracked": "{n} {click|clicks} landed on a single-page app's route change that sent no page view",
+    "bot_filtered": "{n} {click|clicks} came from known bots, whose traffic analytics excludes",
+    "bot": "{n} {session came|sessions came} from bots that run the analytics tag and are not on the "
+    "known-bot list, with no ad click",
 }
 
 RULE_WORDS = {
@@ -144,6 +156,20 @@ ADVICE: dict[str, str] = {
     "flag": "Check where the tracking sets the new-session flag (Matomo: new_visit=1).",
     "new_user_mid_visit": "Check cookie settings and that the landing page is tagged; a visitor who "
     "looks new mid-visit starts a second session.",
+    "cross_domain": "Configure cross-domain measurement for the checkout domain (GA4: Configure your "
+    "domains; the Conversion Linker's cross-domain setting), so that the _gl parameter carries the visitor "
+    "across.",
+    "checkout_referral": "List the checkout domain for cross-domain measurement (or as an unwanted "
+    "referral), so that the return does not count as a new source.",
+    "payment_referral": "List the payment providers (paypal.com, stripe.com, ...) as unwanted referrals, "
+    "so that the return from paying keeps the visit's source and session.",
+    "internal_campaign": "Remove utm_* parameters from links between your own pages; track internal "
+    "promotions with events instead.",
+    "route_untracked": "Turn on page changes based on browser history events (GA4 enhanced measurement) "
+    "or send a page_view from the app's router, not both.",
+    "bot_filtered": "Nothing to fix: GA4 already excludes known bots; they never were sessions.",
+    "bot": "Filter the bots GA4 does not know (by hostname, user agent or behaviour, e.g. sessions of one "
+    "page and no engagement) before comparing sessions with clicks.",
 }
 
 

@@ -70,8 +70,15 @@ def render_validate_text(
         lines.append(head)
         for e in effects:
             row = f"  {e.finding.rule:<26}" + "".join(f"{_pm(e, m):>18}" for m in METRICS)
-            term = next((t for t in e.finding.terms if f"bridge.{t}" in e.delta), None)
-            extra = f"  {term} {_pm(e, 'bridge.' + term)}" if term else ""
+            term = next(
+                (f"{b}.{t}" for t in e.finding.terms for b in ("bridge", "views") if f"{b}.{t}" in e.delta),
+                None,
+            )
+            if term is None:  # moved only under a further definition (e.g. ga4_source_split)
+                term = next(
+                    (k for t in e.finding.terms for k in e.delta if k.startswith(f"bridge.{t}@")), None
+                )
+            extra = f"  {term.split('.', 1)[1]} {_pm(e, term)}" if term else ""
             extra += " (derived)" if e.how == "derived" else ""
             if e.together:
                 extra += f" (fixed with {', '.join(e.together)})"

@@ -388,7 +388,9 @@ def build_expectation(
         form = _build_form(raw, ctx)
         target = f"{definition}.{metric}" if definition else metric  # names kept from the skeleton
     sliced = [k for k in ("day", "campaign", "device") if k in raw]
-    if sliced and any(m and m.startswith("bridge.") for m in _metrics_of(metric, comparison)):
+    if sliced and any(
+        m and m.startswith(("bridge.", "views_bridge.")) for m in _metrics_of(metric, comparison)
+    ):
         with ctx.at(sliced[0]):
             ctx.fail(
                 "bridge terms are counted over the whole run (a click and its landing can fall on "

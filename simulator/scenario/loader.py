@@ -41,6 +41,7 @@ from simulator.scenario.sections import (
     build_population,
 )
 from simulator.scenario.settings import SETTINGS
+from simulator.scenario.site import SITE, Site, build_site
 from simulator.schema import (
     MAX_NESTING,
     MAX_NUMBER,
@@ -203,6 +204,7 @@ SCHEMA = Table(
         "campaign": Field(ListOf(CAMPAIGN), "ad campaigns of the population", default=[]),
         "behavior": Field(BEHAVIOR, "visitor behaviour of the population"),
         "tracking": Field(TRACKING, "tracking of the population"),
+        "site": Field(SITE, "mid-visit changes of source or user (checkout domain, payment provider)"),
         "sessions": Field(
             Table(
                 {
@@ -253,6 +255,9 @@ class Journey:
     steps: tuple[Step, ...]
 
 
+_NO_SITE = Site()
+
+
 @dataclass(frozen=True, slots=True)
 class Scenario:
     """A validated scenario. Times are epoch milliseconds (UTC)."""
@@ -276,6 +281,7 @@ class Scenario:
     campaigns: tuple[Campaign, ...] = ()
     behavior: Behavior | None = None
     tracking: Tracking | None = None
+    site: Site = _NO_SITE  # [site]: mid-visit changes of source or user (all off by default)
 
 
 def require_scenario(scenario: Any, caller: str) -> Scenario:
@@ -458,6 +464,9 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
         ctx.fail("nothing to simulate: add a [population] table or at least one [[journey]] table")
     campaign_names = {s.params["campaign"] for j in journeys for s in j.steps if "campaign" in s.params}
     campaign_names |= {c.name for c in campaigns}
+    site = build_site(doc, {c.name for c in campaigns}, ctx)
+    if site.internal_campaign > 0:
+        campaign_names.add(site.internal_campaign_name)
     expectations = []
     with ctx.at("expect"):
         for i, raw in enumerate(doc["expect"]):
@@ -494,6 +503,7 @@ def _build(doc: dict[str, Any], path: str) -> Scenario:
         campaigns=campaigns,
         behavior=behavior,
         tracking=tracking,
+        site=site,
     )
 
 

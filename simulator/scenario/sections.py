@@ -88,6 +88,17 @@ def _lognormal(median: float, sigma: float, kind: str = "duration") -> Dist:
 
 _S, _M, _H, _D = 1_000, 60_000, 3_600_000, 86_400_000
 
+
+class _EngagementTimer(Duration):
+    """GA4's engaged-session timer: "from 10 seconds to 60 seconds" (GA4 help answer/12131703)."""
+
+    def __call__(self, value: Any, ctx: Ctx) -> int:
+        ms = super().__call__(value, ctx)
+        if not 10 * _S <= ms <= 60 * _S:
+            ctx.fail(f"expected a duration from 10s to 60s (GA4's engaged-session timer), got {value!r}")
+        return ms
+
+
 #: Ad networks a campaign can run on (the name is a label for reports; the mechanics are the same).
 NETWORKS = (
     "google_ads",
@@ -156,6 +167,8 @@ POPULATION = Table(
             "cookie cap of those browsers: a later return is a new user",
             default=7 * _D,
         ),
+        "bots": _frac(0.0, "share of people (among those who click no ad) that are bots running the tag"),
+        "known_bots": _frac(0.5, "share of those bots on the known-bot list that GA4 excludes"),
     },
     doc="Who visits and when (a stochastic population; see also [[journey]] for scripted visitors).",
 )
@@ -243,6 +256,9 @@ BEHAVIOR = Table(
             Duration(positive=True), "conversions are credited to a click this recent", default=30 * _D
         ),
         "site_pages": Field(Int(1, 100_000, what="a number of pages"), "pages besides landings", default=20),
+        "route_changes": _frac(
+            0.0, "share of navigation page views that are a single-page app's route changes (no page load)"
+        ),
     },
     doc="What people do during and after a visit.",
 )
@@ -266,6 +282,23 @@ TRACKING = Table(
         ),
         "redirect_drop": _frac(0.0, "share of ad landings whose redirect drops the click id"),
         "tag_missing": _frac(0.0, "share of landings on a page without a working tag"),
+        "duplicate_tags": Field(
+            Int(0, 9, what="a number of extra tags"),
+            "extra tags sending each page view to the same measurement id (1 = every view counted twice)",
+            default=0,
+        ),
+        "history_page_views": Field(
+            Bool(), "GA4 enhanced measurement: a route change (history event) sends a page_view", default=True
+        ),
+        "manual_page_view": Field(
+            Bool(), "the site also sends its own page_view on each route change", default=False
+        ),
+        "user_engagement": Field(
+            Bool(), "send GA4's user_engagement hit when the visitor leaves (session duration)", default=False
+        ),
+        "engagement_timer": Field(
+            _EngagementTimer(), "GA4's engaged-session timer (10s to 60s)", default=10 * _S
+        ),
     },
     doc="What analytics receives of what happens.",
 )
@@ -286,6 +319,8 @@ class Population:
     clear_cookies: float
     itp: float
     cookie_lifetime: int  # ms
+    bots: float = 0.0
+    known_bots: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +367,7 @@ class Behavior:
     units: Dist
     attribution_window: int  # ms
     site_pages: int
+    route_changes: float = 0.0  # share of navigation views that are SPA route changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +383,11 @@ class Tracking:
     consent_mode: str
     redirect_drop: float
     tag_missing: float
+    duplicate_tags: int = 0
+    history_page_views: bool = True
+    manual_page_view: bool = False
+    user_engagement: bool = False
+    engagement_timer: int = 10 * _S  # ms
 
 
 def _record(cls: type, raw: dict[str, Any]) -> Any:

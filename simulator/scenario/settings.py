@@ -87,6 +87,21 @@ SETTINGS = Table(
                     "checkout_domains": Field(_DOMAINS, "own domains the checkout runs on"),
                     "payment_providers": Field(_DOMAINS, "providers visitors return from (paypal.com ...)"),
                     "single_page_app": Field(Bool(), "routes change without page loads"),
+                    "checkout_share": Field(
+                        Num(0, 1, what="a share"),
+                        "share of visits that go through the checkout domain (for the simulation)",
+                    ),
+                    "payment_share": Field(
+                        Num(0, 1, what="a share"),
+                        "share of visits that pay through a provider and come back (for the simulation)",
+                    ),
+                    "internal_campaign_links": Field(
+                        Bool(), "links between the site's own pages carry utm_* campaign parameters"
+                    ),
+                    "internal_campaign_share": Field(
+                        Num(0, 1, what="a share"),
+                        "share of visits that follow such a link (for the simulation)",
+                    ),
                 },
                 "the site",
             ),

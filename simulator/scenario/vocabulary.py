@@ -14,6 +14,7 @@ __all__ = [
     "BRIDGE_METRICS",
     "DEFINITION_METRICS",
     "GROUPS",
+    "VIEW_BRIDGE_METRICS",
     "VIEW_VOCABULARY",
     "VOCABULARY",
     "group_of",
@@ -30,6 +31,8 @@ VOCABULARY: dict[str, str] = {
     "not_reached": "clicked, but never reached the site",
     "tag_missing": "clicked, but the landing page has no working tag",
     "campaign_dropped": "clicked, but a redirect dropped the click id (the visit shows as direct)",
+    "route_untracked": "clicked, but the page was a single-page app's route change that sent no page_view",
+    "bot_filtered": "clicked, but the visitor was a known bot whose traffic GA4 excludes",
     # clicks that landed in a session that was already open
     "repeat_click": "clicked the same ad again during the visit",
     "new_tab_click": "opened the ad in another tab during the visit",
@@ -43,6 +46,7 @@ VOCABULARY: dict[str, str] = {
     "referral": "came back through a link on another site",
     "email": "came through a link in an e-mail",
     "redirect": "an ad landing whose click id a redirect dropped, seen as direct",
+    "bot": "a bot's visit that analytics counted (not on the known-bot list GA4 excludes)",
     # sessions split off a visit that was still going on
     "inactivity": "a visit split by the inactivity timeout",
     "midnight": "a visit split at midnight in the property's time zone",
@@ -55,6 +59,11 @@ VOCABULARY: dict[str, str] = {
     "session_event": "a visit split at a named session-start event or after a session-end event",
     "flag": "a visit split by an event flagged to start a new session (Matomo new_visit=1)",
     "new_user_mid_visit": "a visit whose first tracked hit came after its landing (or a new cookie)",
+    # mid-visit changes of source or user ([site]; simulator.engine.hops)
+    "cross_domain": "a visit's checkout on another domain, seen as a new user (no cross-domain linking)",
+    "checkout_referral": "a visit split when it came back from its checkout domain as a referral",
+    "payment_referral": "a visit split when it came back from a payment provider as a referral",
+    "internal_campaign": "a visit split by campaign parameters on a link of the site itself",
 }
 
 #: Causes of the views -> sessions bridge: page views that continued a session (negative terms) and
@@ -72,7 +81,15 @@ VIEW_VOCABULARY: dict[str, str] = {
     "organic": "returns through unpaid search results before the session ended",
     "referral": "returns through a link on another site before the session ended",
     "email": "visits from an e-mail link before the session ended",
+    "domain_hop": "pages of the checkout on another domain, within the session (linked)",
+    "domain_return": "returns from the checkout domain within the session",
+    "payment_return": "returns from a payment provider within the session",
+    "internal_campaign": "pages reached through an internal link with campaign parameters",
     "conversion_first": "sessions whose first hit was a conversion, not a page view",
+    "route_change": "screens of a single-page app reached without a page load (history page views)",
+    "manual_page_view": "route changes sent a second time by the site's own page_view",
+    "duplicate_tag": "the same page views sent again by another tag for the same measurement id",
+    "engagement_first": "sessions whose first hit was the user_engagement hit sent on leaving",
 }
 
 #: Causes of the impressions -> clicks bridge (ad platform only).
@@ -91,6 +108,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "not_reached",
         "tag_missing",
         "campaign_dropped",
+        "route_untracked",
+        "bot_filtered",
     ),
     "joined a session": ("repeat_click", "new_tab_click", "second_ad", "click_in_open_session"),
     "no counted click": (
@@ -101,6 +120,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "referral",
         "email",
         "redirect",
+        "bot",
     ),
     "split off a visit": (
         "inactivity",
@@ -114,6 +134,10 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "session_event",
         "flag",
         "new_user_mid_visit",
+        "cross_domain",
+        "checkout_referral",
+        "payment_referral",
+        "internal_campaign",
     ),
 }
 
@@ -155,16 +179,21 @@ DEFINITION_METRICS = (
     "sessions_per_click",
     "clicks_per_session",
     "unit_session_percentage",
+    "engaged_sessions",
+    "engagement_rate",
+    "bounce_rate",
 )
 
 
 #: Bridge terms, one per cause of the clicks -> sessions bridge (see VOCABULARY above).
 BRIDGE_METRICS = tuple(f"bridge.{cause}" for cause in VOCABULARY)
+#: Views -> sessions terms (see VIEW_VOCABULARY): ``views_bridge.duplicate_tag`` and the like.
+VIEW_BRIDGE_METRICS = tuple(f"views_bridge.{cause}" for cause in VIEW_VOCABULARY)
 
 
 def metric_names() -> tuple[str, ...]:
     """Every metric an expectation can name."""
-    return AD_METRICS + DEFINITION_METRICS + BRIDGE_METRICS
+    return AD_METRICS + DEFINITION_METRICS + BRIDGE_METRICS + VIEW_BRIDGE_METRICS
 
 
 def needs_definition(metric: str) -> bool:

@@ -89,8 +89,9 @@ class Columns(NamedTuple):
 
     Rules that need more of each event read the optional per-event arrays: ``event`` (event names,
     a str or object array; for session-event rules), ``gap`` (int64 ms each event keeps the session
-    open, -1 where the event has none; for dynamic-gap rules) and ``flag`` (bool, a new-session flag;
-    for flag rules).
+    open, -1 where the event has none; for dynamic-gap rules), ``flag`` (bool, a new-session flag;
+    for flag rules) and ``referral`` (int codes of the referring site that brought the hit, -1 where
+    none; for campaign-change rules that treat a referral as a change of source).
     """
 
     user: np.ndarray
@@ -99,6 +100,7 @@ class Columns(NamedTuple):
     event: np.ndarray | None = None
     gap: np.ndarray | None = None
     flag: np.ndarray | None = None
+    referral: np.ndarray | None = None
 
     def rows(self, lo: int, hi: int) -> Columns:
         """Rows ``[lo, hi)`` of every column that is present."""

@@ -17,13 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
+import numpy as np
+
 from simulator.schema import Choice, Duration, Field, Int, Str, Table, TimeZone, format_duration
 from simulator.sessions import kernels
 from simulator.sessions.causes import SplitCause
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from simulator.sessions.kernels import Columns
 
 __all__ = [
@@ -319,9 +319,13 @@ class CampaignChange(_Builtin):
     The session's campaign is the first non-empty campaign seen in it. ``from_none`` says what the
     first campaign in a session that began without one does: ``"adopt"`` (the default) makes it the
     session's campaign; ``"split"`` starts a new session (Matomo counts absent -> present as a change).
+    ``referrals`` says whether a hit brought by a link on another site (``Columns.referral``, e.g. the
+    return from a payment provider) is a source like a campaign: ``"ignore"`` (the default) or
+    ``"split"`` (Universal Analytics: every new source or referral starts a session).
     """
 
     from_none: Literal["adopt", "split"] = "adopt"
+    referrals: Literal["ignore", "split"] = "ignore"
 
     name: ClassVar[str] = "campaign_change"
     cause: ClassVar[SplitCause] = SplitCause.CAMPAIGN_CHANGE
@@ -332,15 +336,33 @@ class CampaignChange(_Builtin):
                 Choice(("adopt", "split"), "a choice"),
                 "a campaign arriving in a session begun without one: 'adopt' it or 'split'",
                 default="adopt",
-            )
+            ),
+            "referrals": Field(
+                Choice(("ignore", "split"), "a choice"),
+                "a hit brought by a link on another site: 'ignore' it or 'split' as on a new campaign",
+                default="ignore",
+            ),
         }
     )
 
     def __post_init__(self) -> None:
         if self.from_none not in ("adopt", "split"):
             raise ValueError(f"from_none(={self.from_none!r}) must be 'adopt' or 'split'")
+        if self.referrals not in ("ignore", "split"):
+            raise ValueError(f"referrals(={self.referrals!r}) must be 'ignore' or 'split'")
+
+    def config(self) -> dict[str, Any]:
+        out = {"from_none": self.from_none}
+        if self.referrals != "ignore":  # listed only when set, so existing listings read as before
+            out["referrals"] = self.referrals
+        return out
 
     def next_start(self, cols: Columns, timezone: str) -> NextStart:
+        if self.referrals == "split" and cols.referral is not None and cols.campaign is not None:
+            # a referring site is a source like a campaign: codes past every campaign code
+            shift = np.int64(max(int(cols.campaign.max(initial=-1)), 0) + 1)
+            camp = np.where(cols.referral >= 0, shift + cols.referral, cols.campaign)
+            cols = cols._replace(campaign=camp)
         return kernels.campaign_next_start(cols, self.from_none)
 
 

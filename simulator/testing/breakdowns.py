@@ -23,8 +23,19 @@ from simulator.testing.stats import Replications, Summary, flatten, replicate
 __all__ = ["FIELDS", "BreakdownReplications", "replicate_breakdowns"]
 
 #: The numbers of a segment, as :meth:`simulator.analysis.breakdown.Row.to_dict` names them.
-FIELDS = ("cost", "clicks", "sessions", "cost_per_session", "conversions", "conversion_rate")
-_COUNTS = frozenset({"cost", "clicks", "sessions", "conversions"})  # zero where a segment has no row
+FIELDS = (
+    "cost",
+    "clicks",
+    "sessions",
+    "cost_per_session",
+    "conversions",
+    "conversion_rate",
+    "engaged_sessions",
+    "engagement_rate",
+)
+_COUNTS = frozenset(
+    {"cost", "clicks", "sessions", "conversions", "engaged_sessions"}
+)  # zero where a segment has no row
 TOTAL = "total"
 
 

@@ -167,7 +167,13 @@ class _Views:
             r = self.result
             log = r.log.select(np.isin(r.log.journey, journeys))
             self._restricted[journeys] = run_log(
-                log, r.definition_specs(), r.scenario, r.seed, timezone=r.timezone, ad_timezone=r.ad_timezone
+                log,
+                r.definition_specs(),
+                r.scenario,
+                r.seed,
+                timezone=r.timezone,
+                ad_timezone=r.ad_timezone,
+                engagement_timer=r.engagement_timer,
             )
         return self._restricted[journeys]
 

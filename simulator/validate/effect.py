@@ -6,9 +6,9 @@ on the same replication seeds (common random numbers: the same people, clicks an
 change does not touch them), and the per-replication differences give a mean and a t interval
 (:func:`simulator.testing.stats.summarize`).
 
-Findings whose mechanism the engine lacks are listed without an effect (``Finding.note`` says why);
-``GA4-DUPLICATE-TAG`` is derived exactly from the configured run (every tracked page view sent once per
-copy; sessions and users unchanged).
+Findings whose mechanism the engine lacks are listed without an effect (``Finding.note`` says why).
+Duplicate tags and single-page-app page views are simulated by the engine's tagging mechanisms
+(:mod:`simulator.engine.tagging`), like every other simulated finding.
 """
 
 from __future__ import annotations
@@ -81,20 +81,29 @@ consent = 0.85
 consent_mode = "basic"
 
 [sessions]
-definitions = ["ga4"]
+definitions = ["ga4", "ga4_source_split"]  # Google's GA4 rule, and the disputed reading (docs/engine.md)
 """
 
 #: What each effect reports: ad clicks, and sessions, views and users of the first definition;
 #: ``day_mismatch`` = sum over days of |clicks that day (ad account) - sessions that day (property)|.
-#: Effects also carry ``bridge.<term>`` for every clicks -> sessions term that is not zero in either run.
-METRICS = ("clicks", "sessions", "views", "users", "day_mismatch")
+#: Effects also carry ``bridge.<term>`` for every clicks -> sessions term that is not zero in either run,
+#: and ``views.<term>`` for the views -> sessions terms of :data:`VIEW_TERMS` likewise.
+METRICS = ("clicks", "sessions", "views", "users", "day_mismatch", "engaged_sessions")
 _DEFAULT_TAG_MEDIAN_MS = 400
+#: Views -> sessions terms that effects also carry (as ``views.<term>``): what the tagging mechanisms
+#: add to or take from the page views.
+VIEW_TERMS = ("route_change", "manual_page_view", "duplicate_tag")
 
 
 def _numbers(result: Result) -> dict[str, float]:
-    block = next(iter(result.definitions.values()))
+    block, *others = result.definitions.values()
     mismatch = sum(abs(d.bridge.end - d.bridge.start) for d in block.days)
     terms = {f"bridge.{c}": float(block.bridge.term(c)) for c in VOCABULARY}
+    # the further definitions (e.g. ga4_source_split beside ga4): sessions and terms as metric@definition
+    for other in others:
+        terms[f"sessions@{other.name}"] = float(other.counts.sessions)
+        terms.update({f"bridge.{c}@{other.name}": float(other.bridge.term(c)) for c in VOCABULARY})
+    terms.update({f"views.{c}": float(block.views_bridge.term(c)) for c in VIEW_TERMS})
     return {
         **terms,
         "clicks": float(result.ads.clicks),
@@ -102,6 +111,7 @@ def _numbers(result: Result) -> dict[str, float]:
         "views": float(block.counts.views),
         "users": float(block.counts.users),
         "day_mismatch": float(mismatch),
+        "engaged_sessions": float(block.counts.engaged_sessions),
     }
 
 
@@ -113,12 +123,21 @@ def _get(doc: dict[str, Any], dotted: str) -> Any:
 def _set(doc: dict[str, Any], dotted: str, value: Any, base: dict[str, Any], path: str) -> None:
     section, key = dotted.split(".", 1)
     table = doc.setdefault(section, {})
-    if isinstance(value, tuple) and value[0] == "keep":
+    if isinstance(value, tuple) and value[0] == "first":  # the first definition; the others stay
+        rest = list(table.get(key) or ["ga4"])[1:]
+        table[key] = [copy.deepcopy(value[1]), *rest]
+    elif isinstance(value, tuple) and value[0] == "default":  # the scenario's own value, if it has one
+        old = _get(base, dotted)
+        table[key] = copy.deepcopy(value[1] if old is None else old)
+    elif isinstance(value, tuple) and value[0] == "keep":
         old = _get(base, dotted)
         if old is None:
             table.pop(key, None)
         else:
             table[key] = copy.deepcopy(old)
+    elif isinstance(value, tuple) and value[0] == "default":  # the scenario's own value, else this
+        old = _get(base, dotted)
+        table[key] = copy.deepcopy(value[1] if old is None else old)
     elif isinstance(value, tuple) and value[0] == "+":  # tag_load shifted by a trigger's delay
         old = _get(base, dotted)
         median, sigma = _DEFAULT_TAG_MEDIAN_MS, 0.6
@@ -145,7 +164,8 @@ def apply(
     """``base`` (a parsed scenario) with the patches applied in order; ``base`` is not modified.
 
     ``("keep",)`` restores and ``("+", ms)`` shifts the value of ``ref`` (default ``base``): the user's
-    scenario, so "as fixed" means the scenario's own value, not the configured one."""
+    scenario, so "as fixed" means the scenario's own value, not the configured one; ``("default", v)``
+    is ``ref``'s value where it has one, else ``v``."""
     ref = base if ref is None else ref
     doc = copy.deepcopy(base)
     if "population" in doc:  # demand keeps its time zone whatever the property's
@@ -203,7 +223,7 @@ def measure(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Effect]:
     """Simulate as configured and as fixed per finding on common seeds; one :class:`Effect` per finding
-    that has a simulated or derived effect, in the findings' order."""
+    that has a simulated effect, in the findings' order."""
     configured_doc = as_configured(base, findings, path)
     configured = scenario_from_dict(configured_doc, path)
     sim = [f for f in findings if f.configured is not None]
@@ -244,14 +264,6 @@ def measure(
             delta = {m: summarize(col(fixed_rows[key], m) - col(base_rows, m), confidence) for m in moved}
             others = tuple(g.rule for g in _together(f, sim) if g is not f)
             out.append(Effect(f, conf, delta, "simulated", others))
-        elif f.note == "derived" and f.rule == "GA4-DUPLICATE-TAG":
-            copies = int(f.extra.get("copies", 2))
-            zero = np.zeros(len(seeds))
-            delta = {m: summarize(zero, confidence) for m in METRICS}
-            delta["views"] = summarize(-(copies - 1) * col(base_rows, "views"), confidence)
-            shown = dict(conf)
-            shown["views"] = summarize(copies * col(base_rows, "views"), confidence)
-            out.append(Effect(f, shown, delta, "derived"))
     return out
 
 

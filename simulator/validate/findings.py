@@ -36,10 +36,26 @@ TRIGGER_DELAY_MS: dict[str, int] = {
     "linkClick": 5000,
     "timer": 5000,
 }
+#: ``[behavior] route_changes`` of a single-page app when the scenario gives none: every navigation
+#: inside the site is a route change (tabs, reloads and ad landings still load a page).
+SPA_ROUTE_CHANGES = 1.0
 _EARLY = ("consentInit", "init", "pageview")
 _ORDER = {"consentInit": 0, "init": 1, "pageview": 2, "domReady": 3, "windowLoaded": 4}
 _GA4_CONFIG = ("googtag", "gaawc")
 _LPURL = ("{lpurl}", "{lpurl+2}", "{lpurl+3}", "{escapedlpurl}", "{unescapedlpurl}")
+
+#: Shares of visits the simulation gives a mechanism when neither the settings (``[site] checkout_share``
+#: ...) nor the scenario's ``[site]`` table say [NC: typical values; no source publishes them].
+DEFAULT_CHECKOUT_HOP = 0.10
+DEFAULT_PAYMENT_TRIP = 0.10
+DEFAULT_INTERNAL_CAMPAIGN = 0.05
+
+
+def _share(s: Settings, key: str, default: float) -> Any:
+    """The settings' share if given, else the scenario's own [site] value, else ``default``."""
+    value = s.get("site", key)
+    return float(value) if value is not None else ("default", default)
+
 
 #: rule id -> (severity, title, documented rule, source, bridge terms, fix)
 RULES: dict[str, tuple[str, str, str, str, tuple[str, ...], str]] = {
@@ -48,7 +64,7 @@ RULES: dict[str, tuple[str, str, str, str, tuple[str, ...], str]] = {
         "two GA4 tags for one measurement id",
         "each GA4 configuration (Google tag) loaded for the same measurement id sends its own page_view",
         "Google tag help answer/13543899 'Avoid duplicate tags'; GA4 help answer/9304153",
-        ("views", "views_per_session"),
+        ("views", "views_per_session", "engagement_rate", "duplicate_tag"),
         "keep one Google tag per measurement id (remove gtag.js from the page or the second GTM tag)",
     ),
     "GA4-TAG-TRIGGER": (
@@ -84,7 +100,7 @@ RULES: dict[str, tuple[str, str, str, str, tuple[str, ...], str]] = {
         "session whose source is a referral",
         "GA4 help answer/10071811 'Set up cross-domain measurement'; GTM help answer/7549390 "
         "'Conversion Linker'",
-        ("referral", "new_user_mid_visit"),
+        ("cross_domain", "checkout_referral"),
         "list every own domain under Configure your domains (and enable cross-domain in the "
         "Conversion Linker, or URL passthrough when ad_storage is denied)",
     ),
@@ -94,7 +110,7 @@ RULES: dict[str, tuple[str, str, str, str, tuple[str, ...], str]] = {
         "with 'page changes based on browser history events' on, GA4 sends a page_view per route "
         "change; a manual page_view on the same change counts it twice",
         "GA4 help answer/9216061 'Enhanced measurement events'",
-        ("views", "views_per_session"),
+        ("views", "views_per_session", "manual_page_view"),
         "turn history page views off or remove the manual page_view tag",
     ),
     "SPA-NO-HISTORY-PAGEVIEW": (
@@ -102,7 +118,7 @@ RULES: dict[str, tuple[str, str, str, str, tuple[str, ...], str]] = {
         "single-page app without history page views",
         "on a single-page app, route changes load no page; without history page views they are not counted",
         "GA4 help answer/9216061 'Enhanced measurement events'",
-        ("views",),
+        ("views", "route_change"),
         "turn on page changes based on browser history events",
     ),
     "ADS-AUTOTAG-OFF": (
@@ -128,8 +144,9 @@ RULES: dict[str, tuple[str, str, str, str, tuple[str, ...], str]] = {
         "payment provider not an unwanted referral",
         "a return from a payment provider is a referral mid-visit; definitions that split on a source "
         "change start a new session, and the conversion is credited to the provider",
-        "GA4 help answer/10327750 'Identify unwanted referrals'",
-        ("campaign_change", "referral"),
+        "GA4 help answer/10327750 'Identify unwanted referrals'; whether GA4 itself splits is disputed "
+        "(docs/engine.md): ga4 does not, ga4_source_split does",
+        ("payment_referral",),
         "add the provider's domains to List unwanted referrals",
     ),
     "GA4-SESSION-TIMEOUT": (
@@ -148,6 +165,18 @@ RULES: dict[str, tuple[str, str, str, str, tuple[str, ...], str]] = {
         "Google Ads help answer/2375399 'Time zone'; GA4 help answer/1042429",
         ("midnight", "days"),
         "set the GA4 property's time zone to the ad account's (the account's cannot change)",
+    ),
+    "UTM-INTERNAL-LINKS": (
+        "warning",
+        "campaign parameters on internal links",
+        "utm_* parameters on a link between the site's own pages are a new campaign mid-visit: "
+        "Universal Analytics and Matomo start a new session and credit the internal campaign; GA4 keeps "
+        "the session (the disputed reading, ga4_source_split, splits it)",
+        "UA help answer/2731565 'How a web session is defined'; Matomo config/global.ini.php "
+        "create_new_visit_when_campaign_changes = 1; GA4: docs/engine.md (disputed, preset ga4_source_split)",
+        ("internal_campaign",),
+        "remove utm_* from internal links; measure internal promotions with events "
+        "(select_promotion / view_promotion)",
     ),
 }
 
@@ -233,7 +262,8 @@ def _container_rules(c: Container, s: Settings | None) -> list[Finding]:  # noqa
                     "GA4-DUPLICATE-TAG",
                     f"{len(tags)} GA4 tags load {mid}: " + ", ".join(repr(t.name) for t in tags),
                     tuple((c.path, t.pointer) for t in tags),
-                    note="derived",
+                    {"tracking.duplicate_tags": len(tags) - 1},
+                    {"tracking.duplicate_tags": 0},
                     extra={"copies": len(tags)},
                 )
             )
@@ -286,7 +316,11 @@ def _container_rules(c: Container, s: Settings | None) -> list[Finding]:  # noqa
                     f"{len(domains)} own domains ({', '.join(domains)}); no linker crosses them "
                     f"and {', '.join(missing)} not in GA4 cross-domain",
                     tuple(ev),
-                    note="not simulated: the engine has no domain hops yet",
+                    {
+                        "site.checkout_hop": _share(s, "checkout_share", DEFAULT_CHECKOUT_HOP),
+                        "site.cross_domain": False,
+                    },
+                    {"site.cross_domain": True},
                 )
             )
     history_on = bool(s.get("ga4", "history_page_views", True)) if s else True
@@ -306,7 +340,12 @@ def _container_rules(c: Container, s: Settings | None) -> list[Finding]:  # noqa
                 "SPA-DOUBLE-PAGEVIEW",
                 f"history page views are on and {len(manual)} page_view tag(s) fire on history changes",
                 ev,
-                note="not simulated: the engine has no route changes yet",
+                {
+                    "behavior.route_changes": ("default", SPA_ROUTE_CHANGES),
+                    "tracking.history_page_views": True,
+                    "tracking.manual_page_view": True,
+                },
+                {"tracking.manual_page_view": False},
             )
         )
     return out
@@ -359,7 +398,21 @@ def _settings_rules(s: Settings) -> list[Finding]:
                 "REFERRAL-PAYMENT-PROVIDER",
                 f"{', '.join(missing)} not listed as unwanted referrals",
                 ((s.path, "site.payment_providers"), (s.path, "ga4.unwanted_referrals")),
-                note="not simulated: the engine has no payment round trips yet",
+                {
+                    "site.payment_round_trip": _share(s, "payment_share", DEFAULT_PAYMENT_TRIP),
+                    "site.payment_excluded": False,
+                },
+                {"site.payment_excluded": True},
+            )
+        )
+    if s.get("site", "internal_campaign_links", False):
+        out.append(
+            Finding(
+                "UTM-INTERNAL-LINKS",
+                "links between the site's own pages carry utm_* parameters",
+                ((s.path, "site.internal_campaign_links"),),
+                {"site.internal_campaign": _share(s, "internal_campaign_share", DEFAULT_INTERNAL_CAMPAIGN)},
+                {"site.internal_campaign": 0.0},
             )
         )
     timeout = s.get("ga4", "session_timeout")
@@ -370,8 +423,13 @@ def _settings_rules(s: Settings) -> list[Finding]:
                 "GA4-SESSION-TIMEOUT",
                 f"session timeout {shown} (default 30m)",
                 ((s.path, "ga4.session_timeout"),),
-                {"sessions.definitions": [{"name": "ga4_configured", "preset": "ga4", "timeout": shown}]},
-                {"sessions.definitions": ["ga4"]},
+                {
+                    "sessions.definitions": (
+                        "first",
+                        {"name": "ga4_configured", "preset": "ga4", "timeout": shown},
+                    )
+                },
+                {"sessions.definitions": ("first", "ga4")},
             )
         )
     tz, ad_tz = s.get("ga4", "timezone"), s.get("google_ads", "timezone")
@@ -391,7 +449,12 @@ def _settings_rules(s: Settings) -> list[Finding]:
                 "SPA-NO-HISTORY-PAGEVIEW",
                 "single_page_app = true, history_page_views = false",
                 ((s.path, "site.single_page_app"), (s.path, "ga4.history_page_views")),
-                note="not simulated: the engine has no route changes yet",
+                {
+                    "behavior.route_changes": ("default", SPA_ROUTE_CHANGES),
+                    "tracking.history_page_views": False,
+                    "tracking.manual_page_view": False,
+                },
+                {"tracking.history_page_views": True},
             )
         )
     return out

@@ -179,6 +179,8 @@ def test_json_has_breakdowns_only_when_asked(ecommerce: Result, tmp_path) -> Non
         "cost_per_session",
         "conversions",
         "conversion_rate",
+        "engaged_sessions",
+        "engagement_rate",
     }
     text = render_text(ecommerce, "ascii", breakdowns(ecommerce, ("device",)))
     assert "cost per session by device (ga4)" in text
@@ -201,3 +203,12 @@ def test_cli_breakdown_option(capsys) -> None:
         main(["run", path, "--breakdown", "country"])
     assert stop.value.code == 2
     assert "unknown dimension 'country'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dimension", ["campaign", "device", "hour", "channel"])
+def test_engaged_sessions_of_the_segments_add_up_to_the_run(ecommerce: Result, dimension: str) -> None:
+    table = breakdown(ecommerce, dimension)
+    engaged = ecommerce.metric("engaged_sessions", "ga4")
+    assert 0 < engaged < ecommerce.metric("sessions", "ga4")
+    assert sum(r.engaged_sessions for r in table.rows) == table.total.engaged_sessions == engaged
+    assert table.total.engagement_rate == ecommerce.metric("engagement_rate", "ga4")

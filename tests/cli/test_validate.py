@@ -40,16 +40,25 @@ def test_json_shape_and_effects(capsys, tmp_path):
     assert rules == [
         "GA4-DUPLICATE-TAG",
         "GA4-TAG-TRIGGER",
+        "LINKER-NO-CROSS-DOMAIN",
+        "SPA-DOUBLE-PAGEVIEW",
         "CONSENT-BASIC-DENIED",
         "ADS-AUTOTAG-OFF",
         "ADS-TEMPLATE-DROPS-GCLID",
+        "REFERRAL-PAYMENT-PROVIDER",
+        "UTM-INTERNAL-LINKS",
         "GA4-SESSION-TIMEOUT",
         "TIMEZONE-MISMATCH",
     ]
-    assert doc["effects"][3]["fixed_together_with"] == ["ADS-TEMPLATE-DROPS-GCLID"]
+    effects = {e["rule"]: e for e in doc["effects"]}
+    assert effects["ADS-AUTOTAG-OFF"]["fixed_together_with"] == ["ADS-TEMPLATE-DROPS-GCLID"]
+    # the disputed GA4 reading is measured beside Google's rule (the default shop compares both)
+    payment = effects["REFERRAL-PAYMENT-PROVIDER"]["delta"]
+    assert "bridge.payment_referral@ga4_source_split" in payment
+    assert payment["sessions"]["mean"] == 0.0  # ga4: no split on a referral
     suite = ET.parse(junit).getroot()
     assert suite.get("failures") == "5"  # five error findings
-    assert suite.get("tests") == "12"  # one case per rule
+    assert suite.get("tests") == "13"  # one case per rule
 
 
 def test_emit_scenario_writes_a_loadable_scenario(tmp_path, capsys):

@@ -130,6 +130,14 @@ def test_a_partial_mix_weighs_missing_names_zero():
         ({"tracking": {"blockers": 1.5}}, "tracking.blockers", "write 0.05 for 5%"),
         ({"tracking": {"page_load": 3}}, "tracking.page_load", "durations are quoted strings"),
         ({"population": None}, "campaign", r"add a \[population\] table"),
+        ({"tracking": {"duplicate_tags": 10}}, "tracking.duplicate_tags", "<= 9"),
+        ({"tracking": {"duplicate_tags": 1.5}}, "tracking.duplicate_tags", "a number of extra tags"),
+        ({"tracking": {"history_page_views": "on"}}, "tracking.history_page_views", "true or false"),
+        ({"tracking": {"engagement_timer": "5s"}}, "tracking.engagement_timer", "from 10s to 60s"),
+        ({"tracking": {"engagement_timer": "2m"}}, "tracking.engagement_timer", "from 10s to 60s"),
+        ({"behavior": {"route_changes": 1.2}}, "behavior.route_changes", "write 0.05 for 5%"),
+        ({"population": {"bots": -0.1}}, "population.bots", "a fraction"),
+        ({"population": {"known_bot": 0.5}}, "population.known_bot", "did you mean 'known_bots'"),
     ],
 )
 def test_bad_sections_give_one_line_errors_with_key_paths(changes, key_path, message):
@@ -155,3 +163,21 @@ def test_json_schema_documents_the_new_sections():
     assert think["description"] == "time between page views"
     assert {"type": "string"} in think["anyOf"]
     assert "lognormal" in think["anyOf"][1]["properties"]["dist"]["enum"]
+
+
+def test_tagging_keys_default_to_off():
+    """Duplicate tags, route changes, manual page views, leaving hits and bots are off by default."""
+    sc = loads_scenario('[scenario]\nname = "x"\n[population]\n', "s.toml")
+    tr = sc.tracking
+    assert (tr.duplicate_tags, tr.history_page_views, tr.manual_page_view, tr.user_engagement) == (
+        0,
+        True,
+        False,
+        False,
+    )
+    assert tr.engagement_timer == 10_000
+    assert sc.behavior.route_changes == 0.0
+    assert (sc.population.bots, sc.population.known_bots) == (0.0, 0.5)
+    schema = SCHEMA.json_schema()["properties"]
+    assert schema["tracking"]["properties"]["duplicate_tags"]["maximum"] == 9
+    assert "known-bot" in schema["population"]["properties"]["known_bots"]["description"]

@@ -115,7 +115,7 @@ def test_expectation_naming_an_unknown_definition_is_an_error() -> None:
 def test_overriding_one_rule_of_a_preset_keeps_the_others() -> None:
     """universal_analytics with a Tokyo midnight keeps its inactivity and campaign rules."""
     d = parse_definition_spec("universal_analytics:timezone=Asia/Tokyo,from_none=split")
-    assert d.rules == (Inactivity(1_800_000), Midnight("Asia/Tokyo"), CampaignChange("split"))
+    assert d.rules == (Inactivity(1_800_000), Midnight("Asia/Tokyo"), CampaignChange("split", "split"))
     assert d.overrides == {"timezone": "Asia/Tokyo", "from_none": "split"}
 
 

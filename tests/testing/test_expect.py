@@ -66,6 +66,12 @@ def _one(expect: str):
         ('metric = "views"\ndefinition = "ga4"\nat_most = 6', 6, True),
         ('metric = "bridge.inactivity"\ndefinition = "ga4"\nequals = 1', 1, True),
         ('metric = "bridge.bookmark"\ndefinition = "salesreach"\nequals = 1', 1, True),
+        # engaged: 2+ views (the first session of each shopper); the idle split and the return are not
+        ('metric = "engaged_sessions"\ndefinition = "ga4"\nequals = 2', 2, True),
+        ('metric = "bounce_rate"\ndefinition = "ga4"\nequals = 0.5', 0.5, True),
+        ('metric = "engagement_rate"\ndefinition = "salesreach"\nbetween = [0.6, 0.7]', 2 / 3, True),
+        ('metric = "engaged_sessions"\ndefinition = "ga4"\ncampaign = "raincoat"\nequals = 1', 1, True),
+        ('metric = "views_bridge.navigation"\ndefinition = "ga4"\nequals = -2', -2, True),
     ],
 )
 def test_value_forms_judge_the_run(expect: str, actual: float, passed: bool) -> None:
@@ -163,6 +169,11 @@ def test_journeys_filter_still_works() -> None:
         ("equals = 1", "expect[1]", "missing required key 'metric'"),
         (
             'metric = "bridge.bookmark"\ndefinition = "ga4"\nday = 2024-05-01\nequals = 1',
+            "expect[1].day",
+            "bridge",
+        ),
+        (
+            'metric = "views_bridge.navigation"\ndefinition = "ga4"\nday = 2024-05-01\nequals = 1',
             "expect[1].day",
             "bridge",
         ),

@@ -39,7 +39,7 @@ def test_the_bundled_example_shows_every_rule_once_with_its_evidence():
     }
     assert by["CONSENT-BASIC-DENIED"].fixed == {"tracking.consent_mode": "advanced", "tracking.consent": 0.6}
     assert by["GA4-SESSION-TIMEOUT"].configured == {
-        "sessions.definitions": [{"name": "ga4_configured", "preset": "ga4", "timeout": "45m"}]
+        "sessions.definitions": ("first", {"name": "ga4_configured", "preset": "ga4", "timeout": "45m"})
     }
     assert by["TIMEZONE-MISMATCH"].fixed == {
         "scenario.timezone": "America/New_York",
