@@ -353,7 +353,8 @@ def sessionize(
         partitions=partitions,
     )
     fields = {f.name: f for f in df.schema.fields}
-    kernel_fields = [fields[c] for c in plan.keep]
+    carried = list(dict.fromkeys([*plan.keep, user]))  # the ids are built from the user
+    kernel_fields = [fields[c] for c in carried]
     for i in range(len(plan.defs)):
         start, nth, code = _kernel_columns(i)
         kernel_fields += [
@@ -362,7 +363,9 @@ def sessionize(
             T.StructField(code, T.ByteType(), False),
         ]
     kernel_struct = T.StructType(kernel_fields)
-    fn = _kernel_fn(plan.defs, **plan.kernel, out_schema=_arrow_schema(df, kernel_struct))
+    fn = _kernel_fn(
+        plan.defs, **{**plan.kernel, "keep": carried}, out_schema=_arrow_schema(df, kernel_struct)
+    )
     raw = plan.by_user.mapInArrow(fn, kernel_struct)
     labels = F.array(*(F.lit(label) for label in _LABELS))
     user_text = F.col(f"`{user}`").cast("string")
@@ -379,7 +382,8 @@ def sessionize(
 class _Plan(NamedTuple):
     defs: list[Definition]
     keep: list[str]
-    by_user: DataFrame
+    prepared: DataFrame  # the kept columns and the helpers, before the shuffle
+    by_user: DataFrame  # repartitioned by the user hash
     kernel: dict[str, Any]
 
 
@@ -448,7 +452,7 @@ def _plan(  # the checks and the repartitioned input both entry points share
         "has_campaign": bool(camp_cols),
         "has_exclude": bool(exclude),
     }
-    return _Plan(defs, keep, by_user, kernel)
+    return _Plan(defs, keep, prepared, by_user, kernel)
 
 
 def count_sessions(
