@@ -116,11 +116,14 @@ def _small_batches(spark, fn):
 def _contenders(df, partitions: int):
     w = Window.partitionBy("user_id").orderBy("ts")
     gap = F.col("ts") - F.lag("ts").over(w)
-    lag_sum = (
-        df.withColumn("new", F.when(gap.isNull() | (gap > 1_800_000), 1).otherwise(0))
-        .withColumn("sid", F.sum("new").over(w))
-        .select(F.countDistinct("user_id", "sid").alias("n"))
-    )
+
+    def lag_sum():  # a new DataFrame each time: re-running one would reuse its shuffle files
+        return (
+            df.withColumn("new", F.when(gap.isNull() | (gap > 1_800_000), 1).otherwise(0))
+            .withColumn("sid", F.sum("new").over(w))
+            .select(F.countDistinct("user_id", "sid").alias("n"))
+        )
+
     ua = "universal_analytics"
     return {
         "sessionlab ga4": lambda: count_sessions(df, "ga4", time="ts", epoch="ms")["ga4"]["sessions"],
@@ -133,7 +136,7 @@ def _contenders(df, partitions: int):
         ]["sessions"],
         **_calls(df, partitions),
         "session_window": lambda: df.groupBy("user_id", F.session_window("t", "30 minutes")).count().count(),
-        "lag_sum": lambda: lag_sum.collect()[0]["n"],
+        "lag_sum": lambda: lag_sum().collect()[0]["n"],
     }
 
 
