@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
+import glob
 import sys
 import threading
 from collections.abc import Iterator
@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import ScenarioError
-from simulator.report.tables import format_table
-from simulator.schema import check_timezone
 from simulator.sessions.config import parse_definition_spec
 
 __all__ = ["add_engine", "run_run", "run_sessionize", "run_simulate"]
@@ -103,11 +101,11 @@ def _dispatch(local: Any, spark_func: Any) -> Any:
 class _Progress:
     """Stage progress from Spark's status tracker on stderr, when stderr is a terminal."""
 
-    def __init__(self, spark: Any) -> None:
+    def __init__(self, spark: Any, quiet: bool = False) -> None:
         self._tracker = spark.sparkContext.statusTracker()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-        self._on = sys.stderr.isatty()
+        self._on = sys.stderr.isatty() and not quiet
 
     def __enter__(self) -> _Progress:
         if self._on:
@@ -145,26 +143,98 @@ def _spark_error(path: str, err: Exception) -> ScenarioError:
 
 
 def _check_args(args: argparse.Namespace) -> None:
-    local_only = (
-        ("--exclude-event", args.exclude_event, "filter first"),
-        ("--skip-bad", args.skip_bad, "filter first"),
-        ("--keep-columns", args.keep_columns, "join on the input's row order yourself"),
-        ("--source-columns", args.source_columns, "build one campaign column first"),
-        ("--delimiter", args.delimiter, "it reads Parquet"),
+    """Every ``sessionize`` option is honoured as ``--engine local`` honours it, or refused here."""
+    refused = (
+        ("--skip-bad", args.skip_bad, "a bad row fails the job with its reason; filter the rows first"),
+        ("--delimiter", args.delimiter, "--engine spark reads Parquet"),
+        (
+            "--memory",
+            getattr(args, "memory", None),
+            "give Spark its memory with --spark-conf spark.driver.memory=... / spark.executor.memory=...",
+        ),
+        ("--out-of-core", getattr(args, "out_of_core", False), "Spark spills to disk by itself"),
     )
-    for flag, used, instead in local_only:
+    for flag, used, instead in refused:
         if used:
-            raise ScenarioError(flag, "", f"{flag} is not available with --engine spark (yet); {instead}")
+            raise ScenarioError(flag, "", f"{flag} is not available with --engine spark: {instead}")
     if isinstance(args.file, list):
         raise ScenarioError(
-            args.file[0], "", "--engine spark reads one Parquet dataset (a file or a directory)"
+            args.file[0], "", "--engine spark reads one Parquet dataset (a file, a directory or a glob)"
         )
+    if args.file == "-":
+        raise ScenarioError("-", "", "--engine spark reads a Parquet dataset, not standard input")
     if args.format not in (None, "parquet"):
         raise ScenarioError(args.file, "", "--engine spark reads Parquet datasets (a file or a directory)")
-    if args.out and Path(args.out).exists():
-        raise ScenarioError(args.out, "", "--out exists; --engine spark writes a new dataset directory")
-    if not Path(args.file).exists():
+    if args.out:
+        if Path(args.out).suffix.lower() not in ("", ".parquet", ".pq"):
+            raise ScenarioError(
+                args.out, "", "--engine spark writes a Parquet dataset directory (no .csv, .jsonl or .arrow)"
+            )
+        if Path(args.out).exists():
+            raise ScenarioError(args.out, "", "--out exists; --engine spark writes a new dataset directory")
+    if glob.has_magic(args.file) and not glob.glob(args.file):
+        raise ScenarioError(args.file, "", "no file matches this glob")
+    if not glob.has_magic(args.file) and not Path(args.file).exists():
         raise ScenarioError(args.file, "", "no such file or directory")
+    if args.source_columns and args.campaign_column != "campaign":
+        raise ScenarioError(
+            "--source-columns", "", "give either --source-columns or --campaign-column, not both"
+        )
+
+
+def _columns(args: argparse.Namespace, names: list[str]) -> None:
+    """The columns the flags name exist (the optional ones only when renamed), as the local reader checks."""
+    checks = [(args.user_column, "--user-column", True), (args.time_column, "--time-column", True)]
+    if args.source_columns:
+        checks += [(c, "--source-columns", True) for c in args.source_columns]
+    else:
+        checks += [(args.campaign_column, "--campaign-column", args.campaign_column != "campaign")]
+    checks += [(args.event_column, "--event-column", bool(args.exclude_event))]
+    for column, flag, required in checks:
+        if required and column not in names:
+            raise ScenarioError(
+                args.file, "", f"no column {column!r}; columns: {', '.join(names)} (name yours with {flag})"
+            )
+
+
+def _epoch(df: Any, args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(epoch unit, unit told from the numbers' magnitude): decided on the whole dataset, as locally."""
+    import numpy as np  # noqa: PLC0415
+    from pyspark.sql import functions as F  # noqa: N812, PLC0415
+    from pyspark.sql import types as T  # noqa: N812, PLC0415
+
+    from simulator.log.timeparse import detect_epoch  # noqa: PLC0415
+    from simulator.spark.sessionize import NUMBER_TEXT  # noqa: PLC0415
+
+    if args.epoch:
+        return args.epoch, None
+    kind = df.schema[args.time_column].dataType
+    col = F.col(f"`{args.time_column}`")
+    if isinstance(kind, T.StringType):
+        text = F.trim(col)
+        given = text.isNotNull() & (text != "")
+        row = df.agg(
+            F.sum(F.when(given, 1).otherwise(0)).alias("n"),
+            F.sum(F.when(given & ~text.rlike(NUMBER_TEXT), 1).otherwise(0)).alias("other"),
+        ).collect()[0]
+        if not row["n"] or row["other"]:
+            return None, None  # ISO-8601 text (or nothing to read): no epoch
+        col = text.cast("double")
+    elif not isinstance(kind, T.NumericType):
+        return None, None
+    row = df.agg(F.min(F.abs(col.cast("double"))).alias("lo"), F.max(F.abs(col.cast("double"))).alias("hi"))
+    lo, hi = row.collect()[0]
+    if lo is None:
+        return None, None
+    unit = detect_epoch(np.array([lo, hi], dtype=np.float64))
+    if unit is None:
+        raise ScenarioError(
+            args.file,
+            "",
+            f"timestamps are numbers from {lo:.0f} to {hi:.0f}, which do not tell seconds, "
+            "milliseconds, microseconds or nanoseconds apart; pass --epoch s|ms|us|ns",
+        )
+    return unit, unit
 
 
 @contextlib.contextmanager
@@ -179,7 +249,7 @@ def _spark(args: argparse.Namespace) -> Iterator[Any]:
     ours = SparkSession.getActiveSession() is None  # an embedding program's session is left running
     spark = local_session(args.master, dict(args.spark_conf))
     try:
-        with _Progress(spark):
+        with _Progress(spark, quiet=getattr(args, "quiet", False)):
             yield spark
     finally:
         if ours:
@@ -197,7 +267,9 @@ def _spark_errors() -> tuple[type[BaseException], ...]:
 
 
 def run_sessionize(args: argparse.Namespace) -> int:
-    """``sessionize --engine spark``: read a Parquet dataset, sessionize on Spark, write and count."""
+    """``sessionize --engine spark``: read a Parquet dataset, sessionize on Spark, count (and write)."""
+    from simulator.cli.sessions import _timezone, check_campaign, epoch_notice, print_counts  # noqa: PLC0415
+
     _check_args(args)
     specs = [parse_definition_spec(spec) for spec in args.definition or ["ga4"]]
     for definition in specs:
@@ -209,42 +281,69 @@ def run_sessionize(args: argparse.Namespace) -> int:
                 f"definition {definition.name!r}: rule {column.name!r} reads a {column.needs} per event, "
                 "which the Spark engine does not carry yet; use --engine local",
             )
-    try:
-        check_timezone(args.timezone)
-    except ValueError as err:
-        raise ScenarioError("--timezone", "", str(err)) from None
+    tz = _timezone(args.timezone)
+    input_tz = _timezone(args.input_timezone) if args.input_timezone else None
     with _spark(args) as spark:
-        from simulator.spark import counts, sessionize  # noqa: PLC0415
+        from pyspark.sql import types as T  # noqa: N812, PLC0415
+
+        from simulator.spark import count_sessions, counts, sessionize  # noqa: PLC0415
 
         errors = _spark_errors()
         try:
             df = spark.read.parquet(args.file)
         except errors as err:
             raise _spark_error(args.file, err) from None
-        campaign = args.campaign_column if args.campaign_column in df.columns else None
-        out = sessionize(
-            df,
-            specs,
-            user=args.user_column,
-            time=args.time_column,
-            campaign=campaign,
-            timezone=args.timezone,
-            epoch=args.epoch,
-        )
+        _columns(args, df.columns)
+        campaign: Any = list(args.source_columns) if args.source_columns else args.campaign_column
+        has_campaign = bool(args.source_columns) or args.campaign_column in df.columns
+        check_campaign(args.file, has_campaign, args.no_campaign, specs, args.campaign_column)
+        if args.no_campaign or not has_campaign:
+            campaign = None
+        kind = df.schema[args.time_column].dataType
+        if isinstance(kind, T.TimestampNTZType | T.DateType) and input_tz is None:
+            raise ScenarioError(
+                args.file,
+                "",
+                f"column {args.time_column!r} holds naive {kind.simpleString()} values (no time zone); "
+                "pass --input-timezone ZONE",
+            )
         try:
+            epoch, detected = _epoch(df, args)
+            options = {
+                "user": args.user_column,
+                "time": args.time_column,
+                "campaign": campaign,
+                "timezone": tz,
+                "epoch": epoch,
+                "input_timezone": input_tz,
+                "ambiguous": args.ambiguous,
+                "event": args.event_column,
+                "exclude_events": args.exclude_event,
+            }
+            rows = df.count()
             if args.out:
-                out.write.parquet(args.out)
-                out = spark.read.parquet(args.out)  # count what was written, without recomputing
-            blocks = counts(out, specs, user=args.user_column)
+                keep = None if args.keep_columns else [args.user_column, args.time_column]
+                sessionize(df, specs, keep=keep, **options).write.parquet(args.out)
+                blocks = counts(spark.read.parquet(args.out), specs)  # what was written, not recomputed
+            else:
+                blocks = count_sessions(df, specs, **options)
         except errors as err:
             raise _spark_error(args.file, err) from None
-    if args.json:
-        doc = {"definitions": blocks, "file": args.file, "timezone": args.timezone, "engine": "spark"}
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-        return 0
-    rows = [[name, f"{b['sessions']:,}", f"{b['users']:,}", f"{b['events']:,}"] for name, b in blocks.items()]
-    sys.stdout.write(format_table(["definition", "sessions", "users", "events"], rows) + "\n")
-    return 0
+    epoch_notice(args.file, detected)
+    events = next(iter(blocks.values()))["events"]
+    accounting = {"read": rows, "sessionized": events, "bad": 0, "excluded": rows - events}
+    doc = {
+        "definitions": blocks,
+        "file": args.file,
+        "rows": rows,
+        "timezone": tz,
+        "epoch": epoch,
+        "excluded": rows - events,
+        "bad_rows": [],
+        "accounting": accounting,
+        "engine": "spark",
+    }
+    return print_counts(args, doc, [], "row", 0)
 
 
 def _local_only(args: argparse.Namespace, *flags: str) -> None:

@@ -17,8 +17,10 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
 from simulator.spark.sessionize import (
     CAUSE_SUFFIX,
+    EXCLUDED,
     SESSION_SUFFIX,
     column_names,
+    count_sessions,
     counts,
     parse_session_id,
     sessionize,
@@ -26,8 +28,10 @@ from simulator.spark.sessionize import (
 
 __all__ = [
     "CAUSE_SUFFIX",
+    "EXCLUDED",
     "SESSION_SUFFIX",
     "column_names",
+    "count_sessions",
     "counts",
     "parse_session_id",
     "sessionize",

@@ -17,6 +17,10 @@ DEFAULTS: dict[str, str] = {
     "spark.ui.showConsoleProgress": "false",
     "spark.ui.enabled": "false",
     "spark.driver.memory": "2g",
+    # batches of 200,000 rows between the JVM and the kernels' Python workers (Spark's default is
+    # 10,000; benchmarks/bench_spark.py could not tell the two apart on a shared machine, see
+    # docs/scale.md; results never depend on it)
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "200000",
 }
 
 

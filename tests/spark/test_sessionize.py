@@ -14,7 +14,7 @@ from simulator.errors import ScenarioError
 from simulator.sessions import Definition, sessionize
 from simulator.sessions.causes import SplitCause
 from simulator.sessions.rules import CampaignChange, FixedWindow, Inactivity, MaxDuration, MaxEvents, Midnight
-from simulator.spark import column_names, counts, parse_session_id
+from simulator.spark import column_names, count_sessions, counts, parse_session_id
 from simulator.spark import sessionize as spark_sessionize
 
 MIN = 60_000
@@ -61,6 +61,18 @@ def _check(spark, users, ts, campaigns, definitions, *, partitions: int, timezon
                 user, start, _ = parse_session_id(r[sid])
                 assert (user, start) == (r["user_id"], r["ts"])
     n = counts(out, definitions)
+    assert (
+        count_sessions(
+            df,
+            definitions,
+            time="ts",
+            epoch="ms",
+            campaign="campaign",
+            timezone=timezone,
+            partitions=partitions,
+        )
+        == n
+    )  # the same totals counted inside the tasks
     for d in definitions:
         name = d if isinstance(d, str) else d.name
         ids = sessionize(np.array(users), np.array(ts, dtype=np.int64), d, camp_codes, timezone=timezone)
