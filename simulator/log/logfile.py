@@ -251,6 +251,24 @@ def _plain_lines(data: np.ndarray, records: int, block: int = 1 << 24) -> np.nda
     return np.arange(2, records + 2, dtype=np.int64)
 
 
+def csv_options(
+    delimiter: str, names: Sequence[str], include: Sequence[str], handler: Any
+) -> tuple[Any, Any]:
+    """pyarrow's parse and convert options for every CSV log (in memory and on the spool): quoted line
+    breaks, every column as text (ids stay as written), nothing read as null, rows of the wrong field
+    count passed to ``handler``."""
+    import pyarrow.csv as pcsv  # noqa: PLC0415 - loaded on use
+
+    parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=handler)
+    convert = pcsv.ConvertOptions(
+        column_types={n: pa.string() for n in names},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        include_columns=list(include),
+    )
+    return parse, convert
+
+
 def _read_csv(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _Part:
     import pyarrow.csv as pcsv  # noqa: PLC0415 - loaded on use
 
@@ -274,18 +292,12 @@ def _read_csv(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _P
         return "skip"
 
     def read(threads: bool) -> pa.Table:
+        parse, convert = csv_options(delimiter, names, wanted, handler)
         return pcsv.read_csv(
             pa.BufferReader(buf),
             read_options=pcsv.ReadOptions(use_threads=threads, encoding="utf8"),
-            parse_options=pcsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=handler
-            ),
-            convert_options=pcsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-                include_columns=wanted,
-            ),
+            parse_options=parse,
+            convert_options=convert,
         )
 
     try:

@@ -47,6 +47,7 @@ from simulator.log.logfile import (
     _text,
     _user_text,
     _wanted,
+    csv_options,
 )
 from simulator.log.sources import STDIN, PrefixedReader, SourceFile, sniff_delimiter, stdin_codec
 
@@ -233,18 +234,13 @@ def csv_source(
         return "skip"
 
     try:
+        wanted = [c for c in (cols.user, cols.time, cols.campaign, cols.event) if c in names]
+        parse, convert = csv_options(delimiter, names, wanted, handler)
         reader = pcsv.open_csv(
             src.path if src.plain else src.open(),
             read_options=pcsv.ReadOptions(use_threads=False, encoding="utf8", block_size=block_size),
-            parse_options=pcsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=handler
-            ),
-            convert_options=pcsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-                include_columns=[c for c in (cols.user, cols.time, cols.campaign, cols.event) if c in names],
-            ),
+            parse_options=parse,
+            convert_options=convert,
         )
     except pa.ArrowInvalid as err:
         raise _fail(name, f"not valid CSV: {err}") from None

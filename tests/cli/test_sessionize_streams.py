@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +15,7 @@ import pytest
 
 from simulator.cli.main import ExitCode, main
 from simulator.log.shards import BASE_BYTES, CSV_FACTOR
+from tests.spool_interrupt import ctrl_c_once_shards_exist
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,47 +94,13 @@ def test_a_compressed_file_over_the_budget_is_spooled(tmp_path: Path, capsys, mo
     assert ooc.read_bytes() == mem.read_bytes()
 
 
-def _as_a_terminal_job() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_ctrl_c_on_a_piped_compressed_log_removes_the_shards(tmp_path: Path) -> None:
     """SIGINT while a gzip CSV streams in from a pipe: exit 130, no shard directory, no output."""
     src = tmp_path / "e.csv.gz"
     src.write_bytes(_gzip(_csv(3_000_000)))
     out = tmp_path / "out" / "s.parquet"
     out.parent.mkdir()
-    cmd = [sys.executable, "-m", "simulator.cli", "sessionize", "-", "--out", str(out)]
-    cmd += ["--out-of-core", "--memory", "256MiB"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with src.open("rb") as stdin:
-        proc = subprocess.Popen(
-            cmd,
-            env=env,
-            stdin=stdin,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-            preexec_fn=_as_a_terminal_job,  # noqa: PLW1509 - no threads here
+        ctrl_c_once_shards_exist(
+            ["sessionize", "-", "--out", str(out), "--out-of-core", "--memory", "256MiB"], out, stdin
         )
-        try:
-            deadline = time.monotonic() + 300  # generous: a loaded 2-core machine
-            seen = False
-            while time.monotonic() < deadline and proc.poll() is None:
-                spools = [p for p in out.parent.iterdir() if p.name.startswith(".sessionlab-shards-")]
-                if spools and any(spools[0].glob("shard-*.arrow")):
-                    seen = True
-                    break
-                time.sleep(0.05)
-            assert seen, "no shard appeared within the deadline"
-            assert proc.poll() is None, f"sessionize ended before the Ctrl-C: {proc.communicate()[1]}"
-            os.killpg(proc.pid, signal.SIGINT)
-            _, err = proc.communicate(timeout=300)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-    assert proc.returncode == ExitCode.INTERRUPTED, err
-    assert "interrupted" in err
-    assert "Traceback" not in err
-    assert list(out.parent.iterdir()) == []

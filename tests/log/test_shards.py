@@ -9,9 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -37,6 +34,7 @@ from simulator.log.shards import (
 from simulator.sessions import sessionize
 from simulator.sessions.config import parse_definition_spec
 from simulator.sessions.rules import SplitCause
+from tests.spool_interrupt import ctrl_c_once_shards_exist
 
 ROOT = Path(__file__).resolve().parents[2]
 LABELS = [c.label for c in SplitCause]
@@ -346,46 +344,13 @@ def test_cli_out_of_core_writes_the_in_memory_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.parquet", "mem.parquet", "ooc.parquet"]
 
 
-def _as_a_terminal_job() -> None:
-    """The default SIGINT action (a background shell's children inherit SIGINT ignored)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_ctrl_c_removes_the_shards(tmp_path: Path) -> None:
     """SIGINT while shards are being written: exit 130, no shard directory, no output file."""
     src = tmp_path / "e.parquet"
     _workload(src, 3_000_000)
     out = tmp_path / "out" / "s.parquet"
     out.parent.mkdir()
-    cmd = [sys.executable, "-m", "simulator.cli", "sessionize", str(src), "--out", str(out)]
-    cmd += ["--epoch", "ms", "--out-of-core", "--memory", "256MiB"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        cmd,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=_as_a_terminal_job,  # noqa: PLW1509 - no threads here
+    ctrl_c_once_shards_exist(
+        ["sessionize", str(src), "--out", str(out), "--epoch", "ms", "--out-of-core", "--memory", "256MiB"],
+        out,
     )
-    try:
-        deadline = time.monotonic() + 300  # generous: a loaded 2-core machine
-        seen = False
-        while time.monotonic() < deadline and proc.poll() is None:
-            spools = [p for p in out.parent.iterdir() if p.name.startswith(".sessionlab-shards-")]
-            if spools and any(spools[0].glob("shard-*.arrow")):
-                seen = True
-                break
-            time.sleep(0.05)
-        assert seen, "no shard appeared within the deadline"
-        assert proc.poll() is None, f"sessionize ended before the Ctrl-C: {proc.communicate()[1]}"
-        os.killpg(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    assert proc.returncode == ExitCode.INTERRUPTED, err
-    assert "interrupted" in err
-    assert "Traceback" not in err
-    assert list(out.parent.iterdir()) == []
