@@ -12,9 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import sys
-sys.argv = ["sessionlab", *sys.argv[1:]]
 from simulator.cli.main import main
-code = main()
+code = main(sys.argv[1:])  # with argv: returns (the console script would skip teardown and this line)
 heavy = ("pandas", "scipy", "simpy", "simulator.engine", "simulator.analysis", "simulator.report.text")
 print("LOADED", sorted(m for m in heavy if m in sys.modules), code)
 """
