@@ -12,10 +12,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import sys
-from simulator.cli.main import main
-code = main(sys.argv[1:])  # with argv: returns (the console script would skip teardown and this line)
+sys.argv = ["sessionlab", *sys.argv[1:]]
+import os
+import simulator.cli.main as cli
 heavy = ("pandas", "scipy", "simpy", "simulator.engine", "simulator.analysis", "simulator.report.text")
-print("LOADED", sorted(m for m in heavy if m in sys.modules), code)
+def report(code):  # also where the console script ends at once, skipping teardown
+    print("LOADED", sorted(m for m in heavy if m in sys.modules), code, flush=True)
+    os._exit(code)
+cli._exit_at_once = report
+report(cli.main())
 """
 
 
