@@ -361,7 +361,7 @@ def _in_user_buckets(
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - large inputs only
 
     n = len(ts)
-    k = -(-n // BUCKET_ROWS)
+    k = min(-(-n // BUCKET_ROWS), 2**16 - 1)  # bucket numbers are 16-bit
     top = int(users.max()) + 1
     bucket = (users // -(-top // k)).astype(np.uint16)
     grouped = np.argsort(bucket, kind="stable")  # a radix sort: 16-bit keys
