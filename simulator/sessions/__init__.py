@@ -365,7 +365,7 @@ def _in_user_buckets(
     top = int(users.max()) + 1
     bucket = (users // -(-top // k)).astype(np.uint16)
     grouped = np.argsort(bucket, kind="stable")  # a radix sort: 16-bit keys
-    bounds = np.searchsorted(bucket[grouped], np.arange(k + 1, dtype=np.uint16))
+    bounds = np.searchsorted(bucket[grouped], np.arange(k + 1, dtype=np.int64))
     del bucket
 
     def one(b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
