@@ -164,7 +164,9 @@ def _jsonl_bytes(rows, style: int, extras) -> bytes:
         if kind == 2:
             lines.append("")
         if kind == 3:
-            record["timestamp"] = ms / 1000 if style == 1 else ms
+            # a float among integer epoch milliseconds (seconds among them would be ambiguous, and
+            # refused by both paths); in the ISO style, an integer among strings
+            record["timestamp"] = ms + 0.5 if style == 1 else ms
         lines.append(json.dumps(record))
     return ("\n".join(lines) + "\n").encode()
 
@@ -193,6 +195,22 @@ def _jsonl_bytes(rows, style: int, extras) -> bytes:
     extras=[2, 1],
     shard_rows=1,
     out_ext=".csv",
+)
+@example(  # a float among integer epoch times in JSON Lines (once seconds: refused as ambiguous)
+    rows=[
+        (0, 1_714_550_000_000, "", False),
+        (0, 1_714_550_000_000, "", True),
+        (0, 1_714_550_000_000, "", False),
+    ],
+    kind="jsonl",
+    codec="",
+    stdin=False,
+    delimiter=",",
+    crlf=False,
+    style=1,
+    extras=[0, 3],
+    shard_rows=1,
+    out_ext=".parquet",
 )
 def test_streamed_file_equals_the_in_memory_file(  # noqa: PLR0917 - hypothesis's arguments
     tmp_path: Path,
