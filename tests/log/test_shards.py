@@ -7,6 +7,7 @@ path runs with tiny shards and row buckets, so one log goes through many of each
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import time
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 
 from simulator.cli.main import ExitCode, main
 from simulator.errors import ScenarioError
-from simulator.log.logfile import LogColumns, read_log, write_assignments
+from simulator.log.logfile import EventFile, LogColumns, read_log, write_assignments
 from simulator.log.shards import (
     MIN_MEMORY,
     estimate_bytes,
@@ -41,8 +42,19 @@ LABELS = [c.label for c in SplitCause]
 DEFS = ["ga4", "universal_analytics", "posthog:timeout=5m"]
 
 
-def _in_memory(path: Path, out: Path, cols: LogColumns, *, skip_bad: bool = False, exclude=()) -> None:
-    log = read_log(path, cols, skip_bad=skip_bad, exclude_events=exclude)
+def _in_memory(
+    path: Path | str,
+    out: Path,
+    cols: LogColumns,
+    *,
+    skip_bad: bool = False,
+    exclude=(),
+    fmt: str | None = None,
+    stdin: bytes | None = None,
+) -> EventFile:
+    """The in-memory path, as the CLI runs it: read, sessionize under DEFS, write ``out``."""
+    given = None if stdin is None else io.BytesIO(stdin)
+    log = read_log(path, cols, fmt=fmt, skip_bad=skip_bad, exclude_events=exclude, stdin=given)
     labels = pa.array(LABELS, pa.string())
     assignments = {}
     for spec in DEFS:
@@ -50,6 +62,7 @@ def _in_memory(path: Path, out: Path, cols: LogColumns, *, skip_bad: bool = Fals
         ids, causes = sessionize(log.user, log.ts, d, log.campaign, with_causes=True)
         assignments[d.name] = (ids, pa.DictionaryArray.from_arrays(pa.array(causes), labels))  # as the CLI
     write_assignments(out, log, assignments)
+    return log
 
 
 def _shard_fn(ev, codes):

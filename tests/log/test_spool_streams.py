@@ -25,26 +25,12 @@ from hypothesis import strategies as st
 
 from simulator.errors import ScenarioError
 from simulator.log import shards, streams
-from simulator.log.logfile import LogColumns, _row_lines, read_log, write_assignments
+from simulator.log.logfile import LogColumns, _row_lines, read_log
 from simulator.log.shards import sessionize_large
 from simulator.log.streams import RecordLines, _blocks, _unified_schema
-from simulator.sessions import sessionize
-from simulator.sessions.config import parse_definition_spec
-from tests.log.test_shards import DEFS, LABELS, _iso, _logs, _shard_fn
+from tests.log.test_shards import DEFS, LABELS, _in_memory, _iso, _logs, _shard_fn
 
 CODECS = {"": None, ".gz": "gzip", ".zst": "zstd", ".bz2": "bz2"}
-
-
-def _reference(path: str, out: Path, cols: LogColumns, *, fmt=None, stdin: bytes | None = None):
-    log = read_log(path, cols, fmt=fmt, skip_bad=True, stdin=None if stdin is None else io.BytesIO(stdin))
-    labels = pa.array(LABELS, pa.string())
-    assignments = {}
-    for spec in DEFS:
-        d = parse_definition_spec(spec)
-        ids, causes = sessionize(log.user, log.ts, d, log.campaign, with_causes=True)
-        assignments[d.name] = (ids, pa.DictionaryArray.from_arrays(pa.array(causes), labels))  # as the CLI
-    write_assignments(out, log, assignments)
-    return log
 
 
 def _spool(path, out: Path | None, cols: LogColumns, **kw):
@@ -239,7 +225,7 @@ def test_streamed_file_equals_the_in_memory_file(  # noqa: PLR0917 - hypothesis'
     cols = LogColumns()
     mem, ooc = work / f"mem{out_ext}", work / f"ooc{out_ext}"
     path, fmt = ("-", kind) if stdin else (str(src), None)
-    log = _reference(path, mem, cols, fmt=fmt, stdin=raw if stdin else None)
+    log = _in_memory(path, mem, cols, skip_bad=True, fmt=fmt, stdin=raw if stdin else None)
     result = _spool(
         path,
         ooc,
@@ -292,7 +278,7 @@ def test_an_oversized_shard_is_split_and_the_file_is_the_same(
     text = "user_id,timestamp\n" + "".join(f"{u},{t}\n" for u, t in zip(users, ts, strict=True))
     raw = _compress(text.encode(), "gzip")
     cols = LogColumns(epoch="ms")
-    _reference("-", tmp_path / "m.parquet", cols, stdin=raw)
+    _in_memory("-", tmp_path / "m.parquet", cols, skip_bad=True, stdin=raw)
     result = _spool("-", tmp_path / "o.parquet", cols, stdin=io.BytesIO(raw), shard_rows=3, bucket_rows=500)
     assert result.shards == 64
     assert sum(name.count("-") == 2 for name in read) > 64  # shards of ~47 rows split again
