@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -379,7 +379,42 @@ def _scan_jsonl(source: str | IO[bytes]) -> tuple[int, bool]:
     return top, first_blank >= 0 and first_blank + 1 <= last
 
 
-def _read_jsonl(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _Part:  # noqa: PLR0912, PLR0915
+def json_records(binary: IO[bytes]) -> Iterator[tuple[int, Any]]:
+    """``(line, record)`` per JSON object, ``(line, BadRow)`` per line that is not one, blank lines
+    skipped: the line-by-line JSON Lines reader of the in-memory path and of the spool (text mode:
+    ``\r\n`` and ``\r`` end lines too)."""
+    with io.TextIOWrapper(binary, encoding="utf-8-sig") as fh:
+        for number, text in enumerate(fh, start=1):
+            if not text.strip():
+                continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as err:
+                yield number, BadRow(number, f"not valid JSON: {err.msg}")
+                continue
+            except RecursionError:
+                yield number, BadRow(number, "a value nested too deeply")
+                continue
+            except ValueError as err:  # an integer of more than 4,300 digits
+                yield number, BadRow(number, f"not readable: {str(err).splitlines()[0][:120]}")
+                continue
+            if not isinstance(record, dict):
+                yield number, BadRow(number, "not a JSON object")
+                continue
+            yield number, record
+
+
+def is_int(v: Any) -> bool:
+    """A JSON value an int64 column holds (null included; not a boolean)."""
+    return isinstance(v, int | type(None)) and not isinstance(v, bool)
+
+
+def is_number(v: Any) -> bool:
+    """A JSON value a float64 column holds (null included; not a boolean)."""
+    return isinstance(v, int | float | type(None)) and not isinstance(v, bool)
+
+
+def _read_jsonl(src: SourceFile, cols: LogColumns, select: list[str] | None) -> _Part:  # noqa: PLR0912
     """JSON Lines through pyarrow; a file pyarrow refuses (bad lines, mixed types) is read line by line."""
     import pyarrow.json as pjson  # noqa: PLC0415 - loaded on use
 
@@ -403,45 +438,29 @@ def _read_jsonl(src: SourceFile, cols: LogColumns, select: list[str] | None) -> 
     bad: list[BadRow] = []
     seen_columns: dict[str, None] = {}
     binary = src.binary() if buf is None else io.BytesIO(buf.to_pybytes())
-    with io.TextIOWrapper(binary, encoding="utf-8-sig") as fh:
-        for number, text in enumerate(fh, start=1):
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as err:
-                bad.append(BadRow(number, f"not valid JSON: {err.msg}"))
-                continue
-            except RecursionError:
-                bad.append(BadRow(number, "a value nested too deeply"))
-                continue
-            except ValueError as err:  # an integer of more than 4,300 digits
-                bad.append(BadRow(number, f"not readable: {str(err).splitlines()[0][:120]}"))
-                continue
-            if not isinstance(record, dict):
-                bad.append(BadRow(number, "not a JSON object"))
-                continue
-            if select is None:
-                for key in record:
-                    if key not in seen_columns:
-                        records.setdefault(key, [None] * len(lines))
-                seen_columns.update(dict.fromkeys(record))
-            else:
-                seen_columns.update(dict.fromkeys(record))
-            lines.append(number)
-            for c, values in records.items():
-                value = record.get(c)
-                values.append(value if c in (cols.time, cols.user) else _text(value))
+    for number, record in json_records(binary):
+        if isinstance(record, BadRow):
+            bad.append(record)
+            continue
+        if select is None:
+            for key in record:
+                if key not in seen_columns:
+                    records.setdefault(key, [None] * len(lines))
+        seen_columns.update(dict.fromkeys(record))
+        lines.append(number)
+        for c, values in records.items():
+            value = record.get(c)
+            values.append(value if c in (cols.time, cols.user) else _text(value))
     times = records[cols.time]
-    if all(isinstance(v, int | type(None)) and not isinstance(v, bool) for v in times):
+    if all(map(is_int, times)):
         tcol = pa.array(times, pa.int64())
-    elif all(isinstance(v, int | float | type(None)) and not isinstance(v, bool) for v in times):
+    elif all(map(is_number, times)):
         tcol = pa.array(times, pa.float64())
     else:
         tcol = pa.array([None if v is None else str(v) for v in times], pa.string())
     arrays = {c: pa.array(v, pa.string()) for c, v in records.items() if c not in (cols.time, cols.user)}
     users = records[cols.user]
-    if all(isinstance(v, int | type(None)) and not isinstance(v, bool) for v in users):
+    if all(map(is_int, users)):
         arrays[cols.user] = pa.array(users, pa.int64())
     else:
         arrays[cols.user] = pa.array([None if v is None else _user_text(v) for v in users], pa.string())

@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import json
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -48,6 +47,9 @@ from simulator.log.logfile import (
     _user_text,
     _wanted,
     csv_options,
+    is_int,
+    is_number,
+    json_records,
 )
 from simulator.log.sources import STDIN, PrefixedReader, SourceFile, sniff_delimiter, stdin_codec
 
@@ -342,38 +344,6 @@ def _unified_schema(open_bytes: Callable[[], Any], block: int) -> pa.Schema | No
     return pa.schema(list(fields.items()))  # no column at all: the column check says so
 
 
-def _records(binary: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    """``(line, record)`` per JSON object, ``(line, BadRow)`` per line that is not one: the in-memory
-    line-by-line reader's loop (text mode: ``\\r\\n`` and ``\\r`` end lines too)."""
-    with io.TextIOWrapper(binary, encoding="utf-8-sig") as fh:
-        for number, text in enumerate(fh, start=1):
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as err:
-                yield number, BadRow(number, f"not valid JSON: {err.msg}")
-                continue
-            except RecursionError:
-                yield number, BadRow(number, "a value nested too deeply")
-                continue
-            except ValueError as err:  # an integer of more than 4,300 digits
-                yield number, BadRow(number, f"not readable: {str(err).splitlines()[0][:120]}")
-                continue
-            if not isinstance(record, dict):
-                yield number, BadRow(number, "not a JSON object")
-                continue
-            yield number, record
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int | type(None)) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float | type(None)) and not isinstance(v, bool)
-
-
 def jsonl_source(
     src: SourceFile | None,
     cols: LogColumns,
@@ -432,14 +402,14 @@ def _jsonl_lines(
     seen: dict[str, None] = {}
     time_int = time_number = user_int = True
     with open_bytes() as stream:
-        for _, record in _records(io.BufferedReader(PrefixedReader(b"", stream))):
+        for _, record in json_records(io.BufferedReader(PrefixedReader(b"", stream))):
             if isinstance(record, BadRow):
                 continue
             seen.update(dict.fromkeys(record))
             t, u = record.get(cols.time), record.get(cols.user)
-            time_int = time_int and _is_int(t)
-            time_number = time_number and _is_number(t)
-            user_int = user_int and _is_int(u)
+            time_int = time_int and is_int(t)
+            time_number = time_number and is_number(t)
+            user_int = user_int and is_int(u)
     names = list(seen)
     _check_columns(name, names, cols)
     present = [c for c in needed if c in seen]
@@ -468,7 +438,7 @@ def _jsonl_lines(
     def slow() -> Iterator[pa.RecordBatch]:
         source.early_bad.clear()
         with open_bytes() as stream, open(store, "wb") as out:
-            items = _records(io.BufferedReader(PrefixedReader(b"", stream)))
+            items = json_records(io.BufferedReader(PrefixedReader(b"", stream)))
             while piece := list(itertools.islice(items, rows)):
                 good = [(n, r) for n, r in piece if not isinstance(r, BadRow)]
                 source.early_bad.extend(r for _, r in piece if isinstance(r, BadRow))
