@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 
 from simulator.errors import ScenarioError
 from simulator.log.atomic import atomic_path
+from simulator.log.ranks import dense_ranks
 from simulator.log.sources import (
     FORMATS,
     STDIN,
@@ -937,8 +938,8 @@ def _text_users(users: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     encoded = arr.dictionary_encode()
     distinct = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=str)
     index = encoded.indices.to_numpy(zero_copy_only=False)
-    names, rank = np.unique(distinct, return_inverse=True)  # NumPy's equality and order, as before
-    return names[rank][index] if len(index) else distinct[:0], rank.astype(np.int64)[index]
+    rank = dense_ranks(distinct)[0]  # of the NumPy strings: their equality and order, as before
+    return distinct[index], rank[index]
 
 
 def _output_columns(table: pa.Table, cols: LogColumns, user: np.ndarray, times: Any, whole: bool) -> pa.Table:

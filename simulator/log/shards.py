@@ -61,6 +61,7 @@ from simulator.log.logfile import (
     output_format,
     parquet_options,
 )
+from simulator.log.ranks import dense_ranks
 from simulator.log.sources import COMPRESSIONS, STDIN, SourceFile, decompressed_size_over, resolve
 from simulator.log.streams import StreamSource, csv_source, jsonl_source
 from simulator.log.timeparse import _NUMBER, _AmbiguousEpochError, detect_epoch, parse_times
@@ -377,18 +378,6 @@ class ShardResult:
     delimiter: str | None = None  # the CSV delimiter used (given or sniffed)
 
 
-def _dense_users(user: np.ndarray) -> tuple[np.ndarray, pa.Array]:
-    """Dense codes in sorted order, and the sorted distinct ids (as Arrow), through a hash table."""
-    arr = pa.array(user, pa.large_string()) if user.dtype.kind == "U" else pa.array(user)
-    if isinstance(arr, pa.ChunkedArray):  # pyarrow converts large NumPy arrays in chunks
-        arr = arr.combine_chunks()
-    encoded = arr.dictionary_encode()
-    order = pc.sort_indices(encoded.dictionary).to_numpy()
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order), dtype=np.int64)
-    return rank[encoded.indices.to_numpy(zero_copy_only=False)], encoded.dictionary.take(pa.array(order))
-
-
 def _temp_dir(out: str | None) -> Path:
     """A fresh directory beside ``out`` when it is writable, else under ``TMPDIR``."""
     if out:
@@ -599,7 +588,7 @@ def _run(job: _Job) -> ShardResult:  # noqa: PLR0912, PLR0915 - the three passes
             raise ScenarioError(name, "", str(err)) from None
         del table
         bad_rows += [(b.line, b.reason) for b in ev.bad]
-        codes, uniques = _dense_users(ev.user)  # empty too: the same Arrow type in every shard
+        codes, uniques = dense_ranks(ev.user)  # empty too: the same Arrow type in every shard
         results = sessionizer(ev, codes)
         status = ev.status
         good = status >= 0
