@@ -115,16 +115,20 @@ def parse_size(text: str) -> int:
     return size
 
 
-def default_memory() -> int:
-    """Half the memory available now (``MemAvailable``), at least :data:`MIN_MEMORY`."""
-    available = 0
+def available_memory() -> int:
+    """The memory available now (``MemAvailable``, else the free pages), in bytes; 0 when unknown."""
     with contextlib.suppress(OSError, ValueError):
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
-                available = int(line.split()[1]) * 1024
-    if not available:
-        with contextlib.suppress(ValueError, OSError, AttributeError):
-            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+                return int(line.split()[1]) * 1024
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return 0
+
+
+def default_memory() -> int:
+    """Half the memory available now (``MemAvailable``), at least :data:`MIN_MEMORY`."""
+    available = available_memory()
     return max(MIN_MEMORY, available // 2) if available else 2 << 30
 
 

@@ -47,7 +47,7 @@ from simulator.errors import SessionlabError
 from simulator.schema import did_you_mean
 from simulator.sessions import sessionize
 from simulator.testbench import baselines, isolate
-from simulator.testbench.workload import Workload, csv_bytes
+from simulator.testbench.workload import Workload, write_csv, write_parquet
 
 __all__ = [
     "DEFAULT_TIME_LIMIT_S",
@@ -383,17 +383,7 @@ def _input_file(wl: Workload, workdir: Path, name: str) -> Path:
     if wl.path is not None and (wl.path / name).is_file():
         return wl.path / name
     target = workdir / name
-    if name.endswith(".csv"):
-        target.write_bytes(csv_bytes(wl))
-    else:
-        from simulator.testbench.workload import _parquet_bytes  # noqa: PLC0415
-
-        data = _parquet_bytes(wl)
-        if data is None:
-            raise SessionlabError(
-                "{input_parquet} needs pyarrow, a missing dependency of sessionlab: pip install pyarrow"
-            )
-        target.write_bytes(data)
+    (write_csv if name.endswith(".csv") else write_parquet)(wl, target)
     return target
 
 
